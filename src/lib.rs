@@ -1,0 +1,7 @@
+//! velos: a process manager's smart-log and monitoring core.
+//!
+//! The library is organised along the data flow of `velos logs`:
+//!
+//! - [`level`] — the severity scale and its spellings.
+
+pub mod level;
