@@ -3,5 +3,7 @@
 //! The library is organised along the data flow of `velos logs`:
 //!
 //! - [`level`] — the severity scale and its spellings.
+//! - [`classify`] — gives every record a level; the level prefilter.
 
+pub mod classify;
 pub mod level;

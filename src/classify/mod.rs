@@ -1,0 +1,277 @@
+//! The classifier: gives every record a [`Level`].
+//!
+//! Order of decision, first answer wins:
+//! 1. an explicit level — a JSON `lvl`/`level`/`severity` field (read by the
+//!    framer), or a level token in the line's header (`INFO`, `[error]`,
+//!    `<warn>`, `level=warn`, logcat's `E`), see [`explicit_level`];
+//! 2. custom rules from the TOML config, highest priority first;
+//! 3. the default keyword rules of the product spec, checked in order
+//!    (fatal, error, warn, debug) — one aho-corasick scan finds every keyword
+//!    candidate and an ASCII word-boundary check confirms it, so the result is
+//!    exactly that of the rules' regexes (property-tested against them);
+//! 4. otherwise [`Level::Info`].
+//!
+//! The module also owns the *level prefilter*: the literal words without
+//! which no record can reach a given level, used by the search engine to skip
+//! whole stretches of a file when filtering by level.
+
+mod header;
+mod prefilter;
+
+pub use header::{HeaderStyle, explicit_level};
+pub use prefilter::LevelPrefilter;
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use regex::bytes::Regex;
+
+use crate::level::Level;
+
+/// The default keyword rules, in the order they are checked: a record whose
+/// text holds one of these words (ASCII case ignored, whole word) gets the
+/// rule's level. Equivalent to the spec's
+/// `(?i)\b(fatal|panic|critical)\b` → fatal, `(?i)\b(error|err|exception|fail(ed|ure)?)\b`
+/// → error, `(?i)\b(warn(ing)?|deprecated)\b` → warn,
+/// `(?i)\b(debug|trace|verbose)\b` → debug, with ASCII word boundaries.
+pub const DEFAULT_KEYWORD_RULES: [(Level, &[&str]); 4] = [
+    (Level::Fatal, &["fatal", "panic", "critical"]),
+    (
+        Level::Error,
+        &["error", "err", "exception", "fail", "failed", "failure"],
+    ),
+    (Level::Warn, &["warn", "warning", "deprecated"]),
+    (Level::Debug, &["debug", "trace", "verbose"]),
+];
+
+/// A user rule from the config: records matching `pattern` get `level`.
+#[derive(Debug, Clone)]
+pub struct CustomRule {
+    /// The compiled pattern (searched anywhere in the record's text).
+    pub pattern: Regex,
+    /// Level given to matching records.
+    pub level: Level,
+    /// Higher priorities are checked first; ties keep config order.
+    pub priority: i64,
+}
+
+/// Decides levels from keywords and custom rules. Cheap to share between
+/// threads (`Sync`); build once per run.
+#[derive(Debug, Clone)]
+pub struct Classifier {
+    keywords: AhoCorasick,
+    /// For each keyword pattern index, the index of its rule in
+    /// [`DEFAULT_KEYWORD_RULES`].
+    keyword_rule: Vec<u8>,
+    default_rules: bool,
+    custom: Vec<CustomRule>,
+}
+
+impl Default for Classifier {
+    fn default() -> Self {
+        Classifier::new(Vec::new(), true)
+    }
+}
+
+impl Classifier {
+    /// Builds a classifier from custom rules (any order; sorted here by
+    /// priority) and whether the default keyword rules apply after them.
+    pub fn new(mut custom: Vec<CustomRule>, default_rules: bool) -> Self {
+        custom.sort_by_key(|rule| std::cmp::Reverse(rule.priority));
+        let mut words = Vec::new();
+        let mut keyword_rule = Vec::new();
+        for (rule_index, (_, rule_words)) in DEFAULT_KEYWORD_RULES.iter().enumerate() {
+            for word in rule_words.iter() {
+                words.push(*word);
+                keyword_rule.push(rule_index as u8);
+            }
+        }
+        let keywords = AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            .build(&words)
+            .expect("the default keyword set is a valid automaton");
+        Classifier {
+            keywords,
+            keyword_rule,
+            default_rules,
+            custom,
+        }
+    }
+
+    /// The custom rules, highest priority first.
+    pub fn custom_rules(&self) -> &[CustomRule] {
+        &self.custom
+    }
+
+    /// Whether the default keyword rules apply.
+    pub fn default_rules(&self) -> bool {
+        self.default_rules
+    }
+
+    /// Level of a whole record whose explicit level (if any) is `explicit`:
+    /// the explicit level wins, then custom rules, then keywords, then info.
+    #[inline]
+    pub fn classify(&self, explicit: Option<Level>, text: &[u8]) -> Level {
+        match explicit {
+            Some(level) => level,
+            None => self.classify_text(text),
+        }
+    }
+
+    /// Level of a message with no explicit level: custom rules, then the
+    /// default keyword rules, otherwise info.
+    pub fn classify_text(&self, text: &[u8]) -> Level {
+        for rule in &self.custom {
+            if rule.pattern.is_match(text) {
+                return rule.level;
+            }
+        }
+        if self.default_rules {
+            if let Some(level) = self.keyword_level(text) {
+                return level;
+            }
+        }
+        Level::Info
+    }
+
+    /// Classifies one raw line with no known layout, as the supervisor does
+    /// for a child's output: a level token among the line's first words wins,
+    /// else the rules.
+    pub fn classify_line(&self, line: &[u8]) -> Level {
+        let explicit = explicit_level(line, HeaderStyle::Words);
+        self.classify(explicit, line)
+    }
+
+    /// The level of the first default keyword rule with a whole-word match
+    /// in `text`, if any.
+    pub fn keyword_level(&self, text: &[u8]) -> Option<Level> {
+        let mut best: Option<u8> = None;
+        for m in self.keywords.find_overlapping_iter(text) {
+            let rule = self.keyword_rule[m.pattern().as_usize()];
+            if best.is_some_and(|b| b <= rule) {
+                continue;
+            }
+            if is_whole_word(text, m.start(), m.end()) {
+                best = Some(rule);
+                if rule == 0 {
+                    break;
+                }
+            }
+        }
+        best.map(|rule| DEFAULT_KEYWORD_RULES[rule as usize].0)
+    }
+}
+
+/// ASCII word character, as regex's `\b` sees it with Unicode off.
+#[inline]
+pub(crate) fn is_word_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
+}
+
+/// Whether `text[start..end]` has a word boundary on both sides.
+#[inline]
+fn is_whole_word(text: &[u8], start: usize, end: usize) -> bool {
+    let before = start == 0 || !is_word_byte(text[start - 1]);
+    let after = end == text.len() || !is_word_byte(text[end]);
+    before && after
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn spec_rules() -> Vec<(Level, Regex)> {
+        [
+            (Level::Fatal, r"(?i)\b(fatal|panic|critical)\b"),
+            (Level::Error, r"(?i)\b(error|err|exception|fail(ed|ure)?)\b"),
+            (Level::Warn, r"(?i)\b(warn(ing)?|deprecated)\b"),
+            (Level::Debug, r"(?i)\b(debug|trace|verbose)\b"),
+        ]
+        .into_iter()
+        .map(|(level, re)| {
+            let re = regex::bytes::RegexBuilder::new(re)
+                .unicode(false)
+                .build()
+                .unwrap();
+            (level, re)
+        })
+        .collect()
+    }
+
+    fn by_regex(rules: &[(Level, Regex)], text: &[u8]) -> Level {
+        rules
+            .iter()
+            .find(|(_, re)| re.is_match(text))
+            .map_or(Level::Info, |(level, _)| *level)
+    }
+
+    #[test]
+    fn keywords_follow_the_spec_order() {
+        let c = Classifier::default();
+        assert_eq!(c.classify_text(b"connection failed"), Level::Error);
+        assert_eq!(c.classify_text(b"FATAL: disk gone, error"), Level::Fatal);
+        assert_eq!(
+            c.classify_text(b"deprecated call, error later"),
+            Level::Error
+        );
+        assert_eq!(c.classify_text(b"Warning: low disk"), Level::Warn);
+        assert_eq!(c.classify_text(b"trace id 42"), Level::Debug);
+        assert_eq!(c.classify_text(b"0 errors, failover ok"), Level::Info);
+        assert_eq!(c.classify_text(b"stderr closed"), Level::Info);
+        assert_eq!(c.classify_text(b""), Level::Info);
+    }
+
+    #[test]
+    fn explicit_level_beats_keywords() {
+        let c = Classifier::default();
+        assert_eq!(
+            c.classify_line(b"2024-01-01 10:00:00 INFO parity error corrected"),
+            Level::Info
+        );
+        assert_eq!(c.classify_line(b"[warn] request failed"), Level::Warn);
+        assert_eq!(c.classify_line(b"connection failed"), Level::Error);
+    }
+
+    #[test]
+    fn custom_rules_apply_by_priority_before_keywords() {
+        let rules = vec![
+            CustomRule {
+                pattern: Regex::new("(?i)out of memory").unwrap(),
+                level: Level::Fatal,
+                priority: 1,
+            },
+            CustomRule {
+                pattern: Regex::new("retry").unwrap(),
+                level: Level::Debug,
+                priority: 5,
+            },
+        ];
+        let c = Classifier::new(rules, true);
+        assert_eq!(c.classify_text(b"Out of memory"), Level::Fatal);
+        assert_eq!(c.classify_text(b"retry after out of memory"), Level::Debug);
+        assert_eq!(c.classify_text(b"request failed"), Level::Error);
+        let c = Classifier::new(Vec::new(), false);
+        assert_eq!(c.classify_text(b"request failed"), Level::Info);
+    }
+
+    proptest! {
+        #[test]
+        fn keyword_scan_agrees_with_spec_regexes(
+            words in proptest::collection::vec(
+                prop_oneof![
+                    Just("error".to_string()), Just("ERR".to_string()), Just("Failed".to_string()),
+                    Just("failure".to_string()), Just("fails".to_string()), Just("panic".to_string()),
+                    Just("warning".to_string()), Just("deprecated".to_string()), Just("trace".to_string()),
+                    Just("exception".to_string()), Just("criticality".to_string()), Just("_err".to_string()),
+                    "[a-zA-Z0-9_]{0,6}", "[ .:;,\\-\\[\\]()=\"/é]{0,3}",
+                ],
+                0..12,
+            )
+        ) {
+            let text = words.concat();
+            let rules = spec_rules();
+            let c = Classifier::default();
+            prop_assert_eq!(c.classify_text(text.as_bytes()), by_regex(&rules, text.as_bytes()));
+        }
+    }
+}
