@@ -125,11 +125,10 @@ impl Classifier {
                 return rule.level;
             }
         }
-        if self.default_rules {
-            if let Some(level) = self.keyword_level(text) {
+        if self.default_rules
+            && let Some(level) = self.keyword_level(text) {
                 return level;
             }
-        }
         Level::Info
     }
 
