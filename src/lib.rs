@@ -7,3 +7,4 @@
 
 pub mod classify;
 pub mod level;
+pub mod timestamp;

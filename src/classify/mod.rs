@@ -126,9 +126,10 @@ impl Classifier {
             }
         }
         if self.default_rules
-            && let Some(level) = self.keyword_level(text) {
-                return level;
-            }
+            && let Some(level) = self.keyword_level(text)
+        {
+            return level;
+        }
         Level::Info
     }
 

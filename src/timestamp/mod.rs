@@ -1,0 +1,225 @@
+//! Timestamp detection: finds and parses the time at the head of a log line.
+//!
+//! A file's timestamp layout — which [`TsFormat`] and where in the line it
+//! starts ([`Anchor`]) — is sniffed once from a sample of its lines
+//! ([`TsLayout::sniff`]); every line is then parsed on that fast path, and
+//! only lines that do not fit it go through the full detector
+//! ([`detect`]), which tries every format at every plausible start.
+//!
+//! Times without a zone are read in the [`TimeContext`]'s zone (local time
+//! by default); times without a year (syslog, logcat) get the year that puts
+//! them at or before the context's reference date (the file's modification
+//! time), the way `syslog` readers do.
+
+mod formats;
+pub mod zone;
+
+pub use formats::{TsFormat, parse_iso_exact};
+pub use zone::Zone;
+
+/// Everything a parser needs besides the bytes: the zone for wall-clock
+/// times and the reference date for times without a year.
+#[derive(Debug, Clone)]
+pub struct TimeContext {
+    /// Zone of times written without an offset.
+    pub zone: Zone,
+    /// Reference date (year, month, day): yearless times are placed in the
+    /// latest year that does not put them after this date.
+    pub reference: (i32, u32, u32),
+}
+
+impl TimeContext {
+    /// A context in `zone` whose yearless times are placed at or before the
+    /// instant `reference_ms` (Unix ms).
+    pub fn new(zone: Zone, reference_ms: i64) -> TimeContext {
+        let local = zone.utc_to_local(reference_ms);
+        let reference = zone::civil_from_days(local.div_euclid(86_400_000));
+        TimeContext { zone, reference }
+    }
+
+    /// Local time, reference now.
+    pub fn local_now() -> TimeContext {
+        TimeContext::new(Zone::local(), now_ms())
+    }
+
+    /// The year of a yearless (month, day): the reference year, or the one
+    /// before when the date would otherwise lie more than a day in the future.
+    #[inline]
+    pub fn infer_year(&self, month: u32, day: u32) -> i32 {
+        let (year, ref_month, ref_day) = self.reference;
+        if (month, day) > (ref_month, ref_day + 1) {
+            year - 1
+        } else {
+            year
+        }
+    }
+}
+
+/// The current time in Unix ms.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+/// Where in a line a timestamp starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Anchor {
+    /// At the first byte.
+    Start,
+    /// Just after the `nth` (1-based) occurrence of `byte`, as in
+    /// `host - user [10/Oct/2000:…]` (after the first `[`) or
+    /// `[INFO] 2024-…` (after the first space).
+    After { byte: u8, nth: u8 },
+}
+
+/// How far into a line the detector looks for a timestamp.
+const HEAD: usize = 64;
+/// Bytes after which a timestamp may start (besides the line start).
+const OPENERS: [u8; 4] = [b'[', b' ', b'|', b'('];
+/// Only the first few spaces/pipes count: a date deep in a message is data.
+const MAX_SEPARATOR_RANK: u8 = 3;
+
+impl Anchor {
+    /// The start offset of the anchor in `line`, if the line has it.
+    #[inline]
+    pub fn locate(self, line: &[u8]) -> Option<usize> {
+        match self {
+            Anchor::Start => Some(0),
+            Anchor::After { byte, nth } => {
+                let head = &line[..line.len().min(HEAD)];
+                memchr::memchr_iter(byte, head)
+                    .nth(usize::from(nth) - 1)
+                    .map(|i| i + 1)
+            }
+        }
+    }
+}
+
+/// A timestamp found in a line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Found {
+    /// Unix milliseconds.
+    pub ms: i64,
+    /// Byte span of the timestamp text in the line.
+    pub start: usize,
+    /// End of the timestamp text (exclusive).
+    pub end: usize,
+    /// The format that parsed it.
+    pub format: TsFormat,
+    /// Where it was found.
+    pub anchor: Anchor,
+}
+
+/// The full detector: tries every format at the start of the line, then
+/// after each `[`, `(` and the first few spaces and pipes of its head.
+pub fn detect(line: &[u8], ctx: &TimeContext) -> Option<Found> {
+    let try_at = |start: usize, anchor: Anchor, floating: bool| {
+        let rest = &line[start..];
+        TsFormat::ALL
+            .into_iter()
+            .filter(|f| !floating || f.floats())
+            .find_map(|format| {
+                let (ms, len) = format.parse(rest, ctx)?;
+                // A timestamp ends at a word end, not inside a longer token.
+                let end = start + len;
+                let boundary = line.get(end).is_none_or(|b| !b.is_ascii_alphanumeric());
+                boundary.then_some(Found {
+                    ms,
+                    start,
+                    end,
+                    format,
+                    anchor,
+                })
+            })
+    };
+    if let Some(found) = try_at(0, Anchor::Start, false) {
+        return Some(found);
+    }
+    let head = &line[..line.len().min(HEAD)];
+    let mut seen = [0u8; OPENERS.len()];
+    for (i, &b) in head.iter().enumerate() {
+        let Some(k) = OPENERS.iter().position(|&o| o == b) else {
+            continue;
+        };
+        seen[k] = seen[k].saturating_add(1);
+        let spaced = b == b' ' || b == b'|';
+        if spaced && seen[k] > MAX_SEPARATOR_RANK {
+            continue;
+        }
+        if head.get(i + 1).is_none_or(|n| n.is_ascii_whitespace()) {
+            continue;
+        }
+        let anchor = Anchor::After {
+            byte: b,
+            nth: seen[k],
+        };
+        if let Some(found) = try_at(i + 1, anchor, true) {
+            return Some(found);
+        }
+    }
+    None
+}
+
+/// A file's timestamp layout: the format and where it sits, learned once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TsLayout {
+    /// The format most lines use.
+    pub format: TsFormat,
+    /// Where it starts.
+    pub anchor: Anchor,
+}
+
+impl TsLayout {
+    /// Learns the layout from sample lines: the (format, anchor) pair found
+    /// on the most lines. `None` when no line has a timestamp.
+    pub fn sniff<'a>(
+        lines: impl IntoIterator<Item = &'a [u8]>,
+        ctx: &TimeContext,
+    ) -> Option<TsLayout> {
+        let mut tally: Vec<(TsLayout, usize)> = Vec::new();
+        for line in lines {
+            let Some(found) = detect(line, ctx) else {
+                continue;
+            };
+            let layout = TsLayout {
+                format: found.format,
+                anchor: found.anchor,
+            };
+            match tally.iter_mut().find(|(l, _)| *l == layout) {
+                Some((_, n)) => *n += 1,
+                None => tally.push((layout, 1)),
+            }
+        }
+        // Most lines wins; ties go to the layout seen first.
+        let best = tally.iter().map(|(_, n)| *n).max()?;
+        tally.into_iter().find(|(_, n)| *n == best).map(|(l, _)| l)
+    }
+
+    /// Fast path: parses the timestamp where this layout puts it.
+    #[inline]
+    pub fn parse(&self, line: &[u8], ctx: &TimeContext) -> Option<Found> {
+        let start = self.anchor.locate(line)?;
+        let (ms, len) = self.format.parse(&line[start..], ctx)?;
+        let end = start + len;
+        if line.get(end).is_some_and(|b| b.is_ascii_alphanumeric()) {
+            return None;
+        }
+        Some(Found {
+            ms,
+            start,
+            end,
+            format: self.format,
+            anchor: self.anchor,
+        })
+    }
+
+    /// The fast path, then the full detector for lines that do not fit.
+    #[inline]
+    pub fn find(&self, line: &[u8], ctx: &TimeContext) -> Option<Found> {
+        self.parse(line, ctx).or_else(|| detect(line, ctx))
+    }
+}
+
+#[cfg(test)]
+mod tests;
