@@ -7,4 +7,5 @@
 
 pub mod classify;
 pub mod level;
+pub mod frame;
 pub mod timestamp;

@@ -1,0 +1,392 @@
+//! The framer: turns a buffer of log bytes into [`Record`]s without copying.
+//!
+//! A record is one line, plus the continuation lines that belong to it (a
+//! stack trace, an indented line, `at …`, `Caused by:`, `Traceback`). The
+//! rules that decide where records start are functions of the line, the line
+//! before it and the file's [`Layout`] only, so any position in a file can be
+//! aligned to a record boundary on its own — which is what lets the engine
+//! cut a file into chunks and frame them in parallel with results identical
+//! to a single sequential pass.
+//!
+//! The [`Layout`] is sniffed once per file from its first lines: the
+//! timestamp format and position, whether levels are written as letters
+//! (logcat), whether JSON lines use numeric levels (pino, bunyan).
+
+pub mod json;
+
+use memchr::{memchr, memrchr};
+
+use crate::classify::{explicit_level, HeaderStyle};
+use crate::level::Level;
+use crate::timestamp::{self, parse_iso_exact, TimeContext, TsLayout};
+
+use json::{JsonRecord, Scalar};
+
+/// How many lines, at most, the layout is learned from.
+const SNIFF_LINES: usize = 1000;
+/// How many bytes, at most, the layout is learned from.
+const SNIFF_BYTES: usize = 1 << 20;
+
+/// What the framer learned about a file from its first lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Layout {
+    /// Timestamp format and position of plain-text lines.
+    pub ts: Option<TsLayout>,
+    /// Whether plain-text levels may be single letters.
+    pub header: HeaderStyle,
+    /// Whether JSON lines use numeric levels (`"level":30`).
+    pub numeric_levels: bool,
+    /// Whether most sampled lines are JSON objects.
+    pub json: bool,
+    /// Whether records carry times (plain or JSON); only then do lines
+    /// without a timestamp continue the record above them.
+    pub timed: bool,
+}
+
+impl Layout {
+    /// Learns the layout of a file from the start of its bytes.
+    pub fn sniff(data: &[u8], ctx: &TimeContext) -> Layout {
+        let head = &data[..data.len().min(SNIFF_BYTES)];
+        let lines: Vec<&[u8]> = head
+            .split(|&b| b == b'\n')
+            .map(trim_cr)
+            .filter(|l| !l.is_empty())
+            .take(SNIFF_LINES)
+            .collect();
+        let mut json_lines = 0;
+        let mut json_timed = false;
+        let mut numeric_levels = false;
+        let mut plain: Vec<&[u8]> = Vec::new();
+        for line in &lines {
+            match json_line(line) {
+                Some(rec) => {
+                    json_lines += 1;
+                    json_timed |= rec.ts.is_some();
+                    numeric_levels |= matches!(rec.level, Some(Scalar::Num(_)));
+                }
+                None => plain.push(line),
+            }
+        }
+        let ts = TsLayout::sniff(plain.iter().copied(), ctx);
+        let header = match ts {
+            Some(ts) if letters_dominate(&plain, ts, ctx) => HeaderStyle::Letters,
+            _ => HeaderStyle::Words,
+        };
+        Layout {
+            ts,
+            header,
+            numeric_levels,
+            json: json_lines * 2 > lines.len(),
+            timed: ts.is_some() || json_timed,
+        }
+    }
+
+    /// Whether a line that begins at `start` in `data` begins a record.
+    #[inline]
+    pub fn starts_record(&self, data: &[u8], start: usize) -> bool {
+        if start == 0 || !self.timed {
+            return true;
+        }
+        let line = line_at(data, start);
+        if !is_continuation(line) {
+            return true;
+        }
+        // A JSON line is complete in itself: nothing continues it.
+        let prev_start = memrchr(b'\n', &data[..start - 1]).map_or(0, |i| i + 1);
+        is_json_start(&data[prev_start..start])
+    }
+
+    /// The first record start at or after `pos` (a byte offset, not
+    /// necessarily a line start), or `data.len()`.
+    pub fn align(&self, data: &[u8], pos: usize) -> usize {
+        if pos == 0 {
+            return 0;
+        }
+        let mut start = match memchr(b'\n', &data[pos - 1..]) {
+            Some(i) => pos + i,
+            None => return data.len(),
+        };
+        while start < data.len() && !self.starts_record(data, start) {
+            start = next_line(data, start);
+        }
+        start
+    }
+
+    /// The start of the record that holds byte `pos`, not before `floor`
+    /// (which must be a record start).
+    pub fn record_start(&self, data: &[u8], pos: usize, floor: usize) -> usize {
+        let mut start = memrchr(b'\n', &data[floor..pos]).map_or(floor, |i| floor + i + 1);
+        while start > floor && !self.starts_record(data, start) {
+            start = memrchr(b'\n', &data[floor..start - 1]).map_or(floor, |i| floor + i + 1);
+        }
+        start
+    }
+
+    /// The end of the record that starts at `start` (just after its last
+    /// newline, or `limit`), not after `limit` (a record boundary).
+    #[inline]
+    pub fn record_end(&self, data: &[u8], start: usize, limit: usize) -> usize {
+        let mut end = next_line(data, start).min(limit);
+        while end < limit && !self.starts_record(data, end) {
+            end = next_line(data, end).min(limit);
+        }
+        end
+    }
+
+    /// Reads the record spanning `data[start..end]`.
+    pub fn read<'a>(&self, data: &'a [u8], start: usize, end: usize, ctx: &TimeContext) -> Record<'a> {
+        let raw = &data[start..end];
+        let text = trim_newline(raw);
+        let first = trim_cr(&text[..memchr(b'\n', text).unwrap_or(text.len())]);
+        if let Some(rec) = json_line(first) {
+            let ts = rec.ts.and_then(|v| json_time(v, ctx));
+            let explicit = rec.level.and_then(|v| self.json_level(v));
+            return Record {
+                offset: start,
+                len: raw.len(),
+                text,
+                ts,
+                explicit,
+                json: Some(rec),
+                head_end: 0,
+            };
+        }
+        let found = match self.ts {
+            Some(layout) => layout.find(first, ctx),
+            None => timestamp::detect(first, ctx),
+        };
+        let head_end = found.map_or(0, |f| f.end);
+        let explicit = explicit_level(&first[head_end..], self.header);
+        Record {
+            offset: start,
+            len: raw.len(),
+            text,
+            ts: found.map(|f| f.ms),
+            explicit,
+            json: None,
+            head_end,
+        }
+    }
+
+    /// The timestamp of the nearest record at or before `pos` that has one
+    /// (records without their own time take it from there).
+    pub fn time_before(&self, data: &[u8], pos: usize, ctx: &TimeContext) -> Option<i64> {
+        let mut end = pos;
+        while end > 0 {
+            let start = memrchr(b'\n', &data[..end - 1]).map_or(0, |i| i + 1);
+            let line = trim_newline(&data[start..end]);
+            if !is_continuation(line) {
+                let rec = self.read(data, start, end, ctx);
+                if rec.ts.is_some() {
+                    return rec.ts;
+                }
+            }
+            end = start;
+        }
+        None
+    }
+
+    fn json_level(&self, value: Scalar<'_>) -> Option<Level> {
+        match value {
+            Scalar::Num(_) if self.numeric_levels => Level::from_number(value.as_i64()?),
+            Scalar::Str { raw, escaped: false } => Level::from_word(raw),
+            _ => None,
+        }
+    }
+}
+
+/// One record, borrowed from the source bytes.
+#[derive(Debug, Clone, Copy)]
+pub struct Record<'a> {
+    /// Byte offset of the record in its buffer.
+    pub offset: usize,
+    /// Length in bytes, newlines included.
+    pub len: usize,
+    /// The record's text: all its lines, without the final line end.
+    pub text: &'a [u8],
+    /// Its own time (Unix ms), if its first line has one.
+    pub ts: Option<i64>,
+    /// Level stated by the record itself (JSON field or header token).
+    pub explicit: Option<Level>,
+    /// The JSON fields, for JSON-lines records.
+    pub json: Option<JsonRecord<'a>>,
+    /// For plain records: where the timestamp ends in the first line (0 when
+    /// it has none).
+    pub head_end: usize,
+}
+
+impl Record<'_> {
+    /// Number of lines in the record.
+    pub fn line_count(&self) -> usize {
+        1 + memchr::memchr_iter(b'\n', self.text).count()
+    }
+}
+
+/// Whether a line, without a timestamp of its own, reads as the
+/// continuation of the record above: indented, empty, a stack frame
+/// (`at …`, `... 3 more`), `Caused by:`, `Suppressed:`, `Traceback`,
+/// `goroutine N [running]:`, or an exception line (`java.io.IOException: x`,
+/// `ValueError: bad`).
+#[inline]
+pub fn is_continuation(line: &[u8]) -> bool {
+    let line = trim_cr(line);
+    match line.first() {
+        None => true,
+        Some(b' ' | b'\t') => true,
+        Some(b'a') => line.starts_with(b"at "),
+        Some(b'.') => line.starts_with(b"..."),
+        Some(b'C') if line.starts_with(b"Caused by") => true,
+        Some(b'T') if line.starts_with(b"Traceback") => true,
+        Some(b'S') if line.starts_with(b"Suppressed:") => true,
+        Some(b'g') if line.starts_with(b"goroutine ") => true,
+        Some(c) if c.is_ascii_alphabetic() || *c == b'_' => is_exception_line(line),
+        _ => false,
+    }
+}
+
+fn is_exception_line(line: &[u8]) -> bool {
+    let ident = line
+        .iter()
+        .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'$'))
+        .count();
+    let rest = &line[ident..];
+    if !(rest.is_empty() || rest[0] == b':') {
+        return false;
+    }
+    let name = &line[..ident];
+    [&b"Exception"[..], b"Error", b"Throwable", b"Exit", b"Interrupt"]
+        .iter()
+        .any(|suffix| name.len() > suffix.len() && name.ends_with(suffix))
+}
+
+#[inline]
+fn is_json_start(line: &[u8]) -> bool {
+    line.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{')
+}
+
+/// Parses a line as a JSON record when it looks like one.
+#[inline]
+fn json_line(line: &[u8]) -> Option<JsonRecord<'_>> {
+    if is_json_start(line) {
+        json::parse(line)
+    } else {
+        None
+    }
+}
+
+/// Unix ms of a JSON time value: epoch seconds, ms, µs or ns by magnitude
+/// (number or digit string), or an RFC 3339 string.
+pub fn json_time(value: Scalar<'_>, ctx: &TimeContext) -> Option<i64> {
+    match value {
+        Scalar::Num(n) => epoch_number(n),
+        Scalar::Str { raw, escaped: false } => {
+            if raw.first().is_some_and(u8::is_ascii_digit) && raw.iter().all(|b| b.is_ascii_digit() || *b == b'.') {
+                if let Some(ms) = epoch_number(raw) {
+                    return Some(ms);
+                }
+            }
+            parse_iso_exact(raw, ctx).or_else(|| {
+                let found = timestamp::detect(raw, ctx)?;
+                (found.start == 0).then_some(found.ms)
+            })
+        }
+        _ => None,
+    }
+}
+
+fn epoch_number(n: &[u8]) -> Option<i64> {
+    let v: f64 = std::str::from_utf8(n).ok()?.parse().ok()?;
+    if !v.is_finite() || v < 0.0 {
+        return None;
+    }
+    let ms = if v < 1e11 {
+        v * 1e3
+    } else if v < 1e14 {
+        v
+    } else if v < 1e17 {
+        v / 1e3
+    } else {
+        v / 1e6
+    };
+    Some(ms.round() as i64)
+}
+
+/// Whether, in most timestamped lines, the level is a single letter.
+fn letters_dominate(lines: &[&[u8]], ts: TsLayout, ctx: &TimeContext) -> bool {
+    let mut timed = 0;
+    let mut letters = 0;
+    for line in lines {
+        let Some(found) = ts.parse(line, ctx) else {
+            continue;
+        };
+        timed += 1;
+        let head = &line[found.end..];
+        if explicit_level(head, HeaderStyle::Words).is_none()
+            && explicit_level(head, HeaderStyle::Letters).is_some()
+        {
+            letters += 1;
+        }
+    }
+    timed > 0 && letters * 2 > timed
+}
+
+/// The line starting at `start`, without its line end.
+#[inline]
+fn line_at(data: &[u8], start: usize) -> &[u8] {
+    let rest = &data[start..];
+    trim_cr(&rest[..memchr(b'\n', rest).unwrap_or(rest.len())])
+}
+
+/// Offset just after the line that starts at `start`.
+#[inline]
+pub fn next_line(data: &[u8], start: usize) -> usize {
+    memchr(b'\n', &data[start..]).map_or(data.len(), |i| start + i + 1)
+}
+
+#[inline]
+fn trim_cr(line: &[u8]) -> &[u8] {
+    line.strip_suffix(b"\r").unwrap_or(line)
+}
+
+/// Drops one trailing `\n` or `\r\n`.
+#[inline]
+pub fn trim_newline(raw: &[u8]) -> &[u8] {
+    trim_cr(raw.strip_suffix(b"\n").unwrap_or(raw))
+}
+
+#[cfg(test)]
+mod tests;
+
+/// Iterates the record spans `(start, end)` of `data[from..to]`, where
+/// `from` and `to` are record boundaries.
+pub fn spans<'a>(layout: &Layout, data: &'a [u8], from: usize, to: usize) -> Spans<'a> {
+    Spans {
+        layout: *layout,
+        data,
+        pos: from,
+        to,
+    }
+}
+
+/// Iterator of record spans; see [`spans`].
+#[derive(Debug, Clone)]
+pub struct Spans<'a> {
+    layout: Layout,
+    data: &'a [u8],
+    pos: usize,
+    to: usize,
+}
+
+impl Iterator for Spans<'_> {
+    type Item = (usize, usize);
+
+    #[inline]
+    fn next(&mut self) -> Option<(usize, usize)> {
+        if self.pos >= self.to {
+            return None;
+        }
+        let start = self.pos;
+        self.pos = self.layout.record_end(self.data, start, self.to);
+        Some((start, self.pos))
+    }
+}
