@@ -8,4 +8,5 @@
 pub mod classify;
 pub mod level;
 pub mod frame;
+pub mod source;
 pub mod timestamp;
