@@ -8,5 +8,7 @@
 pub mod classify;
 pub mod level;
 pub mod frame;
+pub mod output;
+pub mod query;
 pub mod source;
 pub mod timestamp;
