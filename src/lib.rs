@@ -6,6 +6,9 @@
 //! - [`classify`] — gives every record a level; the level prefilter.
 
 pub mod classify;
+pub mod cli;
+pub mod config;
+pub mod engine;
 pub mod level;
 pub mod frame;
 pub mod output;

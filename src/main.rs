@@ -1,3 +1,3 @@
 fn main() {
-    println!("velos");
+    std::process::exit(velos::cli::main());
 }

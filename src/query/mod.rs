@@ -20,12 +20,12 @@ pub enum QueryError {
     #[error(transparent)]
     UnknownLevel(#[from] UnknownLevel),
     /// `--since`/`--until` could not be read.
-    #[error("{flag}: {source}")]
+    #[error("{flag}: {reason}")]
     BadTime {
         /// `--since` or `--until`.
         flag: &'static str,
         /// What was wrong.
-        source: BadTime,
+        reason: BadTime,
     },
     /// `--since` later than `--until`.
     #[error("--since is after --until: nothing can match; swap them")]
@@ -77,7 +77,7 @@ impl Query {
             .transpose()?;
         let levels = spec.level.map(LevelSet::parse).transpose()?;
         let time = |flag: &'static str, expr: Option<&str>| {
-            expr.map(|e| parse_time(e, now_ms, ctx).map_err(|source| QueryError::BadTime { flag, source }))
+            expr.map(|e| parse_time(e, now_ms, ctx).map_err(|reason| QueryError::BadTime { flag, reason }))
                 .transpose()
         };
         let since = time("--since", spec.since)?;

@@ -33,12 +33,12 @@ pub enum SourceError {
     #[error("{0}: permission denied (check the file's mode and owner, or run as a user who can read it)")]
     PermissionDenied(PathBuf),
     /// Any other I/O failure.
-    #[error("{path}: {source}")]
+    #[error("{path}: {cause}")]
     Io {
         /// The file.
         path: PathBuf,
         /// The failure.
-        source: std::io::Error,
+        cause: std::io::Error,
     },
 }
 
@@ -50,7 +50,7 @@ impl SourceError {
             _ if err.raw_os_error() == Some(libc::EISDIR) => SourceError::IsDirectory(path.to_path_buf()),
             _ => SourceError::Io {
                 path: path.to_path_buf(),
-                source: err,
+                cause: err,
             },
         }
     }

@@ -1,0 +1,301 @@
+//! `velos logs`: flags, and the glue from sources to the engine.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::{Args, ValueEnum};
+
+use crate::config::Config;
+use crate::engine::{self, EngineError, Run, Scanner, Settings, Sink, TailBuffer};
+use crate::frame::Layout;
+use crate::output::{Format, Printer};
+use crate::query::{Query, QuerySpec};
+use crate::source::{self, Input};
+use crate::timestamp::{self, TimeContext, Zone};
+
+/// Default number of records shown when no filter is given, as PM2 does.
+const DEFAULT_LINES: usize = 15;
+/// Inputs at least this large get a progress bar on a terminal.
+const PROGRESS_BYTES: u64 = 256 << 20;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+/// Arguments of `velos logs`.
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  velos logs api                                 last 15 records of process `api`
+  velos logs api --grep timeout --level error    errors mentioning timeout
+  velos logs /var/log/nginx/error.log --since 1h
+  journalctl -o short-iso | velos logs - --level warn+
+  velos logs app.log --since '2026-02-12 10:00' --until '2026-02-12 11:00' --json")]
+pub struct LogsArgs {
+    /// A process name (its files under $VELOS_HOME/logs), a log file, or `-` for stdin. Several may be given.
+    #[arg(value_name = "NAME|FILE|-", required = true)]
+    sources: Vec<String>,
+
+    /// Keep records matching this regex (`^`/`$` match at line ends).
+    #[arg(short = 'g', long, value_name = "RE")]
+    grep: Option<String>,
+
+    /// Make --grep case-insensitive.
+    #[arg(short = 'i', long)]
+    ignore_case: bool,
+
+    /// Keep records of these levels: fatal, error (err), warn (warning), info, debug; comma-separated; `warn+` means warn and above.
+    #[arg(short = 'l', long, value_name = "LEVELS")]
+    level: Option<String>,
+
+    /// Keep records at or after this time: 30s, 15m, 1h, 2d, today, yesterday, '2026-02-12 10:00', 2026-02-12T10:00:00Z (local time unless a zone is given).
+    #[arg(short = 's', long, value_name = "TIME")]
+    since: Option<String>,
+
+    /// Keep records at or before this time (same forms as --since).
+    #[arg(short = 'u', long, value_name = "TIME")]
+    until: Option<String>,
+
+    /// Show only the last N records that pass the filters. Without any filter, the last 15 are shown (as PM2 does); pass --lines 0 for all.
+    #[arg(short = 'n', long, value_name = "N")]
+    lines: Option<usize>,
+
+    /// One JSON object per record: ts (unix ms or null), lvl, pid, src, msg, file, line.
+    #[arg(long)]
+    json: bool,
+
+    /// Colour records by level: auto (on a terminal, unless NO_COLOR is set), always, never.
+    #[arg(long, value_enum, default_value = "auto", value_name = "WHEN")]
+    color: ColorChoice,
+
+    /// Same as --color never.
+    #[arg(long)]
+    no_color: bool,
+
+    /// Configuration file (default $VELOS_HOME/config.toml).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+
+    /// Worker threads (default: one per core).
+    #[arg(short = 'j', long, value_name = "N")]
+    threads: Option<usize>,
+
+    /// Chunk size in bytes for parallel reading (results never depend on it).
+    #[arg(long, hide = true, default_value_t = 1 << 20)]
+    chunk_size: usize,
+}
+
+/// Runs `velos logs`.
+pub fn run(args: LogsArgs) -> Result<i32> {
+    if let Some(threads) = args.threads {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads.max(1))
+            .build_global()
+            .context("starting worker threads")?;
+    }
+    let home = source::velos_home();
+    let (config, config_path) = match &args.config {
+        Some(path) => Config::load(path, true)?,
+        None => Config::load(&home.join("config.toml"), false)?,
+    };
+    let classifier = config.classifier(&config_path)?;
+    let zone = Zone::local();
+    let now = timestamp::now_ms();
+    let query = Query::build(
+        &QuerySpec {
+            grep: args.grep.as_deref(),
+            ignore_case: args.ignore_case,
+            level: args.level.as_deref(),
+            since: args.since.as_deref(),
+            until: args.until.as_deref(),
+        },
+        now,
+        &TimeContext::new(zone.clone(), now),
+    )?;
+    let inputs = args
+        .sources
+        .iter()
+        .map(|arg| source::resolve(arg, &home))
+        .collect::<Result<Vec<_>, _>>()?;
+    let color = match args.color {
+        _ if args.no_color => false,
+        ColorChoice::Never => false,
+        ColorChoice::Always => true,
+        ColorChoice::Auto => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+    };
+    let printer = Printer {
+        format: if args.json { Format::Json } else { Format::Text },
+        color,
+        show_file: args.sources.len() > 1 && !args.json,
+        zone: zone.clone(),
+    };
+    let tail = match args.lines {
+        Some(0) => None,
+        Some(n) => Some(n),
+        None if query.is_empty() => Some(DEFAULT_LINES),
+        None => None,
+    };
+    let run = Run {
+        classifier: &classifier,
+        query: &query,
+        printer: &printer,
+        settings: Settings {
+            chunk_size: args.chunk_size,
+            tail,
+            progress: std::io::stderr().is_terminal(),
+        },
+    };
+    let stdout = std::io::stdout();
+    let mut sink = Sink::new(std::io::BufWriter::with_capacity(1 << 20, stdout.lock()));
+    let units = units_of(&inputs);
+    match tail {
+        Some(n) => run_tail(&run, &units, &zone, n, &mut sink)?,
+        None => run_forward(&run, &units, &zone, &mut sink)?,
+    }
+    sink.flush()?;
+    Ok(0)
+}
+
+/// One thing to read in order: a file, stdin, or a process's streams
+/// merged by time.
+enum Unit {
+    File(PathBuf),
+    Stdin,
+    Merged(Vec<Vec<PathBuf>>),
+}
+
+fn units_of(inputs: &[Input]) -> Vec<Unit> {
+    let mut units = Vec::new();
+    for input in inputs {
+        match input {
+            Input::Stdin => units.push(Unit::Stdin),
+            Input::File(path) => units.push(Unit::File(path.clone())),
+            Input::Process { streams, .. } if streams.len() == 1 => {
+                units.extend(streams[0].iter().cloned().map(Unit::File));
+            }
+            Input::Process { streams, .. } => units.push(Unit::Merged(streams.clone())),
+        }
+    }
+    units
+}
+
+fn display(path: &std::path::Path) -> String {
+    path.display().to_string()
+}
+
+fn run_forward<W: Write>(run: &Run<'_>, units: &[Unit], zone: &Zone, sink: &mut Sink<W>) -> Result<()> {
+    let total: u64 = units
+        .iter()
+        .filter_map(|u| match u {
+            Unit::File(p) => std::fs::metadata(p).ok().map(|m| m.len()),
+            _ => None,
+        })
+        .sum();
+    let bar = (run.settings.progress && total >= PROGRESS_BYTES).then(|| progress_bar(total));
+    for unit in units {
+        if sink.closed() {
+            break;
+        }
+        match unit {
+            Unit::Stdin => {
+                let ctx = TimeContext::new(zone.clone(), timestamp::now_ms());
+                let mut none = None;
+                engine::stream(run, &ctx, "<stdin>", std::io::stdin().lock(), sink, &mut none)?;
+            }
+            Unit::File(path) => {
+                let (file, ctx) = engine::open_with_context(path, zone)?;
+                let name = display(path);
+                let layout = Layout::sniff(file.data.bytes(), &ctx);
+                check_times(run, &layout, &file.data, &name)?;
+                let scanner = Scanner::new(layout, &ctx, run.classifier, run.query, run.printer, &name);
+                if let Err(offset) = run.forward(&scanner, &file.data, sink, bar.as_ref())? {
+                    let rest = truncated_fallback(path, offset)?;
+                    let mut none = None;
+                    engine::stream(run, &ctx, &name, &rest[..], sink, &mut none)?;
+                }
+            }
+            Unit::Merged(streams) => {
+                let mut none = None;
+                crate::engine::merge::run(run, streams, zone, sink, &mut none)?;
+            }
+        }
+    }
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    Ok(())
+}
+
+fn run_tail<W: Write>(run: &Run<'_>, units: &[Unit], zone: &Zone, want: usize, sink: &mut Sink<W>) -> Result<()> {
+    let mut pieces: Vec<Vec<u8>> = Vec::new();
+    let mut have = 0usize;
+    for unit in units.iter().rev() {
+        if have >= want {
+            break;
+        }
+        let mut buffer = Some(TailBuffer::new(want - have));
+        let piece = match unit {
+            Unit::Stdin => {
+                let ctx = TimeContext::new(zone.clone(), timestamp::now_ms());
+                engine::stream(run, &ctx, "<stdin>", std::io::stdin().lock(), sink, &mut buffer)?;
+                drain(buffer)
+            }
+            Unit::File(path) => {
+                let (file, ctx) = engine::open_with_context(path, zone)?;
+                let name = display(path);
+                let layout = Layout::sniff(file.data.bytes(), &ctx);
+                check_times(run, &layout, &file.data, &name)?;
+                let scanner = Scanner::new(layout, &ctx, run.classifier, run.query, run.printer, &name);
+                match run.tail(&scanner, &file.data, want - have) {
+                    Ok(piece) => piece,
+                    Err(_) => {
+                        let rest = truncated_fallback(path, 0)?;
+                        engine::stream(run, &ctx, &name, &rest[..], sink, &mut buffer)?;
+                        drain(buffer)
+                    }
+                }
+            }
+            Unit::Merged(streams) => {
+                crate::engine::merge::run(run, streams, zone, sink, &mut buffer)?;
+                drain(buffer)
+            }
+        };
+        have += piece.1;
+        pieces.push(piece.0);
+    }
+    for piece in pieces.iter().rev() {
+        sink.write(piece)?;
+    }
+    Ok(())
+}
+
+fn drain(buffer: Option<TailBuffer>) -> (Vec<u8>, usize) {
+    buffer.map(TailBuffer::into_parts).unwrap_or_default()
+}
+
+fn check_times(run: &Run<'_>, layout: &Layout, data: &crate::source::FileBytes, name: &str) -> Result<(), EngineError> {
+    if run.query.has_time() && !layout.timed && !data.bytes().is_empty() {
+        return Err(EngineError::NoTimestamps(name.to_string()));
+    }
+    Ok(())
+}
+
+fn truncated_fallback(path: &std::path::Path, offset: usize) -> Result<Vec<u8>> {
+    eprintln!(
+        "velos: warning: {} shrank while it was being read; reading what is left from byte {offset}",
+        path.display()
+    );
+    Ok(source::read_from(path, offset as u64)?)
+}
+
+fn progress_bar(total: u64) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::with_draw_target(Some(total), indicatif::ProgressDrawTarget::stderr());
+    if let Ok(style) = indicatif::ProgressStyle::with_template("{bar:40} {binary_bytes}/{binary_total_bytes} {binary_bytes_per_sec} eta {eta}") {
+        bar.set_style(style);
+    }
+    bar
+}

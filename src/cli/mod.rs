@@ -1,0 +1,48 @@
+//! The command line: argument definitions and dispatch. Errors are
+//! reported here, once, as `velos: error: …` on one line.
+
+mod logs;
+
+use clap::{Parser, Subcommand};
+
+pub use logs::LogsArgs;
+
+/// velos — process manager and log analyzer.
+#[derive(Debug, Parser)]
+#[command(name = "velos", version, about, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Read, filter and analyze logs of a managed process, files or stdin.
+    Logs(LogsArgs),
+}
+
+/// Runs the command line; returns the process exit code.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            let code = if err.use_stderr() { 2 } else { 0 };
+            let _ = err.print();
+            return code;
+        }
+    };
+    let result = match cli.command {
+        Command::Logs(args) => logs::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("velos: error: {}", one_line(&format!("{err:#}")));
+            1
+        }
+    }
+}
+
+fn one_line(msg: &str) -> String {
+    msg.lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" ")
+}

@@ -1,0 +1,190 @@
+//! The TOML configuration: `$VELOS_HOME/config.toml`, or `--config FILE`.
+//!
+//! ```toml
+//! [classify]
+//! default_rules = true          # the spec's keyword rules, after custom ones
+//!
+//! [[classify.rules]]            # checked before the defaults, highest priority first
+//! pattern = "(?i)out of memory"
+//! level = "fatal"
+//! priority = 10
+//! ```
+//!
+//! Unknown keys are errors (a typo should not silently do nothing), and
+//! every error names the file, the line and the key.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::classify::{Classifier, CustomRule};
+use crate::level::Level;
+
+/// A configuration that could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("{path}: {cause}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        cause: std::io::Error,
+    },
+    /// The TOML is malformed or has unknown keys.
+    #[error("{path}: {message}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// Where and what.
+        message: String,
+    },
+    /// A value is out of its domain.
+    #[error("{path}: {key}: {message}")]
+    Value {
+        /// The file.
+        path: PathBuf,
+        /// The key, dotted.
+        key: String,
+        /// What is wrong and what is accepted.
+        message: String,
+    },
+}
+
+/// The whole configuration file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Level classification.
+    #[serde(default)]
+    pub classify: ClassifyConfig,
+    /// Sections owned by other parts of velos, kept as read.
+    #[serde(flatten)]
+    pub other: toml::Table,
+}
+
+/// `[classify]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClassifyConfig {
+    /// Apply the default keyword rules after the custom ones.
+    #[serde(default = "yes")]
+    pub default_rules: bool,
+    /// Custom rules.
+    #[serde(default)]
+    pub rules: Vec<RuleConfig>,
+}
+
+impl Default for ClassifyConfig {
+    fn default() -> Self {
+        ClassifyConfig {
+            default_rules: true,
+            rules: Vec::new(),
+        }
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// `[[classify.rules]]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleConfig {
+    /// Regex searched in the record's text.
+    pub pattern: String,
+    /// Level name.
+    pub level: String,
+    /// Higher first.
+    #[serde(default)]
+    pub priority: i64,
+}
+
+impl Config {
+    /// Loads `path`; a missing default file (not named by the user) is an
+    /// empty configuration.
+    pub fn load(path: &Path, required: bool) -> Result<(Config, PathBuf), ConfigError> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => {
+                return Ok((Config::default(), path.to_path_buf()));
+            }
+            Err(cause) => {
+                return Err(ConfigError::Read {
+                    path: path.to_path_buf(),
+                    cause,
+                });
+            }
+        };
+        Config::parse(&text, path).map(|c| (c, path.to_path_buf()))
+    }
+
+    /// Parses configuration text.
+    pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        toml::from_str(text).map_err(|e| ConfigError::Parse {
+            path: path.to_path_buf(),
+            message: describe_toml_error(&e, text),
+        })
+    }
+
+    /// Builds the classifier the configuration describes.
+    pub fn classifier(&self, path: &Path) -> Result<Classifier, ConfigError> {
+        let mut rules = Vec::new();
+        for (i, rule) in self.classify.rules.iter().enumerate() {
+            let key = |field: &str| format!("classify.rules[{i}].{field}");
+            let level = Level::from_word(rule.level.as_bytes()).ok_or_else(|| ConfigError::Value {
+                path: path.to_path_buf(),
+                key: key("level"),
+                message: format!("unknown level `{}`: use fatal, error, warn, info or debug", rule.level),
+            })?;
+            let pattern = regex::bytes::Regex::new(&rule.pattern).map_err(|e| ConfigError::Value {
+                path: path.to_path_buf(),
+                key: key("pattern"),
+                message: format!("invalid regex: {}", e.to_string().lines().last().unwrap_or("")),
+            })?;
+            rules.push(CustomRule {
+                pattern,
+                level,
+                priority: rule.priority,
+            });
+        }
+        Ok(Classifier::new(rules, self.classify.default_rules))
+    }
+}
+
+/// `line N, column M: message` from a TOML error.
+fn describe_toml_error(err: &toml::de::Error, text: &str) -> String {
+    let message = err.message().trim().to_string();
+    match err.span() {
+        Some(span) => {
+            let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
+            format!("line {line}: {message}")
+        }
+        None => message,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rules_load_and_errors_name_line_and_key() {
+        let path = Path::new("config.toml");
+        let cfg = Config::parse(
+            "[classify]\n[[classify.rules]]\npattern = \"OOM\"\nlevel = \"fatal\"\npriority = 3\n",
+            path,
+        )
+        .unwrap();
+        let c = cfg.classifier(path).unwrap();
+        assert_eq!(c.classify_text(b"OOM killer"), Level::Fatal);
+
+        let err = Config::parse("[classify]\nrulez = 1\n", path).unwrap_err().to_string();
+        assert!(err.contains("line 2") && err.contains("rulez"), "{err}");
+
+        let cfg = Config::parse("[[classify.rules]]\npattern = \"x\"\nlevel = \"loud\"\n", path).unwrap();
+        let err = cfg.classifier(path).unwrap_err().to_string();
+        assert!(err.contains("classify.rules[0].level"), "{err}");
+    }
+}
