@@ -3,5 +3,7 @@
 //! The library is organised along the data flow of `velos logs`:
 //!
 //! - [`level`] — the severity scale and its spellings.
+//! - [`normalize`] — message templates and their ids, header layouts.
 
 pub mod level;
+pub mod normalize;
