@@ -1,16 +1,34 @@
 //! velos: a process manager's smart-log and monitoring core.
 //!
-//! The library is organised along the data flow of `velos logs`:
+//! The library follows the data flow of `velos logs`:
 //!
-//! - [`level`] — the severity scale and its spellings.
-//! - [`classify`] — gives every record a level; the level prefilter.
+//! ```text
+//! source ──bytes──▶ frame ──Record──▶ query ──▶ output
+//!  mmap, stdin,      records, times,    grep, level,   text / JSON
+//!  process logs      levels (classify)  since/until
+//! ```
+//!
+//! - [`source`] — where bytes come from: files (memory-mapped, guarded
+//!   against truncation), stdin, a managed process's rotated log set.
+//! - [`frame`] — cuts bytes into [`frame::Record`]s: continuation lines,
+//!   JSON-lines fields, the per-file [`frame::Layout`].
+//! - [`timestamp`] — finds and parses the time at the head of a line.
+//! - [`level`] and [`classify`] — the severity scale, and the rules that
+//!   give every record a level; the level prefilter.
+//! - [`query`] — the filters of one run.
+//! - [`engine`] — runs a query over sources in parallel, in file order.
+//! - [`output`] — renders kept records.
+//! - [`normalize`] — message templates and their ids, header layouts.
+//! - [`config`] — the TOML configuration.
+//! - [`cli`] — the command line.
 
 pub mod classify;
 pub mod cli;
 pub mod config;
 pub mod engine;
-pub mod level;
 pub mod frame;
+pub mod level;
+pub mod normalize;
 pub mod output;
 pub mod query;
 pub mod source;

@@ -1,0 +1,583 @@
+//! The masking scanner: one left-to-right pass over a message that copies
+//! constant text and replaces variable tokens with placeholders.
+//!
+//! # Grammar
+//!
+//! A *token start* is a position whose previous byte is not an ASCII letter
+//! or digit (or the start of the message). At a token start the matchers
+//! below are tried in order; the first whose match is followed by a
+//! *boundary* (end of input or a byte that is not an ASCII letter or digit)
+//! wins and its span becomes the placeholder:
+//!
+//! | order | shape | placeholder |
+//! |---|---|---|
+//! | 1 | `[` IPv6 `]` with optional `:port` | `<IP>` |
+//! | 2 | UUID `8-4-4-4-12` hex | `<UUID>` |
+//! | 3 | `YYYY-MM-DD` with optional `T`/space `hh:mm:ss[.frac][Z\|±hh:mm]`, or `h:mm:ss[.frac]` | `<TS>` |
+//! | 4 | IPv4 with optional `:port` | `<IP>` |
+//! | 5 | IPv6 (eight groups, or one `::`; holds a digit) | `<IP>` |
+//! | 6 | `0x` hex | `<HEX>` |
+//! | 7 | number: optional sign, digits, `.digits` groups, up to five unit letters, optional `%` (`-3`, `1.5s`, `10KB`, `87.5%`, `1.2.3`) | `<NUM>` |
+//! | 8 | any other run of letters and digits holding a digit: eight or more hex digits → `<HEX>`, else `<ID>` (`user42`, `nvme0n1`) | `<HEX>`/`<ID>` |
+//!
+//! Everything else is copied. Since `_`, `-`, `.`, `/` and `:` separate
+//! tokens, compound identifiers keep their constant parts: `blk_-123` →
+//! `blk_<NUM>`, `worker-3` → `worker-<NUM>`, `/users/42` → `/users/<NUM>`.
+//! Trailing whitespace is dropped. The tests hold a regex implementation of
+//! this table and check that the scanner agrees with it.
+
+use xxhash_rust::xxh3::xxh3_64;
+
+/// Placeholder for IPv4 and IPv6 addresses, with their port if any.
+pub const IP: &[u8] = b"<IP>";
+/// Placeholder for UUIDs.
+pub const UUID: &[u8] = b"<UUID>";
+/// Placeholder for `0x` numbers and long hex ids.
+pub const HEX: &[u8] = b"<HEX>";
+/// Placeholder for numbers, with or without a unit.
+pub const NUM: &[u8] = b"<NUM>";
+/// Placeholder for dates and times of day.
+pub const TS: &[u8] = b"<TS>";
+/// Placeholder for other tokens mixing letters and digits.
+pub const ID: &[u8] = b"<ID>";
+
+/// Every placeholder the scanner writes.
+pub const PLACEHOLDERS: [&[u8]; 6] = [IP, UUID, HEX, NUM, TS, ID];
+
+const ALNUM: u8 = 1;
+const DIGIT: u8 = 2;
+const HEXDIGIT: u8 = 4;
+const LETTER: u8 = 8;
+/// `[`, `:`, `-`, `+`: bytes that may start a token though not alphanumeric.
+const STARTER: u8 = 16;
+
+static CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        let mut k = 0;
+        if b.is_ascii_digit() {
+            k |= ALNUM | DIGIT | HEXDIGIT;
+        }
+        if b.is_ascii_alphabetic() {
+            k |= ALNUM | LETTER;
+        }
+        if matches!(b, b'a'..=b'f' | b'A'..=b'F') {
+            k |= HEXDIGIT;
+        }
+        if matches!(b, b'[' | b':' | b'-' | b'+') {
+            k |= STARTER;
+        }
+        t[c] = k;
+        c += 1;
+    }
+    t
+};
+
+#[inline(always)]
+fn class(b: u8) -> u8 {
+    CLASS[b as usize]
+}
+
+#[inline(always)]
+fn is_alnum(b: u8) -> bool {
+    class(b) & ALNUM != 0
+}
+
+#[inline(always)]
+fn is_digit(b: u8) -> bool {
+    class(b) & DIGIT != 0
+}
+
+#[inline(always)]
+fn is_hex(b: u8) -> bool {
+    class(b) & HEXDIGIT != 0
+}
+
+#[inline(always)]
+fn at(b: &[u8], i: usize) -> u8 {
+    b.get(i).copied().unwrap_or(0)
+}
+
+#[inline(always)]
+fn boundary(b: &[u8], end: usize) -> bool {
+    end >= b.len() || !is_alnum(b[end])
+}
+
+/// Number of consecutive ASCII digits from `i`.
+#[inline(always)]
+fn digits(b: &[u8], i: usize) -> usize {
+    b.get(i..)
+        .map_or(0, |s| s.iter().take_while(|&&c| is_digit(c)).count())
+}
+
+/// Number of consecutive hex digits from `i`.
+#[inline(always)]
+fn hexes(b: &[u8], i: usize) -> usize {
+    b.get(i..)
+        .map_or(0, |s| s.iter().take_while(|&&c| is_hex(c)).count())
+}
+
+/// Normalizes `msg` into `out` (cleared first) and returns the template's
+/// 64-bit id, the xxh3 of the template bytes.
+///
+/// ```
+/// let mut out = Vec::new();
+/// let id = velos::normalize::normalize(b"GET /users/42 took 23ms from 10.0.0.7:5432", &mut out);
+/// assert_eq!(out, b"GET /users/<NUM> took <NUM> from <IP>");
+/// assert_eq!(id, velos::normalize::template_id(&out));
+/// ```
+pub fn normalize(msg: &[u8], out: &mut Vec<u8>) -> u64 {
+    out.clear();
+    mask_into(msg, out);
+    while out.last().is_some_and(|c| c.is_ascii_whitespace()) {
+        out.pop();
+    }
+    xxh3_64(out)
+}
+
+/// The id of a template: xxh3-64 of its bytes.
+#[inline]
+pub fn template_id(template: &[u8]) -> u64 {
+    xxh3_64(template)
+}
+
+/// Whether `token` is exactly one of the scanner's placeholders.
+#[inline]
+pub fn is_placeholder(token: &[u8]) -> bool {
+    token.len() >= 4
+        && token[0] == b'<'
+        && token[token.len() - 1] == b'>'
+        && PLACEHOLDERS.contains(&token)
+}
+
+fn mask_into(b: &[u8], out: &mut Vec<u8>) {
+    let n = b.len();
+    let mut i = 0;
+    let mut lit = 0;
+    while i < n {
+        let c = b[i];
+        let k = class(c);
+        if k & ALNUM == 0 {
+            if k & STARTER != 0
+                && (i == 0 || !is_alnum(b[i - 1]))
+                && let Some((end, ph)) = special(b, i)
+            {
+                out.extend_from_slice(&b[lit..i]);
+                out.extend_from_slice(ph);
+                i = end;
+                lit = i;
+                continue;
+            }
+            i += 1;
+            continue;
+        }
+        // A run of letters and digits; its previous byte is not one.
+        let mut j = i + 1;
+        let mut all = k;
+        let mut any = k;
+        while j < n {
+            let kj = class(b[j]);
+            if kj & ALNUM == 0 {
+                break;
+            }
+            all &= kj;
+            any |= kj;
+            j += 1;
+        }
+        if k & DIGIT == 0 && !matches!(at(b, j), b':' | b'-') {
+            // Starts with a letter and cannot be a UUID or IPv6 address.
+            if any & DIGIT != 0 {
+                out.extend_from_slice(&b[lit..i]);
+                out.extend_from_slice(if j - i >= 8 && all & HEXDIGIT != 0 {
+                    HEX
+                } else {
+                    ID
+                });
+                lit = j;
+            }
+            i = j;
+            continue;
+        }
+        out.extend_from_slice(&b[lit..i]);
+        match chain(b, i) {
+            Some((end, ph)) => {
+                out.extend_from_slice(ph);
+                i = end;
+            }
+            None => {
+                if any & DIGIT != 0 {
+                    out.extend_from_slice(if j - i >= 8 && all & HEXDIGIT != 0 {
+                        HEX
+                    } else {
+                        ID
+                    });
+                } else {
+                    out.extend_from_slice(&b[i..j]);
+                }
+                i = j;
+            }
+        }
+        lit = i;
+    }
+    out.extend_from_slice(&b[lit..]);
+}
+
+/// Matchers for token starts at `[`, `:`, `-`, `+`.
+#[inline]
+fn special(b: &[u8], i: usize) -> Option<(usize, &'static [u8])> {
+    match b[i] {
+        b'[' => bracketed_ipv6(b, i).map(|e| (e, IP)),
+        b':' => ipv6(b, i).filter(|&e| boundary(b, e)).map(|e| (e, IP)),
+        _ => number(b, i).map(|e| (e, NUM)),
+    }
+}
+
+/// Matchers 2–7 at a token start on a letter or digit.
+#[inline]
+fn chain(b: &[u8], i: usize) -> Option<(usize, &'static [u8])> {
+    if let Some(e) = uuid(b, i) {
+        return Some((e, UUID));
+    }
+    if is_digit(b[i]) {
+        if let Some(e) = timestamp(b, i) {
+            return Some((e, TS));
+        }
+        if let Some(e) = ipv4(b, i) {
+            return Some((e, IP));
+        }
+    }
+    if let Some(e) = ipv6(b, i).filter(|&e| boundary(b, e)) {
+        return Some((e, IP));
+    }
+    if b[i] == b'0'
+        && matches!(at(b, i + 1), b'x' | b'X')
+        && let h = hexes(b, i + 2)
+        && h > 0
+        && boundary(b, i + 2 + h)
+    {
+        return Some((i + 2 + h, HEX));
+    }
+    number(b, i).map(|e| (e, NUM))
+}
+
+fn uuid(b: &[u8], i: usize) -> Option<usize> {
+    let s = b.get(i..i + 36)?;
+    for (k, &c) in s.iter().enumerate() {
+        let ok = match k {
+            8 | 13 | 18 | 23 => c == b'-',
+            _ => is_hex(c),
+        };
+        if !ok {
+            return None;
+        }
+    }
+    boundary(b, i + 36).then_some(i + 36)
+}
+
+/// `\d{2}:\d{2}:\d{2}` at `p`, by position.
+#[inline]
+fn hms(b: &[u8], p: usize) -> Option<usize> {
+    let s = b.get(p..p + 8)?;
+    let ok = is_digit(s[0])
+        && is_digit(s[1])
+        && s[2] == b':'
+        && is_digit(s[3])
+        && is_digit(s[4])
+        && s[5] == b':'
+        && is_digit(s[6])
+        && is_digit(s[7]);
+    ok.then_some(p + 8)
+}
+
+/// `(?:[.,]\d+)?`
+#[inline]
+fn fraction(b: &[u8], p: usize) -> usize {
+    if matches!(at(b, p), b'.' | b',') {
+        let d = digits(b, p + 1);
+        if d > 0 {
+            return p + 1 + d;
+        }
+    }
+    p
+}
+
+/// `(?:Z|[+-]\d{2}:?\d{2})?`
+#[inline]
+fn zone(b: &[u8], p: usize) -> usize {
+    match at(b, p) {
+        b'Z' => p + 1,
+        b'+' | b'-' if is_digit(at(b, p + 1)) && is_digit(at(b, p + 2)) => {
+            if at(b, p + 3) == b':' && is_digit(at(b, p + 4)) && is_digit(at(b, p + 5)) {
+                p + 6
+            } else if is_digit(at(b, p + 3)) && is_digit(at(b, p + 4)) {
+                p + 5
+            } else {
+                p
+            }
+        }
+        _ => p,
+    }
+}
+
+fn timestamp(b: &[u8], i: usize) -> Option<usize> {
+    let d = digits(b, i);
+    if d == 4
+        && at(b, i + 4) == b'-'
+        && digits(b, i + 5) == 2
+        && at(b, i + 7) == b'-'
+        && digits(b, i + 8) >= 2
+    {
+        let mut end = i + 10;
+        if matches!(at(b, end), b'T' | b' ')
+            && let Some(t) = hms(b, end + 1)
+        {
+            end = zone(b, fraction(b, t));
+        }
+        return boundary(b, end).then_some(end);
+    }
+    if (d == 1 || d == 2) && at(b, i + d) == b':' {
+        let p = i + d + 1;
+        let ok = is_digit(at(b, p))
+            && is_digit(at(b, p + 1))
+            && at(b, p + 2) == b':'
+            && is_digit(at(b, p + 3))
+            && is_digit(at(b, p + 4));
+        if ok {
+            let end = fraction(b, p + 5);
+            return boundary(b, end).then_some(end);
+        }
+    }
+    None
+}
+
+fn ipv4(b: &[u8], i: usize) -> Option<usize> {
+    let mut p = i;
+    for _ in 0..3 {
+        let d = digits(b, p);
+        if !(1..=3).contains(&d) || at(b, p + d) != b'.' {
+            return None;
+        }
+        p += d + 1;
+    }
+    let d = digits(b, p);
+    if !(1..=3).contains(&d) {
+        return None;
+    }
+    p += d;
+    if at(b, p) == b':' {
+        let port = digits(b, p + 1);
+        if port > 0 {
+            p += 1 + port.min(5);
+        }
+    }
+    boundary(b, p).then_some(p)
+}
+
+/// `(?:h{0,4}:){2,7}h{0,4}` at `i` followed by the IPv6 checks; no
+/// boundary check.
+fn ipv6(b: &[u8], i: usize) -> Option<usize> {
+    let mut p = i;
+    let mut reps = 0;
+    while reps < 7 {
+        let h = hexes(b, p);
+        if h <= 4 && at(b, p + h) == b':' {
+            p += h + 1;
+            reps += 1;
+        } else {
+            break;
+        }
+    }
+    if reps < 2 {
+        return None;
+    }
+    p += hexes(b, p).min(4);
+    ipv6_ok(&b[i..p]).then_some(p)
+}
+
+/// The checks a `(?:h{0,4}:){2,7}h{0,4}` span must pass to be an address.
+pub(crate) fn ipv6_ok(s: &[u8]) -> bool {
+    if !s.iter().any(|&c| is_digit(c)) {
+        return false;
+    }
+    let doubles = s.windows(2).filter(|w| w == b"::").count();
+    let colons = s.iter().filter(|&&c| c == b':').count();
+    let compressed = match doubles {
+        0 => false,
+        1 => true,
+        _ => return false, // `:::` counts twice, two `::` too
+    };
+    if !compressed && colons != 7 {
+        return false;
+    }
+    if s[0] == b':' && !s.starts_with(b"::") {
+        return false;
+    }
+    if s[s.len() - 1] == b':' && !s.ends_with(b"::") {
+        return false;
+    }
+    true
+}
+
+/// `\[` IPv6 `\](?::\d{1,5})?` with a boundary after.
+fn bracketed_ipv6(b: &[u8], i: usize) -> Option<usize> {
+    let e = ipv6(b, i + 1)?;
+    if at(b, e) != b']' {
+        return None;
+    }
+    let mut p = e + 1;
+    if at(b, p) == b':' {
+        let port = digits(b, p + 1);
+        if port > 0 {
+            p += 1 + port.min(5);
+        }
+    }
+    boundary(b, p).then_some(p)
+}
+
+/// `[-+]?\d+(?:\.\d+)*[a-zA-Z]{0,5}%?` with a boundary after.
+#[inline]
+fn number(b: &[u8], i: usize) -> Option<usize> {
+    let mut p = i;
+    if matches!(b[p], b'-' | b'+') {
+        p += 1;
+    }
+    let d = digits(b, p);
+    if d == 0 {
+        return None;
+    }
+    p += d;
+    while at(b, p) == b'.' {
+        let d = digits(b, p + 1);
+        if d == 0 {
+            break;
+        }
+        p += 1 + d;
+    }
+    let mut letters = 0;
+    while letters < 5 && p < b.len() && class(b[p]) & LETTER != 0 {
+        p += 1;
+        letters += 1;
+    }
+    if at(b, p) == b'%' {
+        p += 1;
+    }
+    boundary(b, p).then_some(p)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn norm(s: &str) -> String {
+        let mut out = Vec::new();
+        normalize(s.as_bytes(), &mut out);
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn ipv4_with_and_without_port() {
+        assert_eq!(norm("from 10.0.0.7 ok"), "from <IP> ok");
+        assert_eq!(norm("peer=192.168.1.20:5432,"), "peer=<IP>,");
+        assert_eq!(norm("/10.10.34.11:3888"), "/<IP>");
+        assert_eq!(norm("[173.234.31.186]"), "[<IP>]");
+        // Not addresses.
+        assert_eq!(norm("1234.1.1.1"), "<NUM>");
+        assert_eq!(norm("1.2.3"), "<NUM>");
+    }
+
+    #[test]
+    fn ipv6_forms() {
+        assert_eq!(norm("peer=2001:db8::1 up"), "peer=<IP> up");
+        assert_eq!(norm("::1"), "<IP>");
+        assert_eq!(norm("fe80:0:0:0:202:b3ff:fe1e:8329"), "<IP>");
+        assert_eq!(norm("peer=[2001:db8:a::7]:443 x"), "peer=<IP> x");
+        assert_eq!(norm("[2001:db8::7]"), "<IP>");
+        assert_eq!(norm("0:0:0:0:0:0:0:0:2181"), "<IP>:<NUM>");
+        // Not addresses: no digit, or too few groups.
+        assert_eq!(norm("std::vector"), "std::vector");
+        assert_eq!(norm("a:b:c"), "a:b:c");
+        assert_eq!(norm("dead::beef"), "dead::beef");
+    }
+
+    #[test]
+    fn uuids() {
+        assert_eq!(
+            norm("job 3e9b3be1-5bfd-40ac-9ed5-79fac125602c done"),
+            "job <UUID> done"
+        );
+        assert_eq!(norm("3E9B3BE1-5BFD-40AC-9ED5-79FAC125602C."), "<UUID>.");
+    }
+
+    #[test]
+    fn hex_values_and_ids() {
+        assert_eq!(norm("conn 0x1f3a from pool"), "conn <HEX> from pool");
+        assert_eq!(norm("req=f333ca6da0696a12"), "req=<HEX>");
+        assert_eq!(
+            norm("trace 095b88782555e910e20440ca2c84425b"),
+            "trace <HEX>"
+        );
+        assert_eq!(norm("kid=abf4a509"), "kid=<HEX>");
+        // Hex words without digits are words.
+        assert_eq!(norm("deadbeefcafe"), "deadbeefcafe");
+    }
+
+    #[test]
+    fn numbers_with_units_signs_and_decimals() {
+        assert_eq!(
+            norm("took 23ms (1.5s), 10KB, 87.5% -3 +4"),
+            "took <NUM> (<NUM>), <NUM>, <NUM> <NUM> <NUM>"
+        );
+        assert_eq!(
+            norm("heap 98350M->89747M(4014M)"),
+            "heap <NUM>-><NUM>(<NUM>)"
+        );
+        assert_eq!(norm("range 10-20"), "range <NUM>-<NUM>");
+        assert_eq!(norm("version 1.24.3."), "version <NUM>.");
+        assert_eq!(norm("keyId: -127633188)"), "keyId: <NUM>)");
+    }
+
+    #[test]
+    fn dates_and_times() {
+        assert_eq!(norm("next run at 2026-01-11T17:45:49Z"), "next run at <TS>");
+        assert_eq!(norm("at 2015-10-18 18:01:47,978 ok"), "at <TS> ok");
+        assert_eq!(norm("expires 2026-03-01T00:00:00.5+01:00"), "expires <TS>");
+        assert_eq!(norm("older than 2026-01-02"), "older than <TS>");
+        assert_eq!(norm("Dec 10 06:55:46 up"), "Dec <NUM> <TS> up");
+        assert_eq!(norm("t=7:05:09.123"), "t=<TS>");
+    }
+
+    #[test]
+    fn mixed_tokens_keep_constant_parts() {
+        assert_eq!(norm("block blk_-6952295868487656571"), "block blk_<NUM>");
+        assert_eq!(
+            norm("appattempt_1445144423722_0020_000001"),
+            "appattempt_<NUM>_<NUM>_<NUM>"
+        );
+        assert_eq!(norm("user42 on worker-3"), "<ID> on worker-<NUM>");
+        assert_eq!(norm("GET /api/v1/users/42"), "GET /api/<ID>/users/<NUM>");
+        assert_eq!(norm("db-3.prod.internal"), "db-<NUM>.prod.internal");
+        assert_eq!(norm("onExtend:1514038530000 14"), "onExtend:<NUM> <NUM>");
+    }
+
+    #[test]
+    fn plain_text_is_untouched_and_bytes_survive() {
+        assert_eq!(norm("check pass; user unknown"), "check pass; user unknown");
+        assert_eq!(norm("trailing spaces   "), "trailing spaces");
+        let mut out = Vec::new();
+        normalize(b"caf\xc3\xa9 \xff 12", &mut out);
+        assert_eq!(out, b"caf\xc3\xa9 \xff <NUM>");
+    }
+
+    #[test]
+    fn id_is_xxh3_of_template() {
+        let mut a = Vec::new();
+        let mut b = Vec::new();
+        let ia = normalize(b"took 5ms", &mut a);
+        let ib = normalize(b"took 900ms", &mut b);
+        assert_eq!(ia, ib);
+        assert_eq!(ia, xxh3_64(b"took <NUM>"));
+        assert!(is_placeholder(b"<NUM>") && !is_placeholder(b"<FOO>"));
+    }
+}

@@ -1,0 +1,29 @@
+//! Message normalization: turning a log message into its *template* (the
+//! constant text with variable parts replaced by placeholders such as
+//! `<IP>`, `<UUID>`, `<NUM>`) and the template's 64-bit id.
+//!
+//! - [`normalize`] / [`Normalizer`]: the masking scanner, one pass over the
+//!   bytes with lookup tables (see [`mask`] for the exact grammar).
+
+pub mod mask;
+
+pub use mask::{PLACEHOLDERS, is_placeholder, normalize, template_id};
+
+/// A normalizer with its own output buffer, for loops over many messages.
+#[derive(Debug, Default, Clone)]
+pub struct Normalizer {
+    buf: Vec<u8>,
+}
+
+impl Normalizer {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Normalizes `msg`; returns the template id and the template bytes,
+    /// valid until the next call.
+    pub fn template(&mut self, msg: &[u8]) -> (u64, &[u8]) {
+        let id = normalize(msg, &mut self.buf);
+        (id, &self.buf)
+    }
+}
