@@ -133,16 +133,24 @@ impl Config {
         let mut rules = Vec::new();
         for (i, rule) in self.classify.rules.iter().enumerate() {
             let key = |field: &str| format!("classify.rules[{i}].{field}");
-            let level = Level::from_word(rule.level.as_bytes()).ok_or_else(|| ConfigError::Value {
-                path: path.to_path_buf(),
-                key: key("level"),
-                message: format!("unknown level `{}`: use fatal, error, warn, info or debug", rule.level),
-            })?;
-            let pattern = regex::bytes::Regex::new(&rule.pattern).map_err(|e| ConfigError::Value {
-                path: path.to_path_buf(),
-                key: key("pattern"),
-                message: format!("invalid regex: {}", e.to_string().lines().last().unwrap_or("")),
-            })?;
+            let level =
+                Level::from_word(rule.level.as_bytes()).ok_or_else(|| ConfigError::Value {
+                    path: path.to_path_buf(),
+                    key: key("level"),
+                    message: format!(
+                        "unknown level `{}`: use fatal, error, warn, info or debug",
+                        rule.level
+                    ),
+                })?;
+            let pattern =
+                regex::bytes::Regex::new(&rule.pattern).map_err(|e| ConfigError::Value {
+                    path: path.to_path_buf(),
+                    key: key("pattern"),
+                    message: format!(
+                        "invalid regex: {}",
+                        e.to_string().lines().last().unwrap_or("")
+                    ),
+                })?;
             rules.push(CustomRule {
                 pattern,
                 level,
@@ -180,10 +188,16 @@ mod tests {
         let c = cfg.classifier(path).unwrap();
         assert_eq!(c.classify_text(b"OOM killer"), Level::Fatal);
 
-        let err = Config::parse("[classify]\nrulez = 1\n", path).unwrap_err().to_string();
+        let err = Config::parse("[classify]\nrulez = 1\n", path)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("line 2") && err.contains("rulez"), "{err}");
 
-        let cfg = Config::parse("[[classify.rules]]\npattern = \"x\"\nlevel = \"loud\"\n", path).unwrap();
+        let cfg = Config::parse(
+            "[[classify.rules]]\npattern = \"x\"\nlevel = \"loud\"\n",
+            path,
+        )
+        .unwrap();
         let err = cfg.classifier(path).unwrap_err().to_string();
         assert!(err.contains("classify.rules[0].level"), "{err}");
     }

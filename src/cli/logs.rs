@@ -125,10 +125,17 @@ pub fn run(args: LogsArgs) -> Result<i32> {
         _ if args.no_color => false,
         ColorChoice::Never => false,
         ColorChoice::Always => true,
-        ColorChoice::Auto => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        ColorChoice::Auto => {
+            std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
     };
     let printer = Printer {
-        format: if args.json { Format::Json } else { Format::Text },
+        format: if args.json {
+            Format::Json
+        } else {
+            Format::Text
+        },
         color,
         show_file: args.sources.len() > 1 && !args.json,
         zone: zone.clone(),
@@ -187,7 +194,12 @@ fn display(path: &std::path::Path) -> String {
     path.display().to_string()
 }
 
-fn run_forward<W: Write>(run: &Run<'_>, units: &[Unit], zone: &Zone, sink: &mut Sink<W>) -> Result<()> {
+fn run_forward<W: Write>(
+    run: &Run<'_>,
+    units: &[Unit],
+    zone: &Zone,
+    sink: &mut Sink<W>,
+) -> Result<()> {
     let total: u64 = units
         .iter()
         .filter_map(|u| match u {
@@ -204,14 +216,22 @@ fn run_forward<W: Write>(run: &Run<'_>, units: &[Unit], zone: &Zone, sink: &mut 
             Unit::Stdin => {
                 let ctx = TimeContext::new(zone.clone(), timestamp::now_ms());
                 let mut none = None;
-                engine::stream(run, &ctx, "<stdin>", std::io::stdin().lock(), sink, &mut none)?;
+                engine::stream(
+                    run,
+                    &ctx,
+                    "<stdin>",
+                    std::io::stdin().lock(),
+                    sink,
+                    &mut none,
+                )?;
             }
             Unit::File(path) => {
                 let (file, ctx) = engine::open_with_context(path, zone)?;
                 let name = display(path);
                 let layout = Layout::sniff(file.data.bytes(), &ctx);
                 check_times(run, &layout, &file.data, &name)?;
-                let scanner = Scanner::new(layout, &ctx, run.classifier, run.query, run.printer, &name);
+                let scanner =
+                    Scanner::new(layout, &ctx, run.classifier, run.query, run.printer, &name);
                 if let Err(offset) = run.forward(&scanner, &file.data, sink, bar.as_ref())? {
                     let rest = truncated_fallback(path, offset)?;
                     let mut none = None;
@@ -230,7 +250,13 @@ fn run_forward<W: Write>(run: &Run<'_>, units: &[Unit], zone: &Zone, sink: &mut 
     Ok(())
 }
 
-fn run_tail<W: Write>(run: &Run<'_>, units: &[Unit], zone: &Zone, want: usize, sink: &mut Sink<W>) -> Result<()> {
+fn run_tail<W: Write>(
+    run: &Run<'_>,
+    units: &[Unit],
+    zone: &Zone,
+    want: usize,
+    sink: &mut Sink<W>,
+) -> Result<()> {
     let mut pieces: Vec<Vec<u8>> = Vec::new();
     let mut have = 0usize;
     for unit in units.iter().rev() {
@@ -241,7 +267,14 @@ fn run_tail<W: Write>(run: &Run<'_>, units: &[Unit], zone: &Zone, want: usize, s
         let piece = match unit {
             Unit::Stdin => {
                 let ctx = TimeContext::new(zone.clone(), timestamp::now_ms());
-                engine::stream(run, &ctx, "<stdin>", std::io::stdin().lock(), sink, &mut buffer)?;
+                engine::stream(
+                    run,
+                    &ctx,
+                    "<stdin>",
+                    std::io::stdin().lock(),
+                    sink,
+                    &mut buffer,
+                )?;
                 drain(buffer)
             }
             Unit::File(path) => {
@@ -249,7 +282,8 @@ fn run_tail<W: Write>(run: &Run<'_>, units: &[Unit], zone: &Zone, want: usize, s
                 let name = display(path);
                 let layout = Layout::sniff(file.data.bytes(), &ctx);
                 check_times(run, &layout, &file.data, &name)?;
-                let scanner = Scanner::new(layout, &ctx, run.classifier, run.query, run.printer, &name);
+                let scanner =
+                    Scanner::new(layout, &ctx, run.classifier, run.query, run.printer, &name);
                 match run.tail(&scanner, &file.data, want - have) {
                     Ok(piece) => piece,
                     Err(_) => {
@@ -277,7 +311,12 @@ fn drain(buffer: Option<TailBuffer>) -> (Vec<u8>, usize) {
     buffer.map(TailBuffer::into_parts).unwrap_or_default()
 }
 
-fn check_times(run: &Run<'_>, layout: &Layout, data: &crate::source::FileBytes, name: &str) -> Result<(), EngineError> {
+fn check_times(
+    run: &Run<'_>,
+    layout: &Layout,
+    data: &crate::source::FileBytes,
+    name: &str,
+) -> Result<(), EngineError> {
     if run.query.has_time() && !layout.timed && !data.bytes().is_empty() {
         return Err(EngineError::NoTimestamps(name.to_string()));
     }
@@ -293,8 +332,13 @@ fn truncated_fallback(path: &std::path::Path, offset: usize) -> Result<Vec<u8>> 
 }
 
 fn progress_bar(total: u64) -> indicatif::ProgressBar {
-    let bar = indicatif::ProgressBar::with_draw_target(Some(total), indicatif::ProgressDrawTarget::stderr());
-    if let Ok(style) = indicatif::ProgressStyle::with_template("{bar:40} {binary_bytes}/{binary_total_bytes} {binary_bytes_per_sec} eta {eta}") {
+    let bar = indicatif::ProgressBar::with_draw_target(
+        Some(total),
+        indicatif::ProgressDrawTarget::stderr(),
+    );
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{bar:40} {binary_bytes}/{binary_total_bytes} {binary_bytes_per_sec} eta {eta}",
+    ) {
         bar.set_style(style);
     }
     bar

@@ -57,7 +57,16 @@ pub fn run<W: Write>(
         .map(|files| {
             files
                 .iter()
-                .map(|o| Scanner::new(o.layout, &o.ctx, run.classifier, run.query, run.printer, &o.name))
+                .map(|o| {
+                    Scanner::new(
+                        o.layout,
+                        &o.ctx,
+                        run.classifier,
+                        run.query,
+                        run.printer,
+                        &o.name,
+                    )
+                })
                 .collect()
         })
         .collect();
@@ -75,14 +84,22 @@ pub fn run<W: Write>(
         let mut best: Option<(i64, usize, usize)> = None;
         for (i, cursor) in cursors.iter_mut().enumerate() {
             let files = &opened[cursor.stream];
-            while cursor.file < files.len() && cursor.pos >= files[cursor.file].file.data.bytes().len() {
+            while cursor.file < files.len()
+                && cursor.pos >= files[cursor.file].file.data.bytes().len()
+            {
                 cursor.file += 1;
                 cursor.pos = 0;
             }
-            let Some(o) = files.get(cursor.file) else { continue };
+            let Some(o) = files.get(cursor.file) else {
+                continue;
+            };
             let data = o.file.data.bytes();
             let end = o.layout.record_end(data, cursor.pos, data.len());
-            let ts = o.layout.read(data, cursor.pos, end, &o.ctx).ts.unwrap_or(cursor.last_ts);
+            let ts = o
+                .layout
+                .read(data, cursor.pos, end, &o.ctx)
+                .ts
+                .unwrap_or(cursor.last_ts);
             if best.is_none_or(|(b, _, _)| ts < b) {
                 best = Some((ts, i, end));
             }

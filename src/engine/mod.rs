@@ -58,7 +58,9 @@ pub enum EngineError {
     #[error(transparent)]
     Source(#[from] SourceError),
     /// --since/--until on input without times.
-    #[error("{0} has no timestamps, so --since/--until cannot apply; drop them or use --grep/--level")]
+    #[error(
+        "{0} has no timestamps, so --since/--until cannot apply; drop them or use --grep/--level"
+    )]
     NoTimestamps(String),
     /// Writing the output failed.
     #[error("writing output: {0}")]
@@ -147,7 +149,10 @@ impl Run<'_> {
         let (from, to) = narrow::range(bytes, scanner);
         let chunks = plan(&scanner.layout, bytes, from, to, self.settings.chunk_size);
         let first_lines = self.first_lines(scanner, bytes, &chunks);
-        for wave in (0..chunks.len()).collect::<Vec<_>>().chunks(self.wave_len()) {
+        for wave in (0..chunks.len())
+            .collect::<Vec<_>>()
+            .chunks(self.wave_len())
+        {
             let outs: Vec<ChunkOut> = wave
                 .par_iter()
                 .map(|&i| {
@@ -177,7 +182,12 @@ impl Run<'_> {
     /// Runs the query over one buffer from its end, collecting the last
     /// `want` kept records: (rendered, in file order; how many). `Err` when
     /// the source was truncated under its mapping.
-    pub fn tail(&self, scanner: &Scanner<'_>, data: &FileBytes, want: usize) -> Result<(Vec<u8>, usize), usize> {
+    pub fn tail(
+        &self,
+        scanner: &Scanner<'_>,
+        data: &FileBytes,
+        want: usize,
+    ) -> Result<(Vec<u8>, usize), usize> {
         let bytes = data.bytes();
         let (from, to) = narrow::range(bytes, scanner);
         let chunks = plan(&scanner.layout, bytes, from, to, self.settings.chunk_size);
@@ -216,7 +226,12 @@ impl Run<'_> {
 
     /// 1-based line number at the start of each chunk, when the printer
     /// shows line numbers.
-    fn first_lines(&self, scanner: &Scanner<'_>, bytes: &[u8], chunks: &[(usize, usize)]) -> Option<Vec<u64>> {
+    fn first_lines(
+        &self,
+        scanner: &Scanner<'_>,
+        bytes: &[u8],
+        chunks: &[(usize, usize)],
+    ) -> Option<Vec<u64>> {
         if !scanner.printer.needs_line_numbers() {
             return None;
         }
@@ -241,7 +256,13 @@ impl Run<'_> {
 
 /// Cuts `data[from..to]` into chunks of about `size` bytes at record
 /// boundaries.
-pub fn plan(layout: &Layout, data: &[u8], from: usize, to: usize, size: usize) -> Vec<(usize, usize)> {
+pub fn plan(
+    layout: &Layout,
+    data: &[u8],
+    from: usize,
+    to: usize,
+    size: usize,
+) -> Vec<(usize, usize)> {
     let size = size.max(1);
     let mut chunks = Vec::with_capacity((to - from) / size + 1);
     let mut start = from;
@@ -399,7 +420,10 @@ impl TailBuffer {
 
 /// Opens a file and builds its time context: local time, yearless dates
 /// placed at or before the file's modification time.
-pub fn open_with_context(path: &std::path::Path, zone: &crate::timestamp::Zone) -> Result<(OpenFile, TimeContext), SourceError> {
+pub fn open_with_context(
+    path: &std::path::Path,
+    zone: &crate::timestamp::Zone,
+) -> Result<(OpenFile, TimeContext), SourceError> {
     let file = source::open_file(path)?;
     let reference = file.modified_ms.unwrap_or_else(crate::timestamp::now_ms);
     let ctx = TimeContext::new(zone.clone(), reference);

@@ -43,7 +43,11 @@ pub fn range(data: &[u8], scanner: &Scanner<'_>) -> (usize, usize) {
     let from = match query.since {
         Some(since) => {
             let (lo, _) = bracket(data, &probe, since.saturating_sub(SLACK_MS));
-            if lo == 0 { 0 } else { probe(lo).map_or(0, |p| p.0) }
+            if lo == 0 {
+                0
+            } else {
+                probe(lo).map_or(0, |p| p.0)
+            }
         }
         None => 0,
     };
@@ -87,5 +91,10 @@ fn probe(data: &[u8], scanner: &Scanner<'_>, pos: usize) -> Option<Probe> {
     let start = layout.align(data, pos.min(data.len()));
     frame::spans(layout, data, start, data.len())
         .take(PROBE_RECORDS)
-        .find_map(|(s, e)| layout.read(data, s, e, scanner.ctx).ts.map(|ts| (start, s, ts)))
+        .find_map(|(s, e)| {
+            layout
+                .read(data, s, e, scanner.ctx)
+                .ts
+                .map(|ts| (start, s, ts))
+        })
 }

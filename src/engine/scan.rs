@@ -114,7 +114,14 @@ impl<'a> Scanner<'a> {
 
     /// Scans `data[from..to]` (both record boundaries); `first_line` is the
     /// 1-based line number at `from` when line numbers are wanted.
-    pub fn scan(&self, data: &[u8], from: usize, to: usize, first_line: Option<u64>, out: &mut ChunkOut) {
+    pub fn scan(
+        &self,
+        data: &[u8],
+        from: usize,
+        to: usize,
+        first_line: Option<u64>,
+        out: &mut ChunkOut,
+    ) {
         let mut lines = LineCounter {
             pos: from,
             line: first_line,
@@ -146,7 +153,9 @@ impl<'a> Scanner<'a> {
                 let mut candidates = pf.scan(&data[..to]);
                 let mut pos = from;
                 while pos < to {
-                    let Some(at) = candidates.next_candidate(pos) else { break };
+                    let Some(at) = candidates.next_candidate(pos) else {
+                        break;
+                    };
                     if at >= to {
                         break;
                     }

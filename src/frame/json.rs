@@ -25,7 +25,10 @@ impl<'a> Scalar<'a> {
     /// digits of a number.
     pub fn text<'b>(&'b self, buf: &'b mut Vec<u8>) -> Option<&'b [u8]> {
         match *self {
-            Scalar::Str { raw, escaped: false } => Some(raw),
+            Scalar::Str {
+                raw,
+                escaped: false,
+            } => Some(raw),
             Scalar::Str { raw, escaped: true } => {
                 buf.clear();
                 unescape(raw, buf);
@@ -40,7 +43,10 @@ impl<'a> Scalar<'a> {
     pub fn as_i64(&self) -> Option<i64> {
         let digits = match *self {
             Scalar::Num(n) => n,
-            Scalar::Str { raw, escaped: false } => raw,
+            Scalar::Str {
+                raw,
+                escaped: false,
+            } => raw,
             _ => return None,
         };
         std::str::from_utf8(digits).ok()?.parse().ok()
@@ -198,7 +204,8 @@ impl<'a> Parser<'a> {
             }
             b'-' | b'0'..=b'9' => {
                 let start = self.i;
-                while let Some(b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E') = self.s.get(self.i) {
+                while let Some(b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E') = self.s.get(self.i)
+                {
                     self.i += 1;
                 }
                 Some(Scalar::Num(&self.s[start..self.i]))
@@ -345,7 +352,10 @@ mod tests {
 
     #[test]
     fn reads_the_structured_format_and_variants() {
-        let rec = parse(br#"{"ts":1700000000123,"lvl":"info","pid":42,"msg":"hi \"there\"","src":"stdout"}"#).unwrap();
+        let rec = parse(
+            br#"{"ts":1700000000123,"lvl":"info","pid":42,"msg":"hi \"there\"","src":"stdout"}"#,
+        )
+        .unwrap();
         assert_eq!(rec.ts, Some(Scalar::Num(b"1700000000123")));
         assert_eq!(rec.pid, Some(42));
         let mut buf = Vec::new();
@@ -360,7 +370,16 @@ mod tests {
 
     #[test]
     fn rejects_what_is_not_one_object() {
-        for line in [&b""[..], b"{", b"{\"a\"}", b"[1]", b"{\"a\":1} x", b"{\"a\":tru}", b"plain text", b"{\"a\":\"\\"] {
+        for line in [
+            &b""[..],
+            b"{",
+            b"{\"a\"}",
+            b"[1]",
+            b"{\"a\":1} x",
+            b"{\"a\":tru}",
+            b"plain text",
+            b"{\"a\":\"\\",
+        ] {
             assert_eq!(parse(line), None, "{:?}", String::from_utf8_lossy(line));
         }
         assert!(parse(b"{\"m\":\"\xff\xfe\"}").is_some());

@@ -16,9 +16,9 @@ pub mod json;
 
 use memchr::{memchr, memrchr};
 
-use crate::classify::{explicit_level, HeaderStyle};
+use crate::classify::{HeaderStyle, explicit_level};
 use crate::level::Level;
-use crate::timestamp::{self, parse_iso_exact, TimeContext, TsLayout};
+use crate::timestamp::{self, TimeContext, TsLayout, parse_iso_exact};
 
 use json::{JsonRecord, Scalar};
 
@@ -134,7 +134,13 @@ impl Layout {
     }
 
     /// Reads the record spanning `data[start..end]`.
-    pub fn read<'a>(&self, data: &'a [u8], start: usize, end: usize, ctx: &TimeContext) -> Record<'a> {
+    pub fn read<'a>(
+        &self,
+        data: &'a [u8],
+        start: usize,
+        end: usize,
+        ctx: &TimeContext,
+    ) -> Record<'a> {
         let raw = &data[start..end];
         let text = trim_newline(raw);
         let first = trim_cr(&text[..memchr(b'\n', text).unwrap_or(text.len())]);
@@ -189,7 +195,10 @@ impl Layout {
     fn json_level(&self, value: Scalar<'_>) -> Option<Level> {
         match value {
             Scalar::Num(_) if self.numeric_levels => Level::from_number(value.as_i64()?),
-            Scalar::Str { raw, escaped: false } => Level::from_word(raw),
+            Scalar::Str {
+                raw,
+                escaped: false,
+            } => Level::from_word(raw),
             _ => None,
         }
     }
@@ -254,9 +263,15 @@ fn is_exception_line(line: &[u8]) -> bool {
         return false;
     }
     let name = &line[..ident];
-    [&b"Exception"[..], b"Error", b"Throwable", b"Exit", b"Interrupt"]
-        .iter()
-        .any(|suffix| name.len() > suffix.len() && name.ends_with(suffix))
+    [
+        &b"Exception"[..],
+        b"Error",
+        b"Throwable",
+        b"Exit",
+        b"Interrupt",
+    ]
+    .iter()
+    .any(|suffix| name.len() > suffix.len() && name.ends_with(suffix))
 }
 
 #[inline]
@@ -279,11 +294,15 @@ fn json_line(line: &[u8]) -> Option<JsonRecord<'_>> {
 pub fn json_time(value: Scalar<'_>, ctx: &TimeContext) -> Option<i64> {
     match value {
         Scalar::Num(n) => epoch_number(n),
-        Scalar::Str { raw, escaped: false } => {
-            if raw.first().is_some_and(u8::is_ascii_digit) && raw.iter().all(|b| b.is_ascii_digit() || *b == b'.') {
-                if let Some(ms) = epoch_number(raw) {
-                    return Some(ms);
-                }
+        Scalar::Str {
+            raw,
+            escaped: false,
+        } => {
+            if raw.first().is_some_and(u8::is_ascii_digit)
+                && raw.iter().all(|b| b.is_ascii_digit() || *b == b'.')
+                && let Some(ms) = epoch_number(raw)
+            {
+                return Some(ms);
             }
             parse_iso_exact(raw, ctx).or_else(|| {
                 let found = timestamp::detect(raw, ctx)?;

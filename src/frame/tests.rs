@@ -42,7 +42,10 @@ ValueError: bad value\n\
 #[test]
 fn without_timestamps_every_line_is_a_record() {
     let log = "first\n  indented\nat the end\n\n";
-    assert_eq!(texts(log.as_bytes()), vec!["first", "  indented", "at the end", ""]);
+    assert_eq!(
+        texts(log.as_bytes()),
+        vec!["first", "  indented", "at the end", ""]
+    );
 }
 
 #[test]
@@ -70,7 +73,10 @@ fn reads_times_and_levels() {
     let layout = Layout::sniff(json, &ctx());
     assert!(layout.json && layout.numeric_levels && layout.timed);
     let rec = layout.read(json, 0, json.len(), &ctx());
-    assert_eq!((rec.ts, rec.explicit), (Some(1_768_003_200_000), Some(Level::Warn)));
+    assert_eq!(
+        (rec.ts, rec.explicit),
+        (Some(1_768_003_200_000), Some(Level::Warn))
+    );
 }
 
 #[test]
@@ -86,7 +92,13 @@ fn logcat_letters_are_sniffed() {
 fn crlf_and_missing_final_newline() {
     let log = b"2026-01-10T00:00:01Z INFO a\r\n\tat x\r\n2026-01-10T00:00:02Z WARN b";
     let records = texts(log);
-    assert_eq!(records, vec!["2026-01-10T00:00:01Z INFO a\r\n\tat x", "2026-01-10T00:00:02Z WARN b"]);
+    assert_eq!(
+        records,
+        vec![
+            "2026-01-10T00:00:01Z INFO a\r\n\tat x",
+            "2026-01-10T00:00:02Z WARN b"
+        ]
+    );
 }
 
 fn line_strategy() -> impl Strategy<Value = String> {

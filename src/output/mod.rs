@@ -10,11 +10,11 @@
 
 use std::io::Write;
 
-use crate::frame::json::{escape_into, Scalar};
 use crate::frame::Record;
+use crate::frame::json::{Scalar, escape_into};
 use crate::level::Level;
-use crate::timestamp::zone::civil_from_days;
 use crate::timestamp::Zone;
+use crate::timestamp::zone::civil_from_days;
 
 /// Output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -228,17 +228,36 @@ mod tests {
         let ctx = TimeContext::new(Zone::utc(), 0);
         let layout = Layout::sniff(data, &ctx);
         let rec = layout.read(data, 0, data.len(), &ctx);
-        let printer = Printer { format, color: false, show_file: false, zone: Zone::utc() };
+        let printer = Printer {
+            format,
+            color: false,
+            show_file: false,
+            zone: Zone::utc(),
+        };
         let mut out = Vec::new();
-        printer.write(&Kept { record: &rec, level: Level::Error, file: "a.log", line: Some(3) }, &mut out);
+        printer.write(
+            &Kept {
+                record: &rec,
+                level: Level::Error,
+                file: "a.log",
+                line: Some(3),
+            },
+            &mut out,
+        );
         String::from_utf8(out).unwrap()
     }
 
     #[test]
     fn text_keeps_plain_lines_and_formats_json_records() {
-        assert_eq!(render(b"2026-01-10T00:00:00Z ERROR x\n", Format::Text), "2026-01-10T00:00:00Z ERROR x\n");
+        assert_eq!(
+            render(b"2026-01-10T00:00:00Z ERROR x\n", Format::Text),
+            "2026-01-10T00:00:00Z ERROR x\n"
+        );
         let json = b"{\"ts\":1768003200123,\"lvl\":\"error\",\"msg\":\"boom\\nline2\",\"src\":\"stderr\"}\n";
-        assert_eq!(render(json, Format::Text), "2026-01-10 00:00:00.123 ERROR [stderr] boom\nline2\n");
+        assert_eq!(
+            render(json, Format::Text),
+            "2026-01-10 00:00:00.123 ERROR [stderr] boom\nline2\n"
+        );
     }
 
     #[test]

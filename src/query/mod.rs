@@ -8,7 +8,7 @@ use regex::bytes::{Regex, RegexBuilder};
 use crate::level::{Level, LevelSet, UnknownLevel};
 use crate::timestamp::TimeContext;
 
-pub use time::{parse_duration, parse_time, BadTime};
+pub use time::{BadTime, parse_duration, parse_time};
 
 /// A filter that could not be built from its flag.
 #[derive(Debug, thiserror::Error)]
@@ -62,7 +62,11 @@ pub struct QuerySpec<'a> {
 
 impl Query {
     /// Builds the query from its flags; times relative to `now_ms`.
-    pub fn build(spec: &QuerySpec<'_>, now_ms: i64, ctx: &TimeContext) -> Result<Query, QueryError> {
+    pub fn build(
+        spec: &QuerySpec<'_>,
+        now_ms: i64,
+        ctx: &TimeContext,
+    ) -> Result<Query, QueryError> {
         let grep = spec
             .grep
             .map(|pattern| {
@@ -77,8 +81,10 @@ impl Query {
             .transpose()?;
         let levels = spec.level.map(LevelSet::parse).transpose()?;
         let time = |flag: &'static str, expr: Option<&str>| {
-            expr.map(|e| parse_time(e, now_ms, ctx).map_err(|reason| QueryError::BadTime { flag, reason }))
-                .transpose()
+            expr.map(|e| {
+                parse_time(e, now_ms, ctx).map_err(|reason| QueryError::BadTime { flag, reason })
+            })
+            .transpose()
         };
         let since = time("--since", spec.since)?;
         let until = time("--until", spec.until)?;
@@ -125,7 +131,11 @@ impl Query {
 
 /// Regex errors span lines with a caret diagram; keep the message on one.
 fn one_line(msg: &str) -> String {
-    let last = msg.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or(msg);
+    let last = msg
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or(msg);
     let last = last.trim().trim_start_matches("error: ");
     let pattern = msg.lines().nth(1).map(str::trim).unwrap_or("");
     if pattern.is_empty() {
@@ -143,22 +153,64 @@ mod tests {
     #[test]
     fn bad_flags_give_one_line_errors() {
         let ctx = TimeContext::new(Zone::utc(), 0);
-        let err = Query::build(&QuerySpec { grep: Some("a(b"), ..Default::default() }, 0, &ctx).unwrap_err();
+        let err = Query::build(
+            &QuerySpec {
+                grep: Some("a(b"),
+                ..Default::default()
+            },
+            0,
+            &ctx,
+        )
+        .unwrap_err();
         let msg = err.to_string();
         assert!(msg.starts_with("invalid --grep pattern: "), "{msg}");
         assert!(!msg.contains('\n'), "{msg}");
-        let err = Query::build(&QuerySpec { level: Some("loud"), ..Default::default() }, 0, &ctx).unwrap_err();
+        let err = Query::build(
+            &QuerySpec {
+                level: Some("loud"),
+                ..Default::default()
+            },
+            0,
+            &ctx,
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("unknown level `loud`"));
-        let err = Query::build(&QuerySpec { since: Some("soon"), ..Default::default() }, 0, &ctx).unwrap_err();
-        assert!(err.to_string().starts_with("--since: cannot read the time `soon`"));
-        let spec = QuerySpec { since: Some("1h"), until: Some("2h"), ..Default::default() };
-        assert!(matches!(Query::build(&spec, 10_000_000, &ctx), Err(QueryError::EmptyRange)));
+        let err = Query::build(
+            &QuerySpec {
+                since: Some("soon"),
+                ..Default::default()
+            },
+            0,
+            &ctx,
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("--since: cannot read the time `soon`")
+        );
+        let spec = QuerySpec {
+            since: Some("1h"),
+            until: Some("2h"),
+            ..Default::default()
+        };
+        assert!(matches!(
+            Query::build(&spec, 10_000_000, &ctx),
+            Err(QueryError::EmptyRange)
+        ));
     }
 
     #[test]
     fn every_level_is_no_filter() {
         let ctx = TimeContext::new(Zone::utc(), 0);
-        let q = Query::build(&QuerySpec { level: Some("debug+"), ..Default::default() }, 0, &ctx).unwrap();
+        let q = Query::build(
+            &QuerySpec {
+                level: Some("debug+"),
+                ..Default::default()
+            },
+            0,
+            &ctx,
+        )
+        .unwrap();
         assert!(q.is_empty());
     }
 }

@@ -4,7 +4,7 @@
 //! seconds). Times without a zone are local.
 
 use crate::timestamp::zone::{civil_from_days, civil_ms};
-use crate::timestamp::{parse_iso_exact, TimeContext};
+use crate::timestamp::{TimeContext, parse_iso_exact};
 
 /// A time expression that could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -21,7 +21,8 @@ pub fn parse_time(expr: &str, now_ms: i64, ctx: &TimeContext) -> Result<i64, Bad
     let s = expr.trim();
     let today_start = || {
         let local = ctx.zone.utc_to_local(now_ms);
-        ctx.zone.local_to_utc(local.div_euclid(MS_PER_DAY) * MS_PER_DAY)
+        ctx.zone
+            .local_to_utc(local.div_euclid(MS_PER_DAY) * MS_PER_DAY)
     };
     match s.to_ascii_lowercase().as_str() {
         "" => return Err(bad()),
@@ -92,10 +93,16 @@ fn date_only(s: &str, ctx: &TimeContext) -> Option<i64> {
     let year: i32 = s[..4].parse().ok()?;
     let month: u32 = s[5..7].parse().ok()?;
     let day: u32 = s[8..10].parse().ok()?;
-    if !(1..=12).contains(&month) || day == 0 || day > crate::timestamp::zone::days_in_month(year, month) {
+    if !(1..=12).contains(&month)
+        || day == 0
+        || day > crate::timestamp::zone::days_in_month(year, month)
+    {
         return None;
     }
-    Some(ctx.zone.local_to_utc(civil_ms(year, month, day, 0, 0, 0, 0)))
+    Some(
+        ctx.zone
+            .local_to_utc(civil_ms(year, month, day, 0, 0, 0, 0)),
+    )
 }
 
 fn time_today(s: &str, now_ms: i64, ctx: &TimeContext) -> Option<i64> {
@@ -133,8 +140,14 @@ mod tests {
         assert_eq!(t("today"), civil_ms(2026, 2, 12, 0, 0, 0, 0));
         assert_eq!(t("yesterday"), civil_ms(2026, 2, 11, 0, 0, 0, 0));
         assert_eq!(t("2026-02-12 10:00"), civil_ms(2026, 2, 12, 10, 0, 0, 0));
-        assert_eq!(t("2026-02-12T10:00:00Z"), civil_ms(2026, 2, 12, 10, 0, 0, 0));
-        assert_eq!(t("2026-02-12T10:00:00+01:00"), civil_ms(2026, 2, 12, 9, 0, 0, 0));
+        assert_eq!(
+            t("2026-02-12T10:00:00Z"),
+            civil_ms(2026, 2, 12, 10, 0, 0, 0)
+        );
+        assert_eq!(
+            t("2026-02-12T10:00:00+01:00"),
+            civil_ms(2026, 2, 12, 9, 0, 0, 0)
+        );
         assert_eq!(t("2026-02-10"), civil_ms(2026, 2, 10, 0, 0, 0, 0));
         assert_eq!(t("10:00"), civil_ms(2026, 2, 12, 10, 0, 0, 0));
         assert_eq!(t("1700000000"), 1_700_000_000_000);
@@ -143,7 +156,16 @@ mod tests {
     #[test]
     fn rejects_nonsense_with_the_accepted_forms() {
         let ctx = TimeContext::new(Zone::utc(), 0);
-        for s in ["", "soon", "1x", "h1", "2026-13-01", "25:00", "-5m", "1h 30m"] {
+        for s in [
+            "",
+            "soon",
+            "1x",
+            "h1",
+            "2026-13-01",
+            "25:00",
+            "-5m",
+            "1h 30m",
+        ] {
             let err = parse_time(s, 0, &ctx).unwrap_err();
             assert!(err.to_string().contains("30s, 15m"), "{s}");
         }

@@ -30,7 +30,9 @@ pub enum SourceError {
     #[error("{0}: is a directory; give a log file inside it")]
     IsDirectory(PathBuf),
     /// Permission denied.
-    #[error("{0}: permission denied (check the file's mode and owner, or run as a user who can read it)")]
+    #[error(
+        "{0}: permission denied (check the file's mode and owner, or run as a user who can read it)"
+    )]
     PermissionDenied(PathBuf),
     /// Any other I/O failure.
     #[error("{path}: {cause}")]
@@ -46,8 +48,12 @@ impl SourceError {
     fn io(path: &Path, err: std::io::Error) -> SourceError {
         match err.kind() {
             std::io::ErrorKind::NotFound => SourceError::NoSuchFile(path.to_path_buf()),
-            std::io::ErrorKind::PermissionDenied => SourceError::PermissionDenied(path.to_path_buf()),
-            _ if err.raw_os_error() == Some(libc::EISDIR) => SourceError::IsDirectory(path.to_path_buf()),
+            std::io::ErrorKind::PermissionDenied => {
+                SourceError::PermissionDenied(path.to_path_buf())
+            }
+            _ if err.raw_os_error() == Some(libc::EISDIR) => {
+                SourceError::IsDirectory(path.to_path_buf())
+            }
             _ => SourceError::Io {
                 path: path.to_path_buf(),
                 cause: err,
@@ -100,11 +106,15 @@ pub fn resolve(arg: &str, home: &Path) -> Result<Input, SourceError> {
     let looks_like_name = !arg.is_empty() && !arg.contains('/') && !arg.starts_with('.');
     if looks_like_name {
         let logs = home.join("logs");
-        let streams: Vec<Vec<PathBuf>> = [format!("{arg}.log"), format!("{arg}-out.log"), format!("{arg}-err.log")]
-            .iter()
-            .map(|base| rotated_set(&logs, base))
-            .filter(|files| !files.is_empty())
-            .collect();
+        let streams: Vec<Vec<PathBuf>> = [
+            format!("{arg}.log"),
+            format!("{arg}-out.log"),
+            format!("{arg}-err.log"),
+        ]
+        .iter()
+        .map(|base| rotated_set(&logs, base))
+        .filter(|files| !files.is_empty())
+        .collect();
         if !streams.is_empty() {
             return Ok(Input::Process {
                 name: arg.to_string(),
@@ -132,7 +142,7 @@ pub fn rotated_set(dir: &Path, base: &str) -> Vec<PathBuf> {
             }
         }
     }
-    rotated.sort_by(|a, b| b.0.cmp(&a.0));
+    rotated.sort_by_key(|entry| std::cmp::Reverse(entry.0));
     let mut files: Vec<PathBuf> = rotated.into_iter().map(|(_, p)| p).collect();
     let current = dir.join(base);
     if current.is_file() {
@@ -211,7 +221,8 @@ pub fn open_file(path: &Path) -> Result<OpenFile, SourceError> {
 
 fn read_all(mut file: File, path: &Path) -> Result<Vec<u8>, SourceError> {
     let mut buf = Vec::new();
-    file.read_to_end(&mut buf).map_err(|e| SourceError::io(path, e))?;
+    file.read_to_end(&mut buf)
+        .map_err(|e| SourceError::io(path, e))?;
     Ok(buf)
 }
 
@@ -220,7 +231,8 @@ fn read_all(mut file: File, path: &Path) -> Result<Vec<u8>, SourceError> {
 pub fn read_from(path: &Path, offset: u64) -> Result<Vec<u8>, SourceError> {
     use std::io::Seek;
     let mut file = File::open(path).map_err(|e| SourceError::io(path, e))?;
-    file.seek(std::io::SeekFrom::Start(offset)).map_err(|e| SourceError::io(path, e))?;
+    file.seek(std::io::SeekFrom::Start(offset))
+        .map_err(|e| SourceError::io(path, e))?;
     read_all(file, path)
 }
 
@@ -233,12 +245,23 @@ mod tests {
         let home = tempfile::tempdir().unwrap();
         let logs = home.path().join("logs");
         std::fs::create_dir_all(&logs).unwrap();
-        for f in ["api.log", "api.log.1", "api.log.2", "api.log.10", "web-out.log", "web-err.log", "api.log.x"] {
+        for f in [
+            "api.log",
+            "api.log.1",
+            "api.log.2",
+            "api.log.10",
+            "web-out.log",
+            "web-err.log",
+            "api.log.x",
+        ] {
             std::fs::write(logs.join(f), "x\n").unwrap();
         }
         match resolve("api", home.path()).unwrap() {
             Input::Process { streams, .. } => {
-                let names: Vec<_> = streams[0].iter().map(|p| p.file_name().unwrap().to_str().unwrap().to_string()).collect();
+                let names: Vec<_> = streams[0]
+                    .iter()
+                    .map(|p| p.file_name().unwrap().to_str().unwrap().to_string())
+                    .collect();
                 assert_eq!(names, ["api.log.10", "api.log.2", "api.log.1", "api.log"]);
             }
             other => panic!("{other:?}"),
@@ -247,9 +270,18 @@ mod tests {
             Input::Process { streams, .. } => assert_eq!(streams.len(), 2),
             other => panic!("{other:?}"),
         }
-        assert!(matches!(resolve("nope", home.path()), Err(SourceError::NotFound(_))));
-        assert!(matches!(resolve("./nope.log", home.path()), Err(SourceError::NoSuchFile(_))));
-        assert!(matches!(resolve(logs.to_str().unwrap(), home.path()), Err(SourceError::IsDirectory(_))));
+        assert!(matches!(
+            resolve("nope", home.path()),
+            Err(SourceError::NotFound(_))
+        ));
+        assert!(matches!(
+            resolve("./nope.log", home.path()),
+            Err(SourceError::NoSuchFile(_))
+        ));
+        assert!(matches!(
+            resolve(logs.to_str().unwrap(), home.path()),
+            Err(SourceError::IsDirectory(_))
+        ));
         assert_eq!(resolve("-", home.path()).unwrap(), Input::Stdin);
     }
 }

@@ -1,0 +1,47 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+
+/// `velos` with a clean environment: UTC, no colour, a private home.
+pub fn velos(home: &Path) -> Command {
+    let mut cmd = Command::cargo_bin("velos").expect("velos binary");
+    cmd.env("TZ", "UTC")
+        .env("VELOS_HOME", home)
+        .env_remove("NO_COLOR");
+    cmd
+}
+
+/// Writes `content` to `dir/name` and returns the path.
+pub fn write(dir: &Path, name: &str, content: impl AsRef<[u8]>) -> PathBuf {
+    let path = dir.join(name);
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).expect("create dir");
+    }
+    std::fs::write(&path, content).expect("write file");
+    path
+}
+
+/// Output of a command as lines.
+pub fn lines(out: &[u8]) -> Vec<String> {
+    String::from_utf8_lossy(out)
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+/// Parses JSON-lines output.
+pub fn json_lines(out: &[u8]) -> Vec<serde_json::Value> {
+    String::from_utf8_lossy(out)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("valid JSON line"))
+        .collect()
+}
+
+/// The shared data directory beside the repository, if present.
+pub fn shared() -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared");
+    dir.join("loghub").is_dir().then_some(dir)
+}
