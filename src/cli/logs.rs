@@ -154,6 +154,7 @@ pub fn run(args: LogsArgs) -> Result<i32> {
             chunk_size: args.chunk_size,
             tail,
             progress: std::io::stderr().is_terminal(),
+            ..Settings::default()
         },
     };
     let stdout = std::io::stdout();

@@ -39,6 +39,8 @@ pub struct Settings {
     pub tail: Option<usize>,
     /// Show a progress bar on stderr for long runs.
     pub progress: bool,
+    /// Bytes read from a stream at a time.
+    pub stream_block: usize,
 }
 
 impl Default for Settings {
@@ -47,6 +49,7 @@ impl Default for Settings {
             chunk_size: 1 << 20,
             tail: None,
             progress: false,
+            stream_block: 4 << 20,
         }
     }
 }
@@ -93,6 +96,11 @@ impl<W: Write> Sink<W> {
             }
             Err(e) => Err(EngineError::Write(e)),
         }
+    }
+
+    /// The writer back.
+    pub fn into_inner(self) -> W {
+        self.out
     }
 
     /// Whether the reader went away.
@@ -279,9 +287,6 @@ pub fn plan(
     chunks
 }
 
-/// Blocks read from a stream at a time.
-const STREAM_BLOCK: usize = 4 << 20;
-
 /// Runs the query over a stream (stdin, a pipe): read in blocks, each cut
 /// at its last record boundary and scanned like a file. With `tail`, only
 /// the last N kept records are written, at the end.
@@ -293,14 +298,20 @@ pub fn stream<R: Read, W: Write>(
     sink: &mut Sink<W>,
     tail: &mut Option<TailBuffer>,
 ) -> Result<(), EngineError> {
-    let mut buf: Vec<u8> = Vec::with_capacity(STREAM_BLOCK);
+    let block = run.settings.stream_block.max(1);
+    let mut buf: Vec<u8> = Vec::with_capacity(block);
     let mut layout: Option<Layout> = None;
     let mut line = 1u64;
     let mut time_floor = None;
     let mut eof = false;
     while !eof {
         // Fill up to a block.
-        let target = buf.len() + STREAM_BLOCK;
+        // The first read is long enough to sniff the layout as a file would.
+        let target = if layout.is_none() {
+            block.max(crate::frame::SNIFF_BYTES)
+        } else {
+            buf.len() + block
+        };
         while buf.len() < target {
             let old = buf.len();
             buf.resize(target, 0);
@@ -322,7 +333,7 @@ pub fn stream<R: Read, W: Write>(
             }
         }
         let layout = *layout.get_or_insert_with(|| Layout::sniff(&buf, ctx));
-        if run.query.has_time() && !layout.timed {
+        if run.query.has_time() && !layout.timed && !buf.is_empty() {
             return Err(EngineError::NoTimestamps(name.to_string()));
         }
         // Keep the last record back: more of it may follow.

@@ -25,7 +25,7 @@ use json::{JsonRecord, Scalar};
 /// How many lines, at most, the layout is learned from.
 const SNIFF_LINES: usize = 1000;
 /// How many bytes, at most, the layout is learned from.
-const SNIFF_BYTES: usize = 1 << 20;
+pub const SNIFF_BYTES: usize = 1 << 20;
 
 /// What the framer learned about a file from its first lines.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
