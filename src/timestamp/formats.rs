@@ -167,13 +167,12 @@ fn hms(s: &[u8], i: usize, secs_optional: bool) -> Option<(u32, u32, u32, usize)
     Some((h, m, sec.min(59), next))
 }
 
-/// An optional fraction after `.` or `,` (or `:` when `colon` allows it):
-/// returns (milliseconds, next index). Up to 9 digits are read.
+/// An optional decimal fraction after `.` or `,`: returns (milliseconds,
+/// next index). Up to 9 digits are read.
 #[inline]
-fn fraction(s: &[u8], i: usize, colon: bool) -> (u32, usize) {
+fn fraction(s: &[u8], i: usize) -> (u32, usize) {
     let sep = s.get(i).copied();
-    let allowed = matches!(sep, Some(b'.') | Some(b',')) || (colon && sep == Some(b':'));
-    if !allowed || !is_digit_at(s, i + 1) {
+    if !matches!(sep, Some(b'.') | Some(b',')) || !is_digit_at(s, i + 1) {
         return (0, i);
     }
     let mut j = i + 1;
@@ -282,7 +281,7 @@ fn time_after_date(
         return None;
     }
     let (h, m, sec, next) = hms(s, i + 1, true)?;
-    let (ms, next) = fraction(s, next, false);
+    let (ms, next) = fraction(s, next);
     let (offset, next) = match zone_suffix(s, next) {
         Some((off, n)) => (Some(off), n),
         None => (None, next),
@@ -311,9 +310,52 @@ fn compact(s: &[u8], ctx: &TimeContext) -> Option<(i64, usize)> {
     if !matches!(s.get(8), Some(b'-') | Some(b' ') | Some(b'T')) {
         return None;
     }
-    let (h, m, sec, next) = hms(s, 9, false)?;
-    let (ms, next) = fraction(s, next, true);
+    let (h, m, sec, next) = hms_unpadded(s, 9)?;
+    // After a colon the milliseconds are a count, not a decimal fraction:
+    // `…:29:606`, and `…:35:11` is 11 ms.
+    let (ms, next) = if is(s, next, b':') {
+        millis_count(s, next + 1).unwrap_or((0, next))
+    } else {
+        fraction(s, next)
+    };
     Some((finish(ctx, year, month, day, (h, m, sec), ms, None)?, next))
+}
+
+/// `h:m:s` where each field has one or two digits (`22:16:0`).
+fn hms_unpadded(s: &[u8], i: usize) -> Option<(u32, u32, u32, usize)> {
+    let (h, i) = one_or_two(s, i)?;
+    if !is(s, i, b':') {
+        return None;
+    }
+    let (m, i) = one_or_two(s, i + 1)?;
+    if !is(s, i, b':') {
+        return None;
+    }
+    let (sec, i) = one_or_two(s, i + 1)?;
+    if h > 23 || m > 59 || sec > 60 {
+        return None;
+    }
+    Some((h, m, sec.min(59), i))
+}
+
+fn one_or_two(s: &[u8], i: usize) -> Option<(u32, usize)> {
+    let first = digit(s, i)?;
+    match digit(s, i + 1) {
+        Some(second) => Some((first * 10 + second, i + 2)),
+        None => Some((first, i + 1)),
+    }
+}
+
+/// Up to three digits of milliseconds, written as a plain count.
+fn millis_count(s: &[u8], i: usize) -> Option<(u32, usize)> {
+    let mut ms = digit(s, i)?;
+    let mut j = i + 1;
+    while j < i + 3 {
+        let Some(d) = digit(s, j) else { break };
+        ms = ms * 10 + d;
+        j += 1;
+    }
+    Some((ms, j))
 }
 
 fn ctime(s: &[u8], ctx: &TimeContext) -> Option<(i64, usize)> {
@@ -329,7 +371,7 @@ fn ctime(s: &[u8], ctx: &TimeContext) -> Option<(i64, usize)> {
         return None;
     }
     let (h, m, sec, next) = hms(s, i + 1, false)?;
-    let (ms, next) = fraction(s, next, false);
+    let (ms, next) = fraction(s, next);
     if !is(s, next, b' ') {
         return None;
     }
@@ -360,7 +402,7 @@ fn clf(s: &[u8], ctx: &TimeContext) -> Option<(i64, usize)> {
     let month = month3(s, 3)?;
     let year = d4(s, 7)? as i32;
     let (h, m, sec, next) = hms(s, 12, false)?;
-    let (ms, next) = fraction(s, next, false);
+    let (ms, next) = fraction(s, next);
     let (offset, next) = match zone_suffix(s, next) {
         Some((off, n)) => (Some(off), n),
         None => (None, next),
@@ -381,7 +423,7 @@ fn syslog(s: &[u8], ctx: &TimeContext) -> Option<(i64, usize)> {
         return None;
     }
     let (h, m, sec, next) = hms(s, i + 1, false)?;
-    let (ms, next) = fraction(s, next, false);
+    let (ms, next) = fraction(s, next);
     let year = ctx.infer_year(month, day);
     Some((finish(ctx, year, month, day, (h, m, sec), ms, None)?, next))
 }
@@ -397,7 +439,7 @@ fn short_slash(s: &[u8], ctx: &TimeContext) -> Option<(i64, usize)> {
         return None;
     }
     let (h, m, sec, next) = hms(s, 9, false)?;
-    let (ms, next) = fraction(s, next, false);
+    let (ms, next) = fraction(s, next);
     Some((
         finish(ctx, century(yy), month, day, (h, m, sec), ms, None)?,
         next,
@@ -420,7 +462,7 @@ fn logcat(s: &[u8], ctx: &TimeContext) -> Option<(i64, usize)> {
     }
     let day = d2(s, 3)?;
     let (h, m, sec, next) = hms(s, 6, false)?;
-    let (ms, next) = fraction(s, next, false);
+    let (ms, next) = fraction(s, next);
     let year = ctx.infer_year(month, day);
     Some((finish(ctx, year, month, day, (h, m, sec), ms, None)?, next))
 }
@@ -459,7 +501,7 @@ fn epoch(s: &[u8]) -> Option<(i64, usize)> {
     }
     match len {
         10 if EPOCH_SECS.contains(&n) => {
-            let (ms, next) = fraction(s, len, false);
+            let (ms, next) = fraction(s, len);
             if next == len && is(s, len, b'.') {
                 return None;
             }
