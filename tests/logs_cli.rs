@@ -671,3 +671,49 @@ fn help_documents_the_default_of_15() {
                 .and(predicate::str::contains("last 15 are shown")),
         );
 }
+
+#[test]
+fn time_bounds_on_a_large_file_match_a_full_scan() {
+    // Over 1 MiB, so the binary search narrows the file; times jitter by
+    // up to two minutes, as interleaved writers do.
+    let dir = tempfile::tempdir().unwrap();
+    let mut content = String::new();
+    for i in 0..60_000u64 {
+        let jitter = (i * 7919) % 240;
+        let t = 1_768_003_200 + i * 2 + jitter - 120;
+        let level = if i % 97 == 0 { "ERROR" } else { "INFO " };
+        content.push_str(&format!("{t} {level} event {i} with some padding text\n"));
+        if i % 500 == 0 {
+            content.push_str("\tat continuation line\n");
+        }
+    }
+    let path = write(dir.path(), "big.log", &content);
+    for args in [
+        vec!["--since", "2026-01-10T00:30:00Z"],
+        vec!["--until", "2026-01-10T01:00:00Z"],
+        vec![
+            "--since",
+            "2026-01-10T00:20:00Z",
+            "--until",
+            "2026-01-10T00:40:00Z",
+            "--level",
+            "error",
+        ],
+    ] {
+        let from_file = velos(dir.path())
+            .arg("logs")
+            .arg(&path)
+            .args(&args)
+            .output()
+            .unwrap();
+        let from_stdin = velos(dir.path())
+            .args(["logs", "-"])
+            .args(&args)
+            .write_stdin(content.clone())
+            .output()
+            .unwrap();
+        assert!(from_file.status.success());
+        assert!(!from_file.stdout.is_empty(), "{args:?}");
+        assert_eq!(from_file.stdout, from_stdin.stdout, "{args:?}");
+    }
+}

@@ -31,7 +31,7 @@ pub fn range(data: &[u8], scanner: &Scanner<'_>) -> (usize, usize) {
     }
     let probe = |pos: usize| probe(data, scanner, pos);
     let mut last = i64::MIN;
-    for i in 0..=PROBES {
+    for i in 0..PROBES {
         let Some((_, _, ts)) = probe(data.len() / PROBES * i) else {
             return whole;
         };
