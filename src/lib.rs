@@ -4,6 +4,8 @@
 //!
 //! - [`level`] — the severity scale and its spellings.
 //! - [`normalize`] — message templates and their ids, header layouts.
+//! - [`analyze`] — mergeable analysis stages (pattern grouping).
 
+pub mod analyze;
 pub mod level;
 pub mod normalize;
