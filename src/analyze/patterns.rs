@@ -9,16 +9,27 @@
 //!    associative and commutative (sums and minimums), so any chunking and
 //!    any merge order give the same map.
 //! 2. [`TemplateCounts::cluster`] runs once at the end over the distinct
-//!    templates in a canonical order (first occurrence, then id). A
-//!    template joins the most similar existing pattern with the same token
-//!    count if their similarity reaches the threshold (0.85 by default),
-//!    else it founds a new pattern; the tokens that differ become `<*>`.
+//!    templates:
+//!    - *variable positions*: among templates of one length that agree
+//!      everywhere but at one position, that position is a variable if it
+//!      shows at least four distinct words there, or two distinct tokens
+//!      that both hold placeholders (`session closed for user alice|bob|…`
+//!      → `… user <*>`; `session opened|closed` stays two events). The
+//!      first token is taken to name the event and only varies when it
+//!      holds placeholders. This step looks at the set of templates only.
+//!    - *similarity merging*: in a canonical order (first occurrence, then
+//!      id) a template joins the most similar existing pattern with the
+//!      same token count if their similarity reaches the threshold (0.85
+//!      by default), else it founds a new pattern; the tokens that differ
+//!      become `<*>`.
 //!
-//! Similarity is the share of positions whose tokens are equal, where a
-//! position already turned into `<*>` earns nothing (as in Drain, so a
-//! pattern does not absorb ever more lines as it generalizes) and all
-//! placeholders of the normalizer count as equal to each other (`<NUM>`
-//! and `<ID>` at the same place are the same kind of variable).
+//! Similarity is the share of positions whose tokens are alike: equal once
+//! every placeholder is written `<*>` (`<NUM>` and `<ID>` at the same place
+//! are the same kind of variable), or both holding placeholders. A position
+//! already turned into `<*>` by merging earns nothing (as in Drain, so a
+//! pattern does not absorb ever more lines as it generalizes). Templates
+//! whose first tokens are not alike, or with no token equal outright, have
+//! similarity zero.
 //!
 //! # Pattern ids
 //!
@@ -194,7 +205,7 @@ impl TemplateCounts {
 /// Passes of [`mark_variable_positions`] at most.
 const VARIABLE_PASSES: usize = 4;
 /// Distinct words at one position, all else equal, that make it variable.
-const VARIABLE_WORDS: usize = 3;
+const VARIABLE_WORDS: usize = 4;
 
 /// Finds positions that vary among templates otherwise alike: when the
 /// templates of one length that agree everywhere but position `i` show
@@ -217,6 +228,8 @@ fn mark_variable_positions(tokens: &mut [Vec<Tok>]) {
             if members.len() < 2 {
                 continue;
             }
+            // The first token names the event (Drain's habit too): it only
+            // varies when it holds placeholders.
             for i in 0..len {
                 // Key: all tokens but the i-th. Value: the distinct tokens
                 // seen at i (up to three) and whether all hold placeholders.
@@ -240,7 +253,8 @@ fn mark_variable_positions(tokens: &mut [Vec<Tok>]) {
                     g.2.push(t);
                 }
                 for (values, all_var, group) in groups.into_values() {
-                    if values.len() >= VARIABLE_WORDS || (values.len() >= 2 && all_var) {
+                    let words = i > 0 && values.len() >= VARIABLE_WORDS;
+                    if words || (values.len() >= 2 && all_var) {
                         marks.extend(
                             group
                                 .into_iter()
@@ -337,16 +351,32 @@ fn alike(p: (u64, bool), t: &Tok) -> bool {
     p.0 == t.canon || (p.1 && t.var)
 }
 
+/// Share of positions where the pattern's token is alike the template's.
+/// Zero unless the first tokens are alike and at least one token is equal
+/// outright (two templates made only of variables are not similar).
 fn similarity(pattern: &[PatTok], tokens: &[Tok]) -> f64 {
     if pattern.is_empty() {
         return 1.0;
     }
-    let equal = pattern
-        .iter()
-        .zip(tokens)
-        .filter(|(p, t)| p.is_some_and(|p| alike(p, t)))
-        .count();
-    equal as f64 / pattern.len() as f64
+    if !pattern[0].is_some_and(|p| alike(p, &tokens[0])) {
+        return 0.0;
+    }
+    let mut alike_count = 0;
+    let mut equal = 0;
+    for (p, t) in pattern.iter().zip(tokens) {
+        if let Some(p) = p {
+            if p.0 == t.canon {
+                equal += 1;
+                alike_count += 1;
+            } else if alike(*p, t) {
+                alike_count += 1;
+            }
+        }
+    }
+    if equal == 0 {
+        return 0.0;
+    }
+    alike_count as f64 / pattern.len() as f64
 }
 
 /// A pattern under construction.
@@ -363,12 +393,21 @@ struct Building {
 
 impl Building {
     fn found(id: u64, stat: &TemplateStat, tokens: &[Tok]) -> Building {
+        let wild = Tok::wild().raw;
         Building {
+            // Positions found variable show as `<*>`.
             text_tokens: stat
                 .template
                 .split(u8::is_ascii_whitespace)
                 .filter(|t| !t.is_empty())
-                .map(Into::into)
+                .zip(tokens)
+                .map(|(raw, t)| {
+                    if t.raw == wild {
+                        Box::from(&b"<*>"[..])
+                    } else {
+                        raw.into()
+                    }
+                })
                 .collect(),
             raw: tokens.iter().map(|t| t.raw).collect(),
             raw_varies: vec![false; tokens.len()],
@@ -547,6 +586,57 @@ mod tests {
         // "job b …" has two records.
         assert_eq!(p.id_of(ids[0]), Some(PatternId(ids[1])));
         assert_eq!(format!("{}", PatternId(0xab)), "00000000000000ab");
+    }
+
+    #[test]
+    fn a_position_with_many_words_is_a_variable() {
+        let lines = [
+            "session closed for user cyrus",
+            "session closed for user news",
+            "session closed for user test",
+            "session closed for user root",
+            "session opened for user cyrus",
+            "session opened for user news",
+            "session opened for user test",
+            "session opened for user root",
+        ];
+        let (c, ids) = counts(&lines);
+        let p = c.cluster(&PatternConfig::default());
+        assert_eq!(p.len(), 2, "{:?}", p.as_slice());
+        assert_eq!(
+            String::from_utf8_lossy(&p.pattern_of(ids[0]).unwrap().text),
+            "session closed for user <*>"
+        );
+        assert_ne!(p.id_of(ids[0]), p.id_of(ids[4]));
+        // Three words are not enough evidence.
+        let (c, ids) = counts(&lines[..3]);
+        let p = c.cluster(&PatternConfig::default());
+        assert_eq!(p.len(), 3);
+        assert_ne!(p.id_of(ids[0]), p.id_of(ids[1]));
+    }
+
+    #[test]
+    fn the_first_word_names_the_event() {
+        let lines = [
+            "cupsd startup succeeded",
+            "sshd startup succeeded",
+            "xinetd startup succeeded",
+            "crond startup succeeded",
+            "node7 startup succeeded",
+            "node8 startup succeeded",
+        ];
+        let (c, ids) = counts(&lines);
+        let p = c.cluster(&PatternConfig { similarity: 0.5 });
+        assert_eq!(p.len(), 5);
+        // Placeholders in the first token may vary.
+        assert_eq!(p.id_of(ids[4]), p.id_of(ids[5]));
+    }
+
+    #[test]
+    fn templates_made_only_of_variables_do_not_merge() {
+        let lines = ["onExtend:12", "steps=40##7"];
+        let (c, _) = counts(&lines);
+        assert_eq!(c.cluster(&PatternConfig { similarity: 0.1 }).len(), 2);
     }
 
     #[test]
