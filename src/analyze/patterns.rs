@@ -168,9 +168,12 @@ impl TemplateCounts {
         mark_variable_positions(&mut tokens);
 
         let mut building: Vec<Building> = Vec::new();
-        let mut by_len: HashMap<usize, Vec<usize>> = HashMap::new();
+        // Candidates share the token count and have an alike first token:
+        // the same canonical token, or any placeholder-holding one.
+        let mut buckets: HashMap<(usize, Option<u64>), Vec<usize>> = HashMap::new();
         for (&(id, stat), toks) in order.iter().zip(&tokens) {
-            let candidates = by_len.entry(toks.len()).or_default();
+            let first = toks.first().and_then(|t| (!t.var).then_some(t.canon));
+            let candidates = buckets.entry((toks.len(), first)).or_default();
             let mut best: Option<(usize, f64)> = None;
             for &p in candidates.iter() {
                 let sim = similarity(&building[p].tokens, toks);
