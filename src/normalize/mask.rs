@@ -176,14 +176,12 @@ fn mask_into(b: &[u8], out: &mut Vec<u8>) {
         }
         // A run of letters and digits; its previous byte is not one.
         let mut j = i + 1;
-        let mut all = k;
         let mut any = k;
         while j < n {
             let kj = class(b[j]);
             if kj & ALNUM == 0 {
                 break;
             }
-            all &= kj;
             any |= kj;
             j += 1;
         }
@@ -202,11 +200,7 @@ fn mask_into(b: &[u8], out: &mut Vec<u8>) {
             }
             if any & DIGIT != 0 {
                 out.extend_from_slice(&b[lit..i]);
-                out.extend_from_slice(if j - i >= 8 && all & HEXDIGIT != 0 {
-                    HEX
-                } else {
-                    ID
-                });
+                out.extend_from_slice(id_or_hex(&b[i..j]));
                 lit = j;
             }
             i = j;
@@ -220,11 +214,7 @@ fn mask_into(b: &[u8], out: &mut Vec<u8>) {
             }
             None => {
                 if any & DIGIT != 0 {
-                    out.extend_from_slice(if j - i >= 8 && all & HEXDIGIT != 0 {
-                        HEX
-                    } else {
-                        ID
-                    });
+                    out.extend_from_slice(id_or_hex(&b[i..j]));
                 } else {
                     out.extend_from_slice(&b[i..j]);
                 }
@@ -234,6 +224,16 @@ fn mask_into(b: &[u8], out: &mut Vec<u8>) {
         lit = i;
     }
     out.extend_from_slice(&b[lit..]);
+}
+
+/// Row 8: a run of letters and digits holding a digit.
+#[inline]
+fn id_or_hex(run: &[u8]) -> &'static [u8] {
+    if run.len() >= 8 && run.iter().all(|&c| is_hex(c)) {
+        HEX
+    } else {
+        ID
+    }
 }
 
 /// Matchers for token starts at `[`, `:`, `-`, `+`.
@@ -249,10 +249,15 @@ fn special(b: &[u8], i: usize) -> Option<(usize, &'static [u8])> {
 /// Matchers 2–7 at a token start on a letter or digit.
 #[inline]
 fn chain(b: &[u8], i: usize) -> Option<(usize, &'static [u8])> {
-    if let Some(e) = uuid(b, i) {
+    // Cheap necessary conditions first: most tokens are plain numbers.
+    if at(b, i + 8) == b'-'
+        && let Some(e) = uuid(b, i)
+    {
         return Some((e, UUID));
     }
-    if is_digit(b[i]) {
+    let d = digits(b, i);
+    let after = at(b, i + d);
+    if d > 0 && matches!(after, b'-' | b':' | b'.') {
         if let Some(e) = timestamp(b, i) {
             return Some((e, TS));
         }
@@ -260,7 +265,11 @@ fn chain(b: &[u8], i: usize) -> Option<(usize, &'static [u8])> {
             return Some((e, IP));
         }
     }
-    if let Some(e) = ipv6(b, i).filter(|&e| boundary(b, e)) {
+    let h = hexes(b, i);
+    if h <= 4
+        && at(b, i + h) == b':'
+        && let Some(e) = ipv6(b, i).filter(|&e| boundary(b, e))
+    {
         return Some((e, IP));
     }
     if b[i] == b'0'
