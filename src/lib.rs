@@ -19,9 +19,12 @@
 //! - [`engine`] — runs a query over sources in parallel, in file order.
 //! - [`output`] — renders kept records.
 //! - [`normalize`] — message templates and their ids, header layouts.
+//! - [`analyze`] — mergeable analysis stages: patterns, dedup, trends,
+//!   anomalies, the summary.
 //! - [`config`] — the TOML configuration.
 //! - [`cli`] — the command line.
 
+pub mod analyze;
 pub mod classify;
 pub mod cli;
 pub mod config;

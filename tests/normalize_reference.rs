@@ -63,6 +63,14 @@ impl Reference {
                 always,
             ),
             (
+                re(concat!(
+                    r"(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) +)?(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)",
+                    r" +[0-9]{1,2}(?: +[0-9]{2}:[0-9]{2}:[0-9]{2}(?:[.,][0-9]+)?)?(?: +[0-9]{4})?"
+                )),
+                b"<TS>",
+                always,
+            ),
+            (
                 re(r"[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}(?::[0-9]{1,5})?"),
                 b"<IP>",
                 always,
@@ -124,6 +132,7 @@ fn fragment() -> impl Strategy<Value = String> {
     prop_oneof![
         "[0-9a-fA-FxXgzZT.:\\-+\\[\\]%_ /,]{1,14}",
         "[a-z]{1,8}",
+        "((Mon|Sun|Fri) {1,2})?(Jan|May|Dec|Jul|Sun) {1,2}[0-9]{1,3}( {1,2}[0-9]{2}:[0-9]{2}:[0-9]{2}(,[0-9])?)?( [0-9]{3,5})?",
         "[0-9]{1,6}",
         (any::<[u8; 4]>(), proptest::option::of(0u16..)).prop_map(|(ip, port)| {
             let mut s = format!("{}.{}.{}.{}", ip[0], ip[1], ip[2], ip[3]);

@@ -14,6 +14,7 @@
 //! | 1 | `[` IPv6 `]` with optional `:port` | `<IP>` |
 //! | 2 | UUID `8-4-4-4-12` hex | `<UUID>` |
 //! | 3 | `YYYY-MM-DD` with optional `T`/space `hh:mm:ss[.frac][Z\|±hh:mm]`, or `h:mm:ss[.frac]` | `<TS>` |
+//! | 3b | `[Www ]Mmm d[ hh:mm:ss[.frac]][ yyyy]` with English abbreviations (`Sun Jul  3 12:00:01 2005`) | `<TS>` |
 //! | 4 | IPv4 with optional `:port` | `<IP>` |
 //! | 5 | IPv6 (eight groups, or one `::`; holds a digit) | `<IP>` |
 //! | 6 | `0x` hex | `<HEX>` |
@@ -175,26 +176,31 @@ fn mask_into(b: &[u8], out: &mut Vec<u8>) {
         }
         // A run of letters and digits; its previous byte is not one.
         let mut j = i + 1;
-        let mut all = k;
         let mut any = k;
         while j < n {
             let kj = class(b[j]);
             if kj & ALNUM == 0 {
                 break;
             }
-            all &= kj;
             any |= kj;
             j += 1;
         }
         if k & DIGIT == 0 && !matches!(at(b, j), b':' | b'-') {
             // Starts with a letter and cannot be a UUID or IPv6 address.
+            if j - i == 3
+                && at(b, j) == b' '
+                && c.is_ascii_uppercase()
+                && let Some(end) = calendar(b, i)
+            {
+                out.extend_from_slice(&b[lit..i]);
+                out.extend_from_slice(TS);
+                i = end;
+                lit = i;
+                continue;
+            }
             if any & DIGIT != 0 {
                 out.extend_from_slice(&b[lit..i]);
-                out.extend_from_slice(if j - i >= 8 && all & HEXDIGIT != 0 {
-                    HEX
-                } else {
-                    ID
-                });
+                out.extend_from_slice(id_or_hex(&b[i..j]));
                 lit = j;
             }
             i = j;
@@ -208,11 +214,7 @@ fn mask_into(b: &[u8], out: &mut Vec<u8>) {
             }
             None => {
                 if any & DIGIT != 0 {
-                    out.extend_from_slice(if j - i >= 8 && all & HEXDIGIT != 0 {
-                        HEX
-                    } else {
-                        ID
-                    });
+                    out.extend_from_slice(id_or_hex(&b[i..j]));
                 } else {
                     out.extend_from_slice(&b[i..j]);
                 }
@@ -222,6 +224,16 @@ fn mask_into(b: &[u8], out: &mut Vec<u8>) {
         lit = i;
     }
     out.extend_from_slice(&b[lit..]);
+}
+
+/// Row 8: a run of letters and digits holding a digit.
+#[inline]
+fn id_or_hex(run: &[u8]) -> &'static [u8] {
+    if run.len() >= 8 && run.iter().all(|&c| is_hex(c)) {
+        HEX
+    } else {
+        ID
+    }
 }
 
 /// Matchers for token starts at `[`, `:`, `-`, `+`.
@@ -237,10 +249,15 @@ fn special(b: &[u8], i: usize) -> Option<(usize, &'static [u8])> {
 /// Matchers 2–7 at a token start on a letter or digit.
 #[inline]
 fn chain(b: &[u8], i: usize) -> Option<(usize, &'static [u8])> {
-    if let Some(e) = uuid(b, i) {
+    // Cheap necessary conditions first: most tokens are plain numbers.
+    if at(b, i + 8) == b'-'
+        && let Some(e) = uuid(b, i)
+    {
         return Some((e, UUID));
     }
-    if is_digit(b[i]) {
+    let d = digits(b, i);
+    let after = at(b, i + d);
+    if d > 0 && matches!(after, b'-' | b':' | b'.') {
         if let Some(e) = timestamp(b, i) {
             return Some((e, TS));
         }
@@ -248,7 +265,11 @@ fn chain(b: &[u8], i: usize) -> Option<(usize, &'static [u8])> {
             return Some((e, IP));
         }
     }
-    if let Some(e) = ipv6(b, i).filter(|&e| boundary(b, e)) {
+    let h = hexes(b, i);
+    if h <= 4
+        && at(b, i + h) == b':'
+        && let Some(e) = ipv6(b, i).filter(|&e| boundary(b, e))
+    {
         return Some((e, IP));
     }
     if b[i] == b'0'
@@ -350,6 +371,59 @@ fn timestamp(b: &[u8], i: usize) -> Option<usize> {
         }
     }
     None
+}
+
+const WEEKDAYS: [&[u8; 3]; 7] = [b"Mon", b"Tue", b"Wed", b"Thu", b"Fri", b"Sat", b"Sun"];
+const MONTHS: [&[u8; 3]; 12] = [
+    b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec",
+];
+
+#[inline]
+fn spaces(b: &[u8], p: usize) -> usize {
+    b.get(p..)
+        .map_or(0, |s| s.iter().take_while(|&&c| c == b' ').count())
+}
+
+fn word3_in(b: &[u8], p: usize, set: &[&[u8; 3]]) -> bool {
+    b.get(p..p + 3)
+        .is_some_and(|w| set.iter().any(|s| &s[..] == w))
+}
+
+/// `(?:Www +)?Mmm +\d{1,2}(?: +hh:mm:ss(?:[.,]\d+)?)?(?: +\d{4})?` with a
+/// boundary after.
+fn calendar(b: &[u8], i: usize) -> Option<usize> {
+    let mut p = i;
+    if word3_in(b, p, &WEEKDAYS) {
+        let sp = spaces(b, p + 3);
+        if sp > 0 && word3_in(b, p + 3 + sp, &MONTHS) {
+            p += 3 + sp;
+        }
+    }
+    if !word3_in(b, p, &MONTHS) {
+        return None;
+    }
+    p += 3;
+    let sp = spaces(b, p);
+    if sp == 0 {
+        return None;
+    }
+    p += sp;
+    let d = digits(b, p);
+    if d == 0 {
+        return None;
+    }
+    p += d.min(2);
+    let sp = spaces(b, p);
+    if sp > 0
+        && let Some(t) = hms(b, p + sp)
+    {
+        p = fraction(b, t);
+    }
+    let sp = spaces(b, p);
+    if sp > 0 && digits(b, p + sp) >= 4 {
+        p += sp + 4;
+    }
+    boundary(b, p).then_some(p)
 }
 
 fn ipv4(b: &[u8], i: usize) -> Option<usize> {
@@ -544,8 +618,11 @@ mod tests {
         assert_eq!(norm("at 2015-10-18 18:01:47,978 ok"), "at <TS> ok");
         assert_eq!(norm("expires 2026-03-01T00:00:00.5+01:00"), "expires <TS>");
         assert_eq!(norm("older than 2026-01-02"), "older than <TS>");
-        assert_eq!(norm("Dec 10 06:55:46 up"), "Dec <NUM> <TS> up");
+        assert_eq!(norm("Dec 10 06:55:46 up"), "<TS> up");
         assert_eq!(norm("t=7:05:09.123"), "t=<TS>");
+        assert_eq!(norm("at Sun Jul  3 12:00:01 2005 from x"), "at <TS> from x");
+        assert_eq!(norm("since Dec 04 2005."), "since <TS>.");
+        assert_eq!(norm("May I come, Sun is up"), "May I come, Sun is up");
     }
 
     #[test]

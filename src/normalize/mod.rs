@@ -1,12 +1,18 @@
 //! Message normalization: turning a log message into its *template* (the
 //! constant text with variable parts replaced by placeholders such as
-//! `<IP>`, `<UUID>`, `<NUM>`) and the template's 64-bit id.
+//! `<IP>`, `<UUID>`, `<NUM>`) and the template's 64-bit id, and finding
+//! where the message starts in a line.
 //!
 //! - [`normalize`] / [`Normalizer`]: the masking scanner, one pass over the
 //!   bytes with lookup tables (see [`mask`] for the exact grammar).
+//! - [`HeaderLayout`] ([`header`]): the per-file header layout learner,
+//!   which tells where the message starts after the timestamp, level, pid,
+//!   host and component columns.
 
+pub mod header;
 pub mod mask;
 
+pub use header::{ColumnKind, HeaderLayout};
 pub use mask::{PLACEHOLDERS, is_placeholder, normalize, template_id};
 
 /// A normalizer with its own output buffer, for loops over many messages.

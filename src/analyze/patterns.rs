@@ -1,0 +1,657 @@
+//! Pattern grouping: counting exact message templates and merging similar
+//! ones into patterns, in the spirit of Drain.
+//!
+//! Two steps keep the result independent of thread count and chunk size
+//! (design invariant 1):
+//!
+//! 1. [`TemplateCounts`] is the per-chunk state: exact template id →
+//!    (template bytes, count, first offset). [`TemplateCounts::merge`] is
+//!    associative and commutative (sums and minimums), so any chunking and
+//!    any merge order give the same map.
+//! 2. [`TemplateCounts::cluster`] runs once at the end over the distinct
+//!    templates:
+//!    - *variable positions*: among templates of one length that agree
+//!      everywhere but at one position, that position is a variable if it
+//!      shows at least four distinct words there, or two distinct tokens
+//!      that both hold placeholders (`session closed for user alice|bob|…`
+//!      → `… user <*>`; `session opened|closed` stays two events). The
+//!      first token is taken to name the event and only varies when it
+//!      holds placeholders. This step looks at the set of templates only.
+//!    - *similarity merging*: in a canonical order (first occurrence, then
+//!      id) a template joins the most similar existing pattern with the
+//!      same token count if their similarity reaches the threshold (0.85
+//!      by default), else it founds a new pattern; the tokens that differ
+//!      become `<*>`.
+//!
+//! Similarity is the share of positions whose tokens are alike: equal once
+//! every placeholder is written `<*>` (`<NUM>` and `<ID>` at the same place
+//! are the same kind of variable), or both holding placeholders. A position
+//! already turned into `<*>` by merging earns nothing (as in Drain, so a
+//! pattern does not absorb ever more lines as it generalizes). Templates
+//! whose first tokens are not alike, or with no token equal outright, have
+//! similarity zero.
+//!
+//! # Pattern ids
+//!
+//! A pattern's id is the id of its most frequent template (ties: the
+//! smaller id), printed as 16 hex digits. It depends neither on the merge
+//! order nor on the rarer members, so the same pattern keeps its id across
+//! runs over different slices of a file as long as its dominant template
+//! is the same, and a pattern that is a single template has that
+//! template's id.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use xxhash_rust::xxh3::xxh3_64;
+
+use crate::normalize::PLACEHOLDERS;
+
+/// Default similarity threshold for merging templates.
+pub const DEFAULT_SIMILARITY: f64 = 0.85;
+
+/// A pattern's stable 64-bit id; displays as 16 hex digits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PatternId(pub u64);
+
+impl fmt::Display for PatternId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:016x}", self.0)
+    }
+}
+
+/// Tuning of the grouping.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PatternConfig {
+    /// Share of equal tokens (0..=1) at which templates merge.
+    pub similarity: f64,
+}
+
+impl Default for PatternConfig {
+    fn default() -> Self {
+        PatternConfig {
+            similarity: DEFAULT_SIMILARITY,
+        }
+    }
+}
+
+/// What is known about one exact template.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TemplateStat {
+    /// The template bytes (as seen at its first occurrence).
+    pub template: Box<[u8]>,
+    /// Number of records with this template.
+    pub count: u64,
+    /// Offset (byte or record position) of its first record.
+    pub first_offset: u64,
+}
+
+/// Mergeable per-chunk counts of exact templates.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TemplateCounts {
+    stats: HashMap<u64, TemplateStat>,
+}
+
+impl TemplateCounts {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Counts one record with template `template` (id `id`) at `offset`.
+    #[inline]
+    pub fn observe(&mut self, id: u64, template: &[u8], offset: u64) {
+        self.observe_n(id, template, 1, offset);
+    }
+
+    /// Counts `count` records with the same template, the first at `offset`.
+    pub fn observe_n(&mut self, id: u64, template: &[u8], count: u64, offset: u64) {
+        match self.stats.get_mut(&id) {
+            Some(s) => {
+                s.count += count;
+                if offset < s.first_offset {
+                    s.first_offset = offset;
+                    s.template = template.into();
+                }
+            }
+            None => {
+                self.stats.insert(
+                    id,
+                    TemplateStat {
+                        template: template.into(),
+                        count,
+                        first_offset: offset,
+                    },
+                );
+            }
+        }
+    }
+
+    /// Adds `other`'s counts to these.
+    pub fn merge(&mut self, other: TemplateCounts) {
+        if self.stats.len() < other.stats.len() {
+            let mine = std::mem::replace(&mut self.stats, other.stats);
+            for (id, s) in mine {
+                self.observe_n(id, &s.template, s.count, s.first_offset);
+            }
+        } else {
+            for (id, s) in other.stats {
+                self.observe_n(id, &s.template, s.count, s.first_offset);
+            }
+        }
+    }
+
+    /// Number of distinct templates.
+    pub fn len(&self) -> usize {
+        self.stats.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.stats.is_empty()
+    }
+
+    /// The stats of one template.
+    pub fn get(&self, id: u64) -> Option<&TemplateStat> {
+        self.stats.get(&id)
+    }
+
+    /// Total records counted.
+    pub fn total(&self) -> u64 {
+        self.stats.values().map(|s| s.count).sum()
+    }
+
+    /// Groups the templates into patterns.
+    pub fn cluster(&self, cfg: &PatternConfig) -> Patterns {
+        let mut order: Vec<(u64, &TemplateStat)> =
+            self.stats.iter().map(|(&id, s)| (id, s)).collect();
+        order.sort_unstable_by_key(|&(id, s)| (s.first_offset, id));
+        let mut tokens: Vec<Vec<Tok>> = order.iter().map(|(_, s)| tokens_of(&s.template)).collect();
+        mark_variable_positions(&mut tokens);
+
+        let mut building: Vec<Building> = Vec::new();
+        // Candidates share the token count and have an alike first token:
+        // the same canonical token, or any placeholder-holding one.
+        let mut buckets: HashMap<(usize, Option<u64>), Vec<usize>> = HashMap::new();
+        for (&(id, stat), toks) in order.iter().zip(&tokens) {
+            let first = toks.first().and_then(|t| (!t.var).then_some(t.canon));
+            let candidates = buckets.entry((toks.len(), first)).or_default();
+            let mut best: Option<(usize, f64)> = None;
+            for &p in candidates.iter() {
+                let sim = similarity(&building[p].tokens, toks);
+                if sim >= cfg.similarity && best.is_none_or(|(_, b)| sim > b) {
+                    best = Some((p, sim));
+                }
+            }
+            match best {
+                Some((p, _)) => building[p].absorb(id, stat, toks),
+                None => {
+                    candidates.push(building.len());
+                    building.push(Building::found(id, stat, toks));
+                }
+            }
+        }
+
+        let mut patterns = Vec::with_capacity(building.len());
+        let mut by_template = HashMap::with_capacity(self.stats.len());
+        for (index, b) in building.into_iter().enumerate() {
+            for &(tid, _) in &b.members {
+                by_template.insert(tid, index);
+            }
+            patterns.push(b.finish());
+        }
+        Patterns {
+            patterns,
+            by_template,
+        }
+    }
+}
+
+/// Passes of [`mark_variable_positions`] at most.
+const VARIABLE_PASSES: usize = 4;
+/// Distinct words at one position, all else equal, that make it variable.
+const VARIABLE_WORDS: usize = 4;
+
+/// Finds positions that vary among templates otherwise alike: when the
+/// templates of one length that agree everywhere but position `i` show
+/// there at least [`VARIABLE_WORDS`] distinct tokens, or two distinct
+/// tokens that both hold placeholders, position `i` is a variable of theirs
+/// and becomes `<*>`. The decision depends only on the set of templates,
+/// not on their order. Repeated while it finds new variables, since one
+/// position turning variable can make the templates agree elsewhere.
+fn mark_variable_positions(tokens: &mut [Vec<Tok>]) {
+    let wild = Tok::wild();
+    let mut by_len: HashMap<usize, Vec<usize>> = HashMap::new();
+    for (t, toks) in tokens.iter().enumerate() {
+        if toks.len() >= 2 {
+            by_len.entry(toks.len()).or_default().push(t);
+        }
+    }
+    for _ in 0..VARIABLE_PASSES {
+        let mut marks: Vec<(usize, usize)> = Vec::new();
+        for (&len, members) in &by_len {
+            if members.len() < 2 {
+                continue;
+            }
+            // The first token names the event (Drain's habit too): it only
+            // varies when it holds placeholders.
+            for i in 0..len {
+                // Key: all tokens but the i-th. Value: the distinct tokens
+                // seen at i (up to three) and whether all hold placeholders.
+                let mut groups: HashMap<u64, (Vec<u64>, bool, Vec<usize>)> = HashMap::new();
+                for &t in members {
+                    let key = combine(
+                        tokens[t]
+                            .iter()
+                            .enumerate()
+                            .filter(|&(k, _)| k != i)
+                            .map(|(_, tok)| tok.canon),
+                    );
+                    let tok = tokens[t][i];
+                    let g = groups
+                        .entry(key)
+                        .or_insert_with(|| (Vec::new(), true, Vec::new()));
+                    if g.0.len() < VARIABLE_WORDS && !g.0.contains(&tok.canon) {
+                        g.0.push(tok.canon);
+                    }
+                    g.1 &= tok.var;
+                    g.2.push(t);
+                }
+                for (values, all_var, group) in groups.into_values() {
+                    let words = i > 0 && values.len() >= VARIABLE_WORDS;
+                    if words || (values.len() >= 2 && all_var) {
+                        marks.extend(
+                            group
+                                .into_iter()
+                                .filter(|&t| tokens[t][i].canon != wild.canon)
+                                .map(|t| (t, i)),
+                        );
+                    }
+                }
+            }
+        }
+        if marks.is_empty() {
+            break;
+        }
+        for (t, i) in marks {
+            tokens[t][i] = wild;
+        }
+    }
+}
+
+/// Order-sensitive hash of a sequence of token hashes.
+fn combine(words: impl Iterator<Item = u64>) -> u64 {
+    words.fold(0x243F_6A88_85A3_08D3, |h, w| {
+        (h.rotate_left(5) ^ w).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+    })
+}
+
+/// One token of a template: the hash of the token with every placeholder
+/// written `<*>`, the hash of the raw token, and whether it holds a
+/// placeholder.
+#[derive(Debug, Clone, Copy)]
+struct Tok {
+    canon: u64,
+    raw: u64,
+    var: bool,
+}
+
+impl Tok {
+    fn wild() -> Tok {
+        let h = xxh3_64(b"<*>");
+        Tok {
+            canon: h,
+            raw: h,
+            var: true,
+        }
+    }
+}
+
+/// A pattern position: the founding token's canonical hash and whether it
+/// holds a placeholder, or `None` once members differ there.
+type PatTok = Option<(u64, bool)>;
+
+fn tokens_of(template: &[u8]) -> Vec<Tok> {
+    let mut canon = Vec::with_capacity(32);
+    template
+        .split(u8::is_ascii_whitespace)
+        .filter(|t| !t.is_empty())
+        .map(|t| {
+            let var = canonical(t, &mut canon);
+            Tok {
+                canon: xxh3_64(&canon),
+                raw: xxh3_64(t),
+                var,
+            }
+        })
+        .collect()
+}
+
+/// Writes `tok` with every placeholder replaced by `<*>`; returns whether
+/// it held one.
+fn canonical(tok: &[u8], out: &mut Vec<u8>) -> bool {
+    out.clear();
+    let mut var = false;
+    let mut i = 0;
+    while i < tok.len() {
+        if tok[i] == b'<'
+            && let Some(ph) = PLACEHOLDERS
+                .iter()
+                .chain(std::iter::once(&&b"<*>"[..]))
+                .find(|ph| tok[i..].starts_with(ph))
+        {
+            out.extend_from_slice(b"<*>");
+            i += ph.len();
+            var = true;
+            continue;
+        }
+        out.push(tok[i]);
+        i += 1;
+    }
+    var
+}
+
+#[inline]
+fn alike(p: (u64, bool), t: &Tok) -> bool {
+    p.0 == t.canon || (p.1 && t.var)
+}
+
+/// Share of positions where the pattern's token is alike the template's.
+/// Zero unless the first tokens are alike and at least one token is equal
+/// outright (two templates made only of variables are not similar).
+fn similarity(pattern: &[PatTok], tokens: &[Tok]) -> f64 {
+    if pattern.is_empty() {
+        return 1.0;
+    }
+    if !pattern[0].is_some_and(|p| alike(p, &tokens[0])) {
+        return 0.0;
+    }
+    let mut alike_count = 0;
+    let mut equal = 0;
+    for (p, t) in pattern.iter().zip(tokens) {
+        if let Some(p) = p {
+            if p.0 == t.canon {
+                equal += 1;
+                alike_count += 1;
+            } else if alike(*p, t) {
+                alike_count += 1;
+            }
+        }
+    }
+    if equal == 0 {
+        return 0.0;
+    }
+    alike_count as f64 / pattern.len() as f64
+}
+
+/// A pattern under construction.
+struct Building {
+    tokens: Vec<PatTok>,
+    /// The founding template's tokens, and whether members differ there.
+    text_tokens: Vec<Box<[u8]>>,
+    raw: Vec<u64>,
+    raw_varies: Vec<bool>,
+    members: Vec<(u64, u64)>,
+    count: u64,
+    first_offset: u64,
+}
+
+impl Building {
+    fn found(id: u64, stat: &TemplateStat, tokens: &[Tok]) -> Building {
+        let wild = Tok::wild().raw;
+        Building {
+            // Positions found variable show as `<*>`.
+            text_tokens: stat
+                .template
+                .split(u8::is_ascii_whitespace)
+                .filter(|t| !t.is_empty())
+                .zip(tokens)
+                .map(|(raw, t)| {
+                    if t.raw == wild {
+                        Box::from(&b"<*>"[..])
+                    } else {
+                        raw.into()
+                    }
+                })
+                .collect(),
+            raw: tokens.iter().map(|t| t.raw).collect(),
+            raw_varies: vec![false; tokens.len()],
+            tokens: tokens.iter().map(|t| Some((t.canon, t.var))).collect(),
+            members: vec![(id, stat.count)],
+            count: stat.count,
+            first_offset: stat.first_offset,
+        }
+    }
+
+    fn absorb(&mut self, id: u64, stat: &TemplateStat, tokens: &[Tok]) {
+        for (i, t) in tokens.iter().enumerate() {
+            if let Some(p) = self.tokens[i]
+                && !alike(p, t)
+            {
+                self.tokens[i] = None;
+            }
+            if self.raw[i] != t.raw {
+                self.raw_varies[i] = true;
+            }
+        }
+        self.members.push((id, stat.count));
+        self.count += stat.count;
+        self.first_offset = self.first_offset.min(stat.first_offset);
+    }
+
+    fn finish(self) -> Pattern {
+        let mut text = Vec::new();
+        for (i, tok) in self.text_tokens.iter().enumerate() {
+            if i > 0 {
+                text.push(b' ');
+            }
+            if self.tokens[i].is_none() || self.raw_varies[i] {
+                text.extend_from_slice(b"<*>");
+            } else {
+                text.extend_from_slice(tok);
+            }
+        }
+        let id = self
+            .members
+            .iter()
+            .max_by_key(|&&(tid, count)| (count, std::cmp::Reverse(tid)))
+            .map_or(0, |&(tid, _)| tid);
+        Pattern {
+            id: PatternId(id),
+            text,
+            count: self.count,
+            first_offset: self.first_offset,
+            templates: self.members.into_iter().map(|(tid, _)| tid).collect(),
+        }
+    }
+}
+
+/// A group of similar templates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pattern {
+    pub id: PatternId,
+    /// Tokens of the founding template joined by single spaces, with `<*>`
+    /// where members differ.
+    pub text: Vec<u8>,
+    /// Records in the pattern.
+    pub count: u64,
+    /// Offset of its first record.
+    pub first_offset: u64,
+    /// Member template ids, founding template first.
+    pub templates: Vec<u64>,
+}
+
+/// The result of [`TemplateCounts::cluster`].
+#[derive(Debug, Clone, Default)]
+pub struct Patterns {
+    patterns: Vec<Pattern>,
+    by_template: HashMap<u64, usize>,
+}
+
+impl Patterns {
+    /// The patterns in order of first occurrence.
+    pub fn as_slice(&self) -> &[Pattern] {
+        &self.patterns
+    }
+
+    pub fn len(&self) -> usize {
+        self.patterns.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.patterns.is_empty()
+    }
+
+    /// The pattern a template belongs to.
+    pub fn pattern_of(&self, template_id: u64) -> Option<&Pattern> {
+        self.by_template
+            .get(&template_id)
+            .map(|&i| &self.patterns[i])
+    }
+
+    /// The id of the pattern a template belongs to.
+    pub fn id_of(&self, template_id: u64) -> Option<PatternId> {
+        self.pattern_of(template_id).map(|p| p.id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::normalize::normalize;
+
+    fn counts(lines: &[&str]) -> (TemplateCounts, Vec<u64>) {
+        let mut c = TemplateCounts::new();
+        let mut out = Vec::new();
+        let ids = lines
+            .iter()
+            .enumerate()
+            .map(|(i, l)| {
+                let id = normalize(l.as_bytes(), &mut out);
+                c.observe(id, &out, i as u64);
+                id
+            })
+            .collect();
+        (c, ids)
+    }
+
+    #[test]
+    fn similar_templates_merge_and_differing_tokens_become_wildcards() {
+        let lines = [
+            "Invalid user admin from 10.0.0.1 port 22 via ssh2 now",
+            "Invalid user oracle from 10.0.0.2 port 23 via ssh2 now",
+            "Accepted password for root from 10.0.0.3 port 22 ssh2",
+        ];
+        let (c, ids) = counts(&lines);
+        let p = c.cluster(&PatternConfig::default());
+        assert_eq!(p.len(), 2);
+        assert_eq!(p.id_of(ids[0]), p.id_of(ids[1]));
+        assert_ne!(p.id_of(ids[0]), p.id_of(ids[2]));
+        let first = p.pattern_of(ids[0]).unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&first.text),
+            "Invalid user <*> from <IP> port <NUM> via <ID> now"
+        );
+        assert_eq!(first.count, 2);
+    }
+
+    #[test]
+    fn threshold_is_respected_and_lengths_never_mix() {
+        let lines = ["a b c d", "a b c e", "a b c d e"];
+        let (c, ids) = counts(&lines);
+        let strict = c.cluster(&PatternConfig::default());
+        assert_eq!(strict.len(), 3);
+        let loose = c.cluster(&PatternConfig { similarity: 0.7 });
+        assert_eq!(loose.len(), 2);
+        assert_eq!(loose.id_of(ids[0]), loose.id_of(ids[1]));
+    }
+
+    #[test]
+    fn placeholders_of_any_kind_are_alike() {
+        let lines = ["worker user42 stopped", "worker 17 stopped"];
+        let (c, ids) = counts(&lines);
+        let p = c.cluster(&PatternConfig::default());
+        assert_eq!(p.id_of(ids[0]), p.id_of(ids[1]));
+        assert_eq!(
+            String::from_utf8_lossy(&p.pattern_of(ids[0]).unwrap().text),
+            "worker <*> stopped"
+        );
+    }
+
+    #[test]
+    fn pattern_id_is_the_most_frequent_template() {
+        let lines = [
+            "job a of 1 done in 1 place now here",
+            "job b of 1 done in 1 place now here",
+            "job b of 2 done in 3 place now here",
+        ];
+        let (c, ids) = counts(&lines);
+        let p = c.cluster(&PatternConfig { similarity: 0.8 });
+        assert_eq!(p.len(), 1);
+        // "job b …" has two records.
+        assert_eq!(p.id_of(ids[0]), Some(PatternId(ids[1])));
+        assert_eq!(format!("{}", PatternId(0xab)), "00000000000000ab");
+    }
+
+    #[test]
+    fn a_position_with_many_words_is_a_variable() {
+        let lines = [
+            "session closed for user cyrus",
+            "session closed for user news",
+            "session closed for user test",
+            "session closed for user root",
+            "session opened for user cyrus",
+            "session opened for user news",
+            "session opened for user test",
+            "session opened for user root",
+        ];
+        let (c, ids) = counts(&lines);
+        let p = c.cluster(&PatternConfig::default());
+        assert_eq!(p.len(), 2, "{:?}", p.as_slice());
+        assert_eq!(
+            String::from_utf8_lossy(&p.pattern_of(ids[0]).unwrap().text),
+            "session closed for user <*>"
+        );
+        assert_ne!(p.id_of(ids[0]), p.id_of(ids[4]));
+        // Three words are not enough evidence.
+        let (c, ids) = counts(&lines[..3]);
+        let p = c.cluster(&PatternConfig::default());
+        assert_eq!(p.len(), 3);
+        assert_ne!(p.id_of(ids[0]), p.id_of(ids[1]));
+    }
+
+    #[test]
+    fn the_first_word_names_the_event() {
+        let lines = [
+            "cupsd startup succeeded",
+            "sshd startup succeeded",
+            "xinetd startup succeeded",
+            "crond startup succeeded",
+            "node7 startup succeeded",
+            "node8 startup succeeded",
+        ];
+        let (c, ids) = counts(&lines);
+        let p = c.cluster(&PatternConfig { similarity: 0.5 });
+        assert_eq!(p.len(), 5);
+        // Placeholders in the first token may vary.
+        assert_eq!(p.id_of(ids[4]), p.id_of(ids[5]));
+    }
+
+    #[test]
+    fn templates_made_only_of_variables_do_not_merge() {
+        let lines = ["onExtend:12", "steps=40##7"];
+        let (c, _) = counts(&lines);
+        assert_eq!(c.cluster(&PatternConfig { similarity: 0.1 }).len(), 2);
+    }
+
+    #[test]
+    fn merge_adds_counts_and_keeps_first_offset() {
+        let mut a = TemplateCounts::new();
+        let mut b = TemplateCounts::new();
+        a.observe(1, b"x", 10);
+        b.observe(1, b"x", 3);
+        b.observe(2, b"y", 4);
+        a.merge(b);
+        assert_eq!(a.get(1).unwrap().count, 2);
+        assert_eq!(a.get(1).unwrap().first_offset, 3);
+        assert_eq!(a.total(), 3);
+    }
+}

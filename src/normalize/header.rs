@@ -1,0 +1,479 @@
+//! Header layouts: where the message starts in a line, learned once per
+//! file from a sample of its lines.
+//!
+//! A log line is a header (timestamp, level, pid, host, component columns)
+//! followed by the message. Grouping and templates must see the message
+//! only: masked header columns make unrelated lines look alike and split
+//! the same event by host or program name. No per-format rules are written
+//! here; the learner reads the file itself.
+//!
+//! # How the layout is learned
+//!
+//! Each sample line is cut into *fields* at spaces, tabs and `|`; a field
+//! that opens with `[` or `(` runs to its matching bracket, spaces included
+//! (`[Sun Dec 04 04:47:44 2005]`, `[IPC Server handler 5 on 62270]`). Every
+//! field has a [`ColumnKind`]: a time-like token (digits with `:-/.,`,
+//! month and weekday names, plain numbers such as pids), a level word, a
+//! bracketed token, a dash, a component ending in `:` (`sshd[24200]:`,
+//! `dfs.FSNamesystem:`) or a plain word.
+//!
+//! Column by column, the header continues while one kind holds in at least
+//! 90 % of the sample lines. A component column ends the header (the colon
+//! is the conventional end of a header). A word column (a host name, a
+//! logger name) joins the header only if a later column of another kind
+//! does, because the first word of the message is also a word in most
+//! lines. Lines that start with whitespace (continuations, stack frames)
+//! are left out of the sample.
+//!
+//! # Applying it
+//!
+//! [`HeaderLayout::message_start`] walks the learned columns over one line;
+//! a field that does not fit its column ends the header early (a line
+//! without a timestamp is all message), and the message starts after the
+//! separators that follow the header.
+
+use crate::level::Level;
+
+/// How many lines [`HeaderLayout::learn`] looks at.
+pub const SAMPLE_LINES: usize = 1000;
+/// Share of sample lines that must agree on a column's kind.
+pub const CONSISTENCY: f64 = 0.9;
+/// Most columns a header may have.
+pub const MAX_COLUMNS: usize = 10;
+/// Longest bracketed field, in bytes.
+const MAX_BRACKET: usize = 512;
+
+/// The kind of a header column (and of a field in a line).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ColumnKind {
+    /// Dates, times, numbers (pids, sequence numbers), month and weekday
+    /// names, addresses: `2015-10-18`, `18:01:47,978`, `081109`, `Jun`.
+    Time,
+    /// A level word: `INFO`, `warn`, `ERROR:`.
+    Level,
+    /// A bracketed or parenthesized field: `[main]`, `[notice]`, `(INFO)`.
+    Bracket,
+    /// A lone `-` or `--` between columns.
+    Dash,
+    /// A token ending in `:`: `sshd[24200]:`, `executor.Executor:`.
+    Component,
+    /// Any other token: host names, logger names.
+    Word,
+}
+
+const KINDS: [ColumnKind; 6] = [
+    ColumnKind::Time,
+    ColumnKind::Level,
+    ColumnKind::Bracket,
+    ColumnKind::Dash,
+    ColumnKind::Component,
+    ColumnKind::Word,
+];
+
+/// A file's header layout: the kinds of its leading columns.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HeaderLayout {
+    columns: Vec<ColumnKind>,
+}
+
+#[inline]
+fn is_sep(c: u8) -> bool {
+    matches!(c, b' ' | b'\t' | b'|')
+}
+
+/// Iterator over the fields of a line: `(start, end)` byte ranges.
+struct Fields<'a> {
+    line: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Fields<'a> {
+    fn new(line: &'a [u8]) -> Self {
+        Fields { line, pos: 0 }
+    }
+
+    fn skip_seps(&mut self) {
+        while self.pos < self.line.len() && is_sep(self.line[self.pos]) {
+            self.pos += 1;
+        }
+    }
+}
+
+impl Iterator for Fields<'_> {
+    type Item = (usize, usize);
+
+    fn next(&mut self) -> Option<(usize, usize)> {
+        self.skip_seps();
+        let line = self.line;
+        let start = self.pos;
+        if start >= line.len() {
+            return None;
+        }
+        let mut p = start;
+        if let Some(close) = match line[start] {
+            b'[' => Some(b']'),
+            b'(' => Some(b')'),
+            _ => None,
+        } {
+            let open = line[start];
+            let mut depth = 0usize;
+            let limit = line.len().min(start + MAX_BRACKET);
+            let mut q = start;
+            while q < limit {
+                let c = line[q];
+                if c == open {
+                    depth += 1;
+                } else if c == close {
+                    depth -= 1;
+                    if depth == 0 {
+                        p = q + 1;
+                        break;
+                    }
+                }
+                q += 1;
+            }
+        }
+        while p < line.len() && !is_sep(line[p]) {
+            p += 1;
+        }
+        self.pos = p;
+        Some((start, p))
+    }
+}
+
+const MONTHS: [&[u8]; 12] = [
+    b"jan", b"feb", b"mar", b"apr", b"may", b"jun", b"jul", b"aug", b"sep", b"oct", b"nov", b"dec",
+];
+const WEEKDAYS: [&[u8]; 7] = [b"mon", b"tue", b"wed", b"thu", b"fri", b"sat", b"sun"];
+const MONTH_NAMES: [&[u8]; 12] = [
+    b"january",
+    b"february",
+    b"march",
+    b"april",
+    b"may",
+    b"june",
+    b"july",
+    b"august",
+    b"september",
+    b"october",
+    b"november",
+    b"december",
+];
+const WEEKDAY_NAMES: [&[u8]; 7] = [
+    b"monday",
+    b"tuesday",
+    b"wednesday",
+    b"thursday",
+    b"friday",
+    b"saturday",
+    b"sunday",
+];
+
+fn is_calendar_name(tok: &[u8]) -> bool {
+    let tok = tok.strip_suffix(b",").unwrap_or(tok);
+    if tok.len() < 3 || tok.len() > 9 {
+        return false;
+    }
+    let mut buf = [0u8; 9];
+    let lower = &mut buf[..tok.len()];
+    for (d, s) in lower.iter_mut().zip(tok) {
+        *d = s.to_ascii_lowercase();
+    }
+    let lower = &*lower;
+    MONTHS.contains(&lower)
+        || WEEKDAYS.contains(&lower)
+        || MONTH_NAMES.contains(&lower)
+        || WEEKDAY_NAMES.contains(&lower)
+}
+
+fn is_time_like(tok: &[u8]) -> bool {
+    tok.iter().any(u8::is_ascii_digit)
+        && tok.iter().all(|&c| {
+            c.is_ascii_digit() || matches!(c, b':' | b'-' | b'/' | b'.' | b',' | b'+' | b'T' | b'Z')
+        })
+        || is_calendar_name(tok)
+}
+
+/// The kind of one field.
+pub fn classify(tok: &[u8]) -> ColumnKind {
+    let (Some(&first), Some(&last)) = (tok.first(), tok.last()) else {
+        return ColumnKind::Word;
+    };
+    if tok == b"-" || tok == b"--" {
+        return ColumnKind::Dash;
+    }
+    let core = tok.strip_suffix(b":").unwrap_or(tok);
+    if matches!(first, b'[' | b'(')
+        && core.len() >= 2
+        && matches!(core[core.len() - 1], b']' | b')')
+    {
+        return ColumnKind::Bracket;
+    }
+    if Level::from_word(core).is_some() {
+        return ColumnKind::Level;
+    }
+    if is_time_like(core) {
+        return ColumnKind::Time;
+    }
+    if last == b':' && tok.len() > 1 {
+        return ColumnKind::Component;
+    }
+    ColumnKind::Word
+}
+
+impl HeaderLayout {
+    /// A layout with no header: every line is all message.
+    pub fn none() -> Self {
+        HeaderLayout::default()
+    }
+
+    /// A layout with the given columns.
+    pub fn from_columns(columns: Vec<ColumnKind>) -> Self {
+        HeaderLayout { columns }
+    }
+
+    /// The learned columns, first to last.
+    pub fn columns(&self) -> &[ColumnKind] {
+        &self.columns
+    }
+
+    /// Learns the layout from sample lines (the first [`SAMPLE_LINES`]
+    /// lines that do not start with whitespace are used).
+    pub fn learn<'a, I>(lines: I) -> HeaderLayout
+    where
+        I: IntoIterator<Item = &'a [u8]>,
+    {
+        let mut counts = [[0u32; KINDS.len()]; MAX_COLUMNS];
+        let mut n = 0u32;
+        for line in lines {
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            if line.is_empty() || line[0].is_ascii_whitespace() {
+                continue;
+            }
+            n += 1;
+            for (k, (s, e)) in Fields::new(line).take(MAX_COLUMNS).enumerate() {
+                let kind = classify(&line[s..e]);
+                counts[k][kind as usize] += 1;
+            }
+            if n as usize >= SAMPLE_LINES {
+                break;
+            }
+        }
+        let mut columns = Vec::new();
+        let mut pending = Vec::new();
+        let need = (CONSISTENCY * n as f64).ceil() as u32;
+        for column in counts.iter() {
+            let (best, &count) = column
+                .iter()
+                .enumerate()
+                .max_by_key(|&(i, c)| (*c, std::cmp::Reverse(i)))
+                .unwrap_or((0, &0));
+            if n == 0 || count < need {
+                break;
+            }
+            let kind = KINDS[best];
+            if kind == ColumnKind::Word {
+                pending.push(kind);
+                continue;
+            }
+            columns.append(&mut pending);
+            columns.push(kind);
+            if kind == ColumnKind::Component {
+                break;
+            }
+        }
+        HeaderLayout { columns }
+    }
+
+    /// Learns the layout from the head of a file's bytes (up to
+    /// [`SAMPLE_LINES`] lines).
+    pub fn learn_from_bytes(bytes: &[u8]) -> HeaderLayout {
+        HeaderLayout::learn(bytes.split(|&c| c == b'\n'))
+    }
+
+    /// Byte offset in `line` where the message starts.
+    pub fn message_start(&self, line: &[u8]) -> usize {
+        if self.columns.is_empty() {
+            return 0;
+        }
+        let mut fields = Fields::new(line);
+        for (k, &kind) in self.columns.iter().enumerate() {
+            let Some((s, e)) = fields.next() else {
+                return line.len();
+            };
+            let got = classify(&line[s..e]);
+            let fits = match kind {
+                ColumnKind::Word => true,
+                ColumnKind::Level => matches!(got, ColumnKind::Level | ColumnKind::Word),
+                other => got == other,
+            };
+            if !fits {
+                // A line whose first field does not fit has no header.
+                return if k == 0 { 0 } else { s };
+            }
+        }
+        fields.skip_seps();
+        fields.pos
+    }
+
+    /// The message part of `line`.
+    pub fn message<'a>(&self, line: &'a [u8]) -> &'a [u8] {
+        &line[self.message_start(line)..]
+    }
+
+    /// The level written in the header, if a level column or a bracketed
+    /// column holds a level word.
+    pub fn level(&self, line: &[u8]) -> Option<Level> {
+        let mut fields = Fields::new(line);
+        for &kind in &self.columns {
+            let (s, e) = fields.next()?;
+            let tok = &line[s..e];
+            let tok = tok.strip_suffix(b":").unwrap_or(tok);
+            match kind {
+                ColumnKind::Level => return Level::from_word(tok),
+                ColumnKind::Bracket if tok.len() >= 2 => {
+                    if let Some(level) = Level::from_word(&tok[1..tok.len() - 1]) {
+                        return Some(level);
+                    }
+                }
+                _ => {}
+            }
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ColumnKind::*;
+    use super::*;
+
+    fn learn(text: &str) -> HeaderLayout {
+        HeaderLayout::learn(text.lines().map(str::as_bytes))
+    }
+
+    fn msg<'a>(layout: &HeaderLayout, line: &'a str) -> &'a str {
+        &line[layout.message_start(line.as_bytes())..]
+    }
+
+    #[test]
+    fn fields_keep_brackets_with_spaces_together() {
+        let line = b"[Sun Dec 04 04:47:44 2005] [error] x|y  QuorumPeer[a b]";
+        let got: Vec<&[u8]> = Fields::new(line).map(|(s, e)| &line[s..e]).collect();
+        assert_eq!(
+            got,
+            vec![
+                &b"[Sun Dec 04 04:47:44 2005]"[..],
+                b"[error]",
+                b"x",
+                b"y",
+                b"QuorumPeer[a",
+                b"b]"
+            ]
+        );
+    }
+
+    #[test]
+    fn classifies_fields() {
+        assert_eq!(classify(b"2015-10-18"), Time);
+        assert_eq!(classify(b"18:01:47,978"), Time);
+        assert_eq!(classify(b"Jun"), Time);
+        assert_eq!(classify(b"4211"), Time);
+        assert_eq!(classify(b"WARN"), Level);
+        assert_eq!(classify(b"error:"), Level);
+        assert_eq!(classify(b"[main]"), Bracket);
+        assert_eq!(classify(b"-"), Dash);
+        assert_eq!(classify(b"sshd[24200]:"), Component);
+        assert_eq!(classify(b"combo"), Word);
+    }
+
+    #[test]
+    fn syslog_with_host_and_program() {
+        let text = "Jan  5 10:00:01 web1 sshd[811]: Accepted publickey for alice from 10.0.0.2\n\
+                    Jan  5 10:00:02 web1 CRON[812]: (root) CMD (run-parts /etc/cron.hourly)\n\
+                    Jan  5 10:00:09 web1 kernel: [ 12.5] eth0: link up\n\
+                    Jan 15 10:01:00 web1 sshd[813]: Disconnected from user alice 10.0.0.2 port 22";
+        let layout = learn(text);
+        assert_eq!(layout.columns(), &[Time, Time, Time, Word, Component]);
+        let line = text.lines().nth(2).unwrap();
+        assert_eq!(msg(&layout, line), "[ 12.5] eth0: link up");
+    }
+
+    #[test]
+    fn iso_time_level_logger_dash() {
+        // Python logging's common layout.
+        let text = "2024-03-01 10:00:00,001 - app.db - INFO - connected to primary\n\
+                    2024-03-01 10:00:01,002 - app.http - WARNING - slow request /x took 2s\n\
+                    2024-03-01 10:00:02,003 - app.db - ERROR - query failed: timeout\n\
+                    2024-03-01 10:00:03,004 - app.http - INFO - GET /y 200";
+        let layout = learn(text);
+        assert_eq!(
+            layout.columns(),
+            &[Time, Time, Dash, Word, Dash, Level, Dash]
+        );
+        let line = text.lines().nth(2).unwrap();
+        assert_eq!(msg(&layout, line), "query failed: timeout");
+        assert_eq!(
+            layout.level(line.as_bytes()),
+            Some(crate::level::Level::Error)
+        );
+    }
+
+    #[test]
+    fn bracketed_time_and_level() {
+        let text = "[Sun Dec 04 04:47:44 2005] [notice] workerEnv.init() ok\n\
+                    [Sun Dec 04 04:47:45 2005] [error] mod_jk child in error state 6\n\
+                    [Sun Dec 04 04:48:00 2005] [error] [client 1.2.3.4] Directory index forbidden";
+        let layout = learn(text);
+        assert_eq!(layout.columns(), &[Bracket, Bracket]);
+        let line = text.lines().nth(2).unwrap();
+        assert_eq!(
+            msg(&layout, line),
+            "[client 1.2.3.4] Directory index forbidden"
+        );
+    }
+
+    #[test]
+    fn pipe_separated_columns() {
+        let text = "20240101-10:00:00:001|Sensor_A|3001|onChange 5\n\
+                    20240101-10:00:00:002|Sensor_B|3001|flush ok\n\
+                    20240101-10:00:00:003|Sensor_A|3001| report = 7";
+        let layout = learn(text);
+        assert_eq!(layout.columns(), &[Time, Word, Time]);
+        assert_eq!(msg(&layout, text.lines().nth(2).unwrap()), "report = 7");
+    }
+
+    #[test]
+    fn java_style_with_thread_and_logger() {
+        let text = "2024-01-01 10:00:00.123 INFO [main] com.x.App: started in 3s\n\
+                    2024-01-01 10:00:00.124 WARN [pool-1 thread-2] com.x.Db: slow: 5s\n\
+                    2024-01-01 10:00:00.125 INFO [main] com.x.App: ready";
+        let layout = learn(text);
+        assert_eq!(layout.columns(), &[Time, Time, Level, Bracket, Component]);
+        assert_eq!(msg(&layout, text.lines().nth(1).unwrap()), "slow: 5s");
+    }
+
+    #[test]
+    fn continuation_lines_are_all_message_and_not_learned() {
+        let text = "2024-01-01T10:00:00Z ERROR boom\n\
+                    \tat com.x.Y.run(Y.java:10)\n\
+                    2024-01-01T10:00:01Z INFO fine\n\
+                    2024-01-01T10:00:02Z INFO fine again";
+        let layout = learn(text);
+        assert_eq!(layout.columns(), &[Time, Level]);
+        assert_eq!(
+            msg(&layout, "\tat com.x.Y.run(Y.java:10)"),
+            "\tat com.x.Y.run(Y.java:10)"
+        );
+        assert_eq!(msg(&layout, "no header here"), "no header here");
+        assert_eq!(msg(&layout, "2024-01-01T10:00:03Z"), "");
+    }
+
+    #[test]
+    fn message_without_header_is_whole_line() {
+        let text = "connected to db\nrequest served in 4ms\nshutting down now";
+        let layout = learn(text);
+        assert!(layout.columns().is_empty());
+        assert_eq!(msg(&layout, "request served"), "request served");
+    }
+}
