@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::analyze::config::{PipelineConfig, PipelineToml};
 use crate::classify::{Classifier, CustomRule};
 use crate::level::Level;
 
@@ -58,9 +59,15 @@ pub struct Config {
     /// Level classification.
     #[serde(default)]
     pub classify: ClassifyConfig,
+    /// Analysis stages.
+    #[serde(default)]
+    pub pipeline: PipelineToml,
     /// Sections owned by other parts of velos, kept as read.
     #[serde(flatten)]
     pub other: toml::Table,
+    /// The text the configuration was read from (for line numbers).
+    #[serde(skip)]
+    text: String,
 }
 
 /// `[classify]`.
@@ -102,6 +109,16 @@ pub struct RuleConfig {
 }
 
 impl Config {
+    /// The analysis settings, checked. A value out of its domain names its
+    /// key and line.
+    pub fn pipeline(&self, path: &Path) -> Result<PipelineConfig, ConfigError> {
+        self.pipeline.build().map_err(|(key, offset, message)| ConfigError::Value {
+            path: path.to_path_buf(),
+            key: format!("line {}: {key}", line_of(&self.text, offset)),
+            message,
+        })
+    }
+
     /// Loads `path`; a missing default file (not named by the user) is an
     /// empty configuration.
     pub fn load(path: &Path, required: bool) -> Result<(Config, PathBuf), ConfigError> {
@@ -122,10 +139,12 @@ impl Config {
 
     /// Parses configuration text.
     pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
-        toml::from_str(text).map_err(|e| ConfigError::Parse {
+        let mut config: Config = toml::from_str(text).map_err(|e| ConfigError::Parse {
             path: path.to_path_buf(),
             message: describe_toml_error(&e, text),
-        })
+        })?;
+        config.text = text.to_string();
+        Ok(config)
     }
 
     /// Builds the classifier the configuration describes.
@@ -161,14 +180,15 @@ impl Config {
     }
 }
 
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
 /// `line N, column M: message` from a TOML error.
 fn describe_toml_error(err: &toml::de::Error, text: &str) -> String {
     let message = err.message().trim().to_string();
     match err.span() {
-        Some(span) => {
-            let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
-            format!("line {line}: {message}")
-        }
+        Some(span) => format!("line {}: {message}", line_of(text, span.start)),
         None => message,
     }
 }
@@ -200,5 +220,21 @@ mod tests {
         .unwrap();
         let err = cfg.classifier(path).unwrap_err().to_string();
         assert!(err.contains("classify.rules[0].level"), "{err}");
+
+        let cfg = Config::parse("[pipeline]\nstages = [\"dedup\", \"magic\"]\n", path).unwrap();
+        let err = cfg.pipeline(path).unwrap_err().to_string();
+        assert!(err.contains("line 2: pipeline.stages") && err.contains("unknown stage `magic`"), "{err}");
+        for (text, key) in [
+            ("[pipeline.dedup]\nwindow = \"0s\"\n", "line 2: pipeline.dedup.window"),
+            ("[pipeline.dedup]\nwindow = \"-5m\"\n", "line 2: pipeline.dedup.window"),
+            ("[pipeline.pattern]\n\nsimilarity = 1.5\n", "line 3: pipeline.pattern.similarity"),
+        ] {
+            let err = Config::parse(text, path).unwrap().pipeline(path).unwrap_err().to_string();
+            assert!(err.contains(key), "{err}");
+        }
+        let cfg = Config::parse("[pipeline]\nstages = [\"classifier\", \"pattern\"]\n[pipeline.dedup]\nwindow = \"5m\"\n", path).unwrap();
+        let p = cfg.pipeline(path).unwrap();
+        assert!(p.pattern && !p.dedup && !p.anomaly);
+        assert_eq!(p.window_ms, 300_000);
     }
 }

@@ -159,6 +159,31 @@ impl TemplateCounts {
         self.stats.values().map(|s| s.count).sum()
     }
 
+    /// Every template its own pattern (grouping switched off).
+    pub fn exact(&self) -> Patterns {
+        let mut order: Vec<(u64, &TemplateStat)> = self.stats.iter().map(|(&id, s)| (id, s)).collect();
+        order.sort_unstable_by_key(|&(id, s)| (s.first_offset, id));
+        let mut by_template = HashMap::with_capacity(order.len());
+        let patterns = order
+            .into_iter()
+            .enumerate()
+            .map(|(index, (id, stat))| {
+                by_template.insert(id, index);
+                Pattern {
+                    id: PatternId(id),
+                    text: stat.template.to_vec(),
+                    count: stat.count,
+                    first_offset: stat.first_offset,
+                    templates: vec![id],
+                }
+            })
+            .collect();
+        Patterns {
+            patterns,
+            by_template,
+        }
+    }
+
     /// Groups the templates into patterns.
     pub fn cluster(&self, cfg: &PatternConfig) -> Patterns {
         let mut order: Vec<(u64, &TemplateStat)> =

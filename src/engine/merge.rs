@@ -59,7 +59,7 @@ pub fn run<W: Write>(
                 .iter()
                 .map(|o| {
                     Scanner::new(
-                        o.layout,
+                        o.layout.clone(),
                         &o.ctx,
                         run.classifier,
                         run.query,

@@ -66,6 +66,8 @@ pub struct JsonRecord<'a> {
     pub pid: Option<i64>,
     /// Stream or source (`stdout`, `stderr`, `velos`).
     pub src: Option<Scalar<'a>>,
+    /// Lifecycle event of supervisor records (`start`, `exit`, `restart`…).
+    pub event: Option<Scalar<'a>>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -75,6 +77,7 @@ enum Field {
     Msg,
     Pid,
     Src,
+    Event,
 }
 
 /// Which field a key names; the first-listed spelling of a field wins when
@@ -94,6 +97,7 @@ fn field_of(key: &[u8]) -> Option<(Field, u8)> {
         b"pid" => (Field::Pid, 0),
         b"src" => (Field::Src, 0),
         b"stream" => (Field::Src, 1),
+        b"event" => (Field::Event, 0),
         _ => return None,
     })
 }
@@ -107,7 +111,7 @@ pub fn parse(line: &[u8]) -> Option<JsonRecord<'_>> {
         return None;
     }
     let mut rec = JsonRecord::default();
-    let mut rank = [u8::MAX; 5];
+    let mut rank = [u8::MAX; 6];
     p.ws();
     if p.eat(b'}') {
         return p.end().then_some(rec);
@@ -131,6 +135,7 @@ pub fn parse(line: &[u8]) -> Option<JsonRecord<'_>> {
                     Field::Msg => rec.msg = Some(value),
                     Field::Pid => rec.pid = value.as_i64(),
                     Field::Src => rec.src = Some(value),
+                    Field::Event => rec.event = Some(value),
                 }
             }
         }

@@ -18,6 +18,7 @@ use memchr::{memchr, memrchr};
 
 use crate::classify::{HeaderStyle, explicit_level};
 use crate::level::Level;
+use crate::normalize::HeaderLayout;
 use crate::timestamp::{self, TimeContext, TsLayout, parse_iso_exact};
 
 use json::{JsonRecord, Scalar};
@@ -28,7 +29,7 @@ const SNIFF_LINES: usize = 1000;
 pub const SNIFF_BYTES: usize = 1 << 20;
 
 /// What the framer learned about a file from its first lines.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Layout {
     /// Timestamp format and position of plain-text lines.
     pub ts: Option<TsLayout>,
@@ -41,6 +42,8 @@ pub struct Layout {
     /// Whether records carry times (plain or JSON); only then do lines
     /// without a timestamp continue the record above them.
     pub timed: bool,
+    /// Where the message starts in a plain line, after the header columns.
+    pub header_columns: HeaderLayout,
 }
 
 impl Layout {
@@ -68,6 +71,7 @@ impl Layout {
             }
         }
         let ts = TsLayout::sniff(plain.iter().copied(), ctx);
+        let header_columns = HeaderLayout::learn(plain.iter().copied());
         let header = match ts {
             Some(ts) if letters_dominate(&plain, ts, ctx) => HeaderStyle::Letters,
             _ => HeaderStyle::Words,
@@ -78,6 +82,7 @@ impl Layout {
             numeric_levels,
             json: json_lines * 2 > lines.len(),
             timed: ts.is_some() || json_timed,
+            header_columns,
         }
     }
 
@@ -190,6 +195,33 @@ impl Layout {
             end = start;
         }
         None
+    }
+
+    /// Where the message of a plain record starts in its text: after the
+    /// header columns (timestamp, level, pid, host, component…) of its
+    /// first line. The message runs to the end of the record, continuation
+    /// lines included.
+    pub fn message_start(&self, rec: &Record<'_>) -> usize {
+        let first = &rec.text[..memchr(b'\n', rec.text).unwrap_or(rec.text.len())];
+        let first = trim_cr(first);
+        let start = self.header_columns.message_start(first).min(first.len());
+        if start == first.len() { 0 } else { start }
+    }
+
+    /// The first line of a record's message, for grouping and samples: the
+    /// JSON message field (unescaped into `buf` when needed), or the first
+    /// line of a plain record after its header columns.
+    pub fn first_message_line<'r>(&self, rec: &Record<'r>, buf: &'r mut Vec<u8>) -> &'r [u8] {
+        let msg: &[u8] = match rec.json.as_ref().and_then(|j| j.msg) {
+            Some(Scalar::Str { raw, escaped: false }) => raw,
+            Some(other) => {
+                buf.clear();
+                if other.text(buf).is_some() { &buf[..] } else { rec.text }
+            }
+            None if rec.json.is_some() => rec.text,
+            None => &rec.text[self.message_start(rec)..],
+        };
+        trim_cr(&msg[..memchr(b'\n', msg).unwrap_or(msg.len())])
     }
 
     fn json_level(&self, value: Scalar<'_>) -> Option<Level> {
@@ -378,9 +410,9 @@ mod tests;
 
 /// Iterates the record spans `(start, end)` of `data[from..to]`, where
 /// `from` and `to` are record boundaries.
-pub fn spans<'a>(layout: &Layout, data: &'a [u8], from: usize, to: usize) -> Spans<'a> {
+pub fn spans<'a>(layout: &'a Layout, data: &'a [u8], from: usize, to: usize) -> Spans<'a> {
     Spans {
-        layout: *layout,
+        layout,
         data,
         pos: from,
         to,
@@ -390,7 +422,7 @@ pub fn spans<'a>(layout: &Layout, data: &'a [u8], from: usize, to: usize) -> Spa
 /// Iterator of record spans; see [`spans`].
 #[derive(Debug, Clone)]
 pub struct Spans<'a> {
-    layout: Layout,
+    layout: &'a Layout,
     data: &'a [u8],
     pos: usize,
     to: usize,

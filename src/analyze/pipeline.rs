@@ -1,0 +1,119 @@
+//! The pipeline: the enabled stages together, as one chunk's state —
+//! classifier counts → dedup → patterns and trends → anomalies. Merging two
+//! pipelines merges each stage; finishing groups the templates into
+//! patterns first, then finishes every stage against them.
+
+use super::anomaly::Anomalies;
+use super::config::PipelineConfig;
+use super::counts::Counts;
+use super::dedup::Dedup;
+use super::patterns::{PatternConfig, Patterns, TemplateCounts};
+use super::report::Report;
+use super::stage::{Finish, LogProcessor, Observed};
+use super::trends::Trends;
+
+/// One chunk's analysis state.
+#[derive(Debug, Clone)]
+pub struct Pipeline {
+    counts: Counts,
+    templates: TemplateCounts,
+    dedup: Option<Dedup>,
+    trends: Option<Trends>,
+    anomalies: Option<Anomalies>,
+}
+
+impl Pipeline {
+    /// An empty state with the stages `config` enables.
+    pub fn new(config: &PipelineConfig) -> Pipeline {
+        Pipeline {
+            counts: Counts::default(),
+            templates: TemplateCounts::new(),
+            dedup: config.dedup.then(|| Dedup::new(config.window_ms)),
+            trends: config.pattern.then(Trends::default),
+            anomalies: config.anomaly.then(Anomalies::default),
+        }
+    }
+
+    /// Takes one record into account.
+    #[inline]
+    pub fn observe(&mut self, rec: &Observed<'_>) {
+        self.counts.observe(rec);
+        self.templates.observe(rec.template, rec.template_text, rec.order);
+        if let Some(d) = &mut self.dedup {
+            d.observe(rec);
+        }
+        if let Some(t) = &mut self.trends {
+            t.observe(rec);
+        }
+        if let Some(a) = &mut self.anomalies {
+            a.observe(rec);
+        }
+    }
+
+    /// Appends the state of the following chunk.
+    pub fn merge(&mut self, next: Pipeline) {
+        self.counts.merge(next.counts);
+        self.templates.merge(next.templates);
+        merge_opt(&mut self.dedup, next.dedup);
+        merge_opt(&mut self.trends, next.trends);
+        merge_opt(&mut self.anomalies, next.anomalies);
+    }
+
+    /// The patterns of the templates seen so far.
+    pub fn patterns(&self, config: &PipelineConfig) -> Patterns {
+        if config.pattern {
+            self.templates.cluster(&PatternConfig {
+                similarity: config.similarity,
+            })
+        } else {
+            self.templates.exact()
+        }
+    }
+
+    /// Finishes every stage into the report.
+    pub fn finish(self, config: &PipelineConfig) -> Report {
+        let patterns = self.patterns(config);
+        let period = self.counts.first_ts.zip(self.counts.last_ts);
+        let ctx = Finish {
+            patterns: &patterns,
+            config,
+            period,
+        };
+        let counts = self.counts.finish(&ctx);
+        Report {
+            dedup: self.dedup.map(|d| d.finish(&ctx)),
+            trends: self.trends.map(|t| t.finish(&ctx)),
+            anomalies: self.anomalies.map(|a| a.finish(&ctx)),
+            pattern_count: patterns.len(),
+            counts,
+            period,
+        }
+    }
+}
+
+fn merge_opt<T: LogProcessor>(mine: &mut Option<T>, next: Option<T>) {
+    match (mine.as_mut(), next) {
+        (Some(a), Some(b)) => a.merge(b),
+        (None, b) => *mine = b,
+        _ => {}
+    }
+}
+
+impl LogProcessor for TemplateCounts {
+    type Part = Patterns;
+
+    #[inline]
+    fn observe(&mut self, rec: &Observed<'_>) {
+        TemplateCounts::observe(self, rec.template, rec.template_text, rec.order);
+    }
+
+    fn merge(&mut self, next: TemplateCounts) {
+        TemplateCounts::merge(self, next);
+    }
+
+    fn finish(self, ctx: &Finish<'_>) -> Patterns {
+        self.cluster(&PatternConfig {
+            similarity: ctx.config.similarity,
+        })
+    }
+}

@@ -1,0 +1,244 @@
+//! Pattern trends: how often each pattern occurs over the period, and
+//! whether that is rising, stable or declining.
+//!
+//! Chunks keep, per exact template, its counts per minute (a sparse,
+//! sorted list: memory grows with templates × minutes, not lines). At the
+//! end the templates of each pattern are summed into buckets spanning the
+//! period, and a least-squares line is fitted through the bucket counts:
+//! its rise over the whole period, relative to the mean count per bucket,
+//! is the trend — Rising at +50 % or more, Declining at −50 % or less,
+//! Stable otherwise and for any pattern seen fewer than
+//! [`MIN_TREND_COUNT`] times.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+use super::patterns::PatternId;
+use super::stage::{Finish, LogProcessor, Observed, minute_of};
+use crate::level::Level;
+
+/// Fewer occurrences than this are always Stable.
+pub const MIN_TREND_COUNT: u64 = 10;
+/// Buckets the period is divided into (fewer for short periods).
+pub const BUCKETS: i64 = 24;
+/// Relative rise over the period that counts as a trend.
+pub const TREND_THRESHOLD: f64 = 0.5;
+
+/// Direction of a pattern over the period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Trend {
+    /// Occurring more and more.
+    Rising,
+    /// Neither.
+    Stable,
+    /// Occurring less and less.
+    Declining,
+}
+
+impl Trend {
+    /// Display name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Trend::Rising => "Rising",
+            Trend::Stable => "Stable",
+            Trend::Declining => "Declining",
+        }
+    }
+}
+
+/// A pattern's numbers over the period.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PatternTrend {
+    /// The pattern.
+    #[serde(serialize_with = "hex_id")]
+    pub id: PatternId,
+    /// Its template text (lossy UTF-8).
+    pub template: String,
+    /// Records.
+    pub count: u64,
+    /// Records per minute over the period.
+    pub per_minute: f64,
+    /// Counts per bucket, oldest first.
+    pub buckets: Vec<u64>,
+    /// Bucket width in ms.
+    pub bucket_ms: i64,
+    /// Direction.
+    pub trend: Trend,
+    /// Most severe level among its records.
+    pub level: Level,
+}
+
+fn hex_id<S: serde::Serializer>(id: &PatternId, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&id.to_string())
+}
+
+/// Per-template state: counts per minute (sorted), records without a time,
+/// most severe level.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Series {
+    minutes: Vec<(i64, u64)>,
+    untimed: u64,
+    level: Option<Level>,
+}
+
+/// The trends stage.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Trends {
+    series: HashMap<u64, Series>,
+}
+
+impl LogProcessor for Trends {
+    type Part = Vec<PatternTrend>;
+
+    #[inline]
+    fn observe(&mut self, rec: &Observed<'_>) {
+        let s = self.series.entry(rec.template).or_default();
+        s.level = Some(s.level.map_or(rec.level, |l| l.max(rec.level)));
+        let Some(ts) = rec.ts else {
+            s.untimed += 1;
+            return;
+        };
+        let minute = minute_of(ts);
+        match s.minutes.last_mut() {
+            Some((m, n)) if *m == minute => *n += 1,
+            Some((m, _)) if *m < minute => s.minutes.push((minute, 1)),
+            None => s.minutes.push((minute, 1)),
+            // Out of order: keep the list sorted.
+            Some(_) => match s.minutes.binary_search_by_key(&minute, |e| e.0) {
+                Ok(i) => s.minutes[i].1 += 1,
+                Err(i) => s.minutes.insert(i, (minute, 1)),
+            },
+        }
+    }
+
+    fn merge(&mut self, next: Trends) {
+        for (template, theirs) in next.series {
+            let mine = self.series.entry(template).or_default();
+            mine.untimed += theirs.untimed;
+            mine.level = match (mine.level, theirs.level) {
+                (Some(a), Some(b)) => Some(a.max(b)),
+                (a, b) => a.or(b),
+            };
+            mine.minutes = merge_sorted(std::mem::take(&mut mine.minutes), theirs.minutes);
+        }
+    }
+
+    fn finish(self, ctx: &Finish<'_>) -> Vec<PatternTrend> {
+        let (start, end) = ctx.period.map_or((0, 0), |(a, b)| (minute_of(a), minute_of(b)));
+        let span_minutes = (end - start + 1).max(1);
+        let buckets = BUCKETS.min(span_minutes);
+        let bucket_minutes = (span_minutes + buckets - 1) / buckets;
+        let mut out: HashMap<PatternId, PatternTrend> = HashMap::new();
+        for (template, series) in self.series {
+            let (id, text) = match ctx.patterns.pattern_of(template) {
+                Some(p) => (p.id, String::from_utf8_lossy(&p.text).into_owned()),
+                None => (PatternId(template), String::new()),
+            };
+            let entry = out.entry(id).or_insert_with(|| PatternTrend {
+                id,
+                template: text,
+                count: 0,
+                per_minute: 0.0,
+                buckets: vec![0; buckets as usize],
+                bucket_ms: bucket_minutes * 60_000,
+                trend: Trend::Stable,
+                level: Level::Debug,
+            });
+            entry.level = entry.level.max(series.level.unwrap_or(Level::Info));
+            entry.count += series.untimed;
+            for (minute, n) in series.minutes {
+                entry.count += n;
+                let b = ((minute - start) / bucket_minutes).clamp(0, buckets - 1);
+                entry.buckets[b as usize] += n;
+            }
+        }
+        let mut trends: Vec<PatternTrend> = out
+            .into_values()
+            .map(|mut t| {
+                t.per_minute = t.count as f64 / span_minutes as f64;
+                t.trend = if ctx.period.is_some() { trend_of(&t.buckets, t.count) } else { Trend::Stable };
+                t
+            })
+            .collect();
+        trends.sort_by(|a, b| b.count.cmp(&a.count).then(a.id.cmp(&b.id)));
+        trends
+    }
+}
+
+/// The direction of a series of bucket counts (see the module docs).
+pub fn trend_of(buckets: &[u64], count: u64) -> Trend {
+    let n = buckets.len();
+    if count < MIN_TREND_COUNT || n < 2 {
+        return Trend::Stable;
+    }
+    let nf = n as f64;
+    let mean_x = (nf - 1.0) / 2.0;
+    let mean_y = buckets.iter().sum::<u64>() as f64 / nf;
+    let (mut sxy, mut sxx) = (0.0, 0.0);
+    for (i, &y) in buckets.iter().enumerate() {
+        let dx = i as f64 - mean_x;
+        sxy += dx * (y as f64 - mean_y);
+        sxx += dx * dx;
+    }
+    let slope = sxy / sxx;
+    let rise = slope * (nf - 1.0) / mean_y.max(f64::MIN_POSITIVE);
+    if rise >= TREND_THRESHOLD {
+        Trend::Rising
+    } else if rise <= -TREND_THRESHOLD {
+        Trend::Declining
+    } else {
+        Trend::Stable
+    }
+}
+
+fn merge_sorted(a: Vec<(i64, u64)>, b: Vec<(i64, u64)>) -> Vec<(i64, u64)> {
+    if a.is_empty() {
+        return b;
+    }
+    if b.is_empty() {
+        return a;
+    }
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() || j < b.len() {
+        match (a.get(i), b.get(j)) {
+            (Some(x), Some(y)) if x.0 == y.0 => {
+                out.push((x.0, x.1 + y.1));
+                i += 1;
+                j += 1;
+            }
+            (Some(x), Some(y)) if x.0 < y.0 => {
+                out.push(*x);
+                i += 1;
+            }
+            (Some(_), Some(y)) => {
+                out.push(*y);
+                j += 1;
+            }
+            (Some(x), None) => {
+                out.push(*x);
+                i += 1;
+            }
+            (None, Some(y)) => {
+                out.push(*y);
+                j += 1;
+            }
+            (None, None) => break,
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trend_follows_the_slope() {
+        assert_eq!(trend_of(&[1, 2, 4, 8, 16, 32], 63), Trend::Rising);
+        assert_eq!(trend_of(&[32, 16, 8, 4, 2, 1], 63), Trend::Declining);
+        assert_eq!(trend_of(&[10, 11, 9, 10, 10, 11], 61), Trend::Stable);
+        assert_eq!(trend_of(&[0, 0, 0, 0, 1, 5], 6), Trend::Stable, "a handful is Stable");
+    }
+}
