@@ -64,10 +64,9 @@ fn token_level(token: &[u8], style: HeaderStyle) -> Option<Level> {
     if style == HeaderStyle::Letters
         && word.len() == 1
         && (end == inner.len() || inner[end] == b'/' || inner[end] == b':' || closed)
+        && let Some(level) = Level::from_letter(word[0])
     {
-        if let Some(level) = Level::from_letter(word[0]) {
-            return Some(level);
-        }
+        return Some(level);
     }
     let bracketed = open && closed;
     if bracketed || word.iter().all(|b| b.is_ascii_uppercase()) {

@@ -125,10 +125,10 @@ impl Classifier {
                 return rule.level;
             }
         }
-        if self.default_rules {
-            if let Some(level) = self.keyword_level(text) {
-                return level;
-            }
+        if self.default_rules
+            && let Some(level) = self.keyword_level(text)
+        {
+            return level;
         }
         Level::Info
     }
