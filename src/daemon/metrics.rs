@@ -6,7 +6,7 @@
 //! descendants. CPU is in percent of one core, relative to the previous
 //! sample (the first sample of a run reads 0).
 
-use sysinfo::{Pid, ProcessRefreshKind, ProcessesToUpdate, System};
+use sysinfo::{Pid, ProcessRefreshKind, ProcessStatus, ProcessesToUpdate, System};
 
 /// Reads CPU and resident memory of given pids.
 pub struct Sampler {
@@ -59,6 +59,22 @@ pub fn start_time(pid: u32) -> Option<u64> {
         ProcessRefreshKind::nothing(),
     );
     system.process(pid).map(|process| process.start_time())
+}
+
+/// Whether a pid is a live process (not gone, not a zombie).
+pub fn is_live(pid: u32) -> bool {
+    let Ok(mut system) = System::new() else {
+        return false;
+    };
+    let pid = Pid::from_u32(pid);
+    system.refresh_processes_specifics(
+        ProcessesToUpdate::Some(&[pid]),
+        true,
+        ProcessRefreshKind::nothing(),
+    );
+    system
+        .process(pid)
+        .is_some_and(|process| process.status() != ProcessStatus::Zombie)
 }
 
 #[cfg(test)]

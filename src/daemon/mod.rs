@@ -218,8 +218,8 @@ fn lock_pid_file(home: &Home) -> Result<File, DaemonError> {
 }
 
 /// Blocks the shutdown signals and SIGCHLD in this thread (and so in every thread
-/// started after), to be received by [`wait_signals`] alone. Children get
-/// a clean signal mask from `std::process::Command`.
+/// started after), to be received by [`wait_signals`] alone. Children are
+/// given an empty mask again before they exec.
 fn block_signals() -> io::Result<libc::sigset_t> {
     // SAFETY: plain libc calls on a local, zero-initialised sigset_t.
     unsafe {

@@ -370,6 +370,20 @@ impl Shared {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .process_group(0);
+        // SAFETY: between fork and exec only async-signal-safe calls are
+        // made: sigemptyset and sigprocmask on a local set.
+        unsafe {
+            command.pre_exec(|| {
+                // The daemon blocks its signals to receive them in one thread;
+                // the child must start with none blocked.
+                let mut set: libc::sigset_t = std::mem::zeroed();
+                libc::sigemptyset(&mut set);
+                if libc::sigprocmask(libc::SIG_SETMASK, &set, std::ptr::null_mut()) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
         let (mut child, exit_rx) = self
             .reaper
             .spawn(&mut command)
@@ -851,7 +865,10 @@ impl Shared {
             }
         }
         let deadline = Instant::now() + orphan_wait.min(Duration::from_secs(10));
-        while orphans.iter().any(|&g| test_kill_process_group(g).is_ok())
+        // Orphans are init's children: zombies until it reaps them.
+        while orphans
+            .iter()
+            .any(|g| metrics::is_live(g.as_raw_nonzero().get() as u32))
             && Instant::now() < deadline
         {
             thread::sleep(Duration::from_millis(20));
