@@ -99,7 +99,12 @@ fn start_list_stop_restart_delete() {
 #[test]
 fn clear_errors() {
     let home = TestHome::new();
-    home.ok(&["start", "--name", "a", "sleep", "30"]);
+    // Options may follow the program.
+    home.ok(&["start", "sleep", "30", "--name", "a"]);
+    assert_eq!(
+        home.process("a").unwrap()["spec"]["args"],
+        serde_json::json!(["30"])
+    );
 
     let run = home.run(&["start", "--name", "a", "sleep", "30"]);
     assert_eq!(run.code, 1);
@@ -233,6 +238,32 @@ fn no_autorestart_and_clean_exit() {
     ]);
     let p = home.wait_status("fail", "errored", secs(5));
     assert_eq!(p["restarts"], 0);
+
+    // Environment and working directory.
+    let dir = home.path().join("work");
+    std::fs::create_dir(&dir).unwrap();
+    home.ok(&[
+        "start",
+        "sh",
+        "-c",
+        "echo \"$GREETING from $(pwd)\"",
+        "--name",
+        "env",
+        "--env",
+        "GREETING=hello",
+        "--cwd",
+        dir.to_str().unwrap(),
+        "--no-autorestart",
+    ]);
+    home.wait_status("env", "stopped", secs(5));
+    let expected = format!("hello from {}", dir.display());
+    assert!(
+        home.records("env.log")
+            .iter()
+            .any(|r| r["msg"] == expected.as_str()),
+        "{:?}",
+        home.records("env.log")
+    );
 }
 
 #[test]

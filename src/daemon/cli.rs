@@ -51,9 +51,15 @@ pub struct DaemonArgs {
 /// Options of `velos start`.
 #[derive(Debug, Args)]
 pub struct StartArgs {
-    /// Program to run, then its arguments (put `--` before arguments that
-    /// start with `-`: `velos start --name w -- sh -c 'cmd'`).
-    #[arg(required = true, value_name = "CMD [ARGS]...")]
+    /// Program to run, then its arguments. Options of `start` may follow
+    /// them (`velos start node app.js --name web`); words after a `--` are
+    /// always the program's (`velos start --name w -- prog --name x`).
+    #[arg(
+        required = true,
+        value_name = "CMD [ARGS]...",
+        trailing_var_arg = true,
+        allow_hyphen_values = true
+    )]
     pub command: Vec<String>,
     /// Unique name (default: the program's file name).
     #[arg(long, short)]
@@ -216,7 +222,10 @@ fn expect_ok(reply: Reply) -> Result<Reply, i32> {
     }
 }
 
-fn start(home: &Home, args: StartArgs) -> Result<i32> {
+fn start(home: &Home, mut args: StartArgs) -> Result<i32> {
+    // Clap keeps a `--` that follows the program, and swallows one before it.
+    let separated = std::env::args().any(|a| a == "--") && !args.command.iter().any(|a| a == "--");
+    take_trailing_options(&mut args, separated)?;
     let mut words = args.command.into_iter();
     let Some(cmd) = words.next() else {
         bail!("no command given; usage: velos start <cmd> [args…] --name <name>");
@@ -255,6 +264,59 @@ fn start(home: &Home, args: StartArgs) -> Result<i32> {
         );
     }
     Ok(0)
+}
+
+/// Applies the options written after the program
+/// (`velos start node app.js --name web`): the long options of `start` are
+/// recognised up to a `--`; after it — or everywhere, when the program
+/// itself came after a `--` (`verbatim`) — words belong to the program.
+pub fn take_trailing_options(args: &mut StartArgs, verbatim: bool) -> Result<()> {
+    if verbatim {
+        return Ok(());
+    }
+    let mut words = std::mem::take(&mut args.command).into_iter();
+    let mut kept: Vec<String> = words.next().into_iter().collect();
+    while let Some(word) = words.next() {
+        if word == "--" {
+            kept.extend(words.by_ref());
+            break;
+        }
+        let (flag, inline) = match word.split_once('=') {
+            Some((flag, value)) if flag.starts_with("--") => {
+                (flag.to_string(), Some(value.to_string()))
+            }
+            _ => (word.clone(), None),
+        };
+        let mut value = || -> Result<String> {
+            match inline.clone() {
+                Some(value) => Ok(value),
+                None => words
+                    .next()
+                    .with_context(|| format!("{flag} needs a value")),
+            }
+        };
+        match flag.as_str() {
+            "--name" => args.name = Some(value()?),
+            "--cwd" => args.cwd = Some(PathBuf::from(value()?)),
+            "--env" => args
+                .env
+                .push(parse_env(&value()?).map_err(anyhow::Error::msg)?),
+            "--max-restarts" => {
+                let text = value()?;
+                args.max_restarts = text.parse().with_context(|| {
+                    format!("invalid --max-restarts '{text}': expected a number")
+                })?;
+            }
+            "--kill-timeout" => {
+                args.kill_timeout = parse_duration(&value()?).map_err(anyhow::Error::msg)?;
+            }
+            "--no-autorestart" if inline.is_none() => args.no_autorestart = true,
+            "--raw" if inline.is_none() => args.raw = true,
+            _ => kept.push(word),
+        }
+    }
+    args.command = kept;
+    Ok(())
 }
 
 /// The program's file name without extension: `./bin/api.js` → `api`.
@@ -564,6 +626,51 @@ mod tests {
         assert_eq!(default_name("./bin/api.js"), "api");
         assert_eq!(default_name("sleep"), "sleep");
         assert_eq!(default_name("/"), "process");
+    }
+
+    fn start_args(command: &[&str]) -> StartArgs {
+        StartArgs {
+            command: command.iter().map(|s| s.to_string()).collect(),
+            name: None,
+            cwd: None,
+            env: Vec::new(),
+            no_autorestart: false,
+            max_restarts: 15,
+            kill_timeout: Duration::from_secs(5),
+            raw: false,
+        }
+    }
+
+    #[test]
+    fn options_after_the_program() {
+        let mut args = start_args(&[
+            "sh",
+            "-c",
+            "x",
+            "--name",
+            "web",
+            "--env=A=1",
+            "--raw",
+            "--kill-timeout",
+            "1s",
+            "--",
+            "--name",
+            "y",
+        ]);
+        take_trailing_options(&mut args, false).unwrap();
+        assert_eq!(args.command, ["sh", "-c", "x", "--name", "y"]);
+        assert_eq!(args.name.as_deref(), Some("web"));
+        assert_eq!(args.env, [("A".to_string(), "1".to_string())]);
+        assert!(args.raw);
+        assert_eq!(args.kill_timeout, Duration::from_secs(1));
+
+        let mut args = start_args(&["prog", "--name", "y"]);
+        take_trailing_options(&mut args, true).unwrap();
+        assert_eq!(args.command, ["prog", "--name", "y"]);
+        assert!(args.name.is_none());
+
+        let mut args = start_args(&["prog", "--name"]);
+        assert!(take_trailing_options(&mut args, false).is_err());
     }
 
     #[test]

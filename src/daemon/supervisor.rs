@@ -74,13 +74,13 @@ enum Intent {
 }
 
 impl Intent {
-    /// When a second request arrives while stopping, the stronger wins.
+    /// When a second request arrives while stopping, the stronger wins;
+    /// between stop and restart, the later one.
     fn rank(self) -> u8 {
         match self {
-            Intent::Restart => 0,
-            Intent::Stop => 1,
-            Intent::Shutdown => 2,
-            Intent::Delete => 3,
+            Intent::Restart | Intent::Stop => 0,
+            Intent::Shutdown => 1,
+            Intent::Delete => 2,
         }
     }
 }
@@ -636,7 +636,7 @@ impl Shared {
             }
             Status::Stopping => {
                 let stronger = match proc.intent {
-                    Some(current) if current.rank() >= intent.rank() => current,
+                    Some(current) if current.rank() > intent.rank() => current,
                     _ => intent,
                 };
                 proc.intent = Some(stronger);
