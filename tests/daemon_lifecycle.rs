@@ -7,7 +7,7 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use support::{TestHome, alive, secs, zombie};
+use support::{TestHome, alive, secs, zombie, zombie_children};
 
 const LOOP: &str = "while true; do echo tick; sleep 0.2; done";
 
@@ -360,4 +360,56 @@ fn daemon_crash_then_restore() {
     assert_eq!(home.list().len(), 3);
     home.wait_status("keep", "online", secs(5));
     assert_eq!(home.process("off").unwrap()["status"], "stopped");
+}
+
+#[test]
+fn no_zombies_from_children_or_their_orphans() {
+    let home = TestHome::new();
+    // A child that leaves a background process in its group, one that
+    // escapes to its own session, and one that crashes in a loop.
+    home.ok(&[
+        "start",
+        "--name",
+        "bg",
+        "--no-autorestart",
+        "--",
+        "sh",
+        "-c",
+        "sleep 5 & echo left",
+    ]);
+    home.ok(&[
+        "start",
+        "--name",
+        "escape",
+        "--no-autorestart",
+        "--",
+        "sh",
+        "-c",
+        "setsid sleep 0.5 & echo gone",
+    ]);
+    home.ok(&[
+        "start",
+        "--name",
+        "loop",
+        "--max-restarts",
+        "4",
+        "--",
+        "sh",
+        "-c",
+        "exit 1",
+    ]);
+    home.wait_status("bg", "stopped", secs(5));
+    home.wait_status("escape", "stopped", secs(5));
+    home.wait_status("loop", "errored", secs(10));
+    std::thread::sleep(Duration::from_millis(800));
+    let daemon = home.daemon_pid().unwrap();
+    assert_eq!(zombie_children(daemon), Vec::<i32>::new());
+    // Nothing is left of the group whose leader exited.
+    let bg_pid = home.records("bg.log")[0]["pid"].as_i64().unwrap() as i32;
+    // SAFETY: kill(2) with signal 0 on a process group.
+    assert_ne!(
+        unsafe { libc::kill(-bg_pid, 0) },
+        0,
+        "the background sleep survived"
+    );
 }

@@ -269,3 +269,32 @@ pub fn zombie(pid: i32) -> bool {
 pub fn secs(n: u64) -> Duration {
     Duration::from_secs(n)
 }
+
+/// Zombie processes whose parent is `ppid`.
+pub fn zombie_children(ppid: i32) -> Vec<i32> {
+    let mut found = Vec::new();
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return found;
+    };
+    for entry in entries.flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        let Some((_, rest)) = stat.rsplit_once(')') else {
+            continue;
+        };
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        if fields.first() == Some(&"Z") && fields.get(1).and_then(|p| p.parse().ok()) == Some(ppid)
+        {
+            found.push(pid);
+        }
+    }
+    found
+}
