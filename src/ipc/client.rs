@@ -142,7 +142,11 @@ impl Client {
                         .lines()
                         .rev()
                         .find(|line| !line.trim().is_empty())
-                        .map(|line| line.trim_start_matches("error: ").to_string())
+                        .map(|line| {
+                            let line = line.trim_start_matches("error: ");
+                            line.trim_start_matches("cannot start the daemon: ")
+                                .to_string()
+                        })
                         .unwrap_or_else(|| format!("`velos daemon` exited with {}", output.status));
                     return Err(ClientError::Start(reason));
                 }
