@@ -12,7 +12,8 @@
 //!   output ([`super::capture`]);
 //! - the *timer* thread ([`Shared::timer_loop`]) starts delayed restarts,
 //!   sends SIGKILL when a kill timeout passes, marks processes online after
-//!   [`ONLINE_AFTER`], and samples metrics every second while processes run.
+//!   [`ONLINE_AFTER`], forgets quick failures after [`STABLE_UPTIME`], and
+//!   samples metrics every second while processes run.
 //!   It sleeps when nothing is due.
 //!
 //! Each child is the leader of its own process group; signals go to the
@@ -942,6 +943,15 @@ impl Shared {
                     proc.status = Status::Online;
                     changed = true;
                 }
+                if proc.quick_failures > 0
+                    && proc.status == Status::Online
+                    && proc
+                        .started_at
+                        .is_some_and(|at| now.duration_since(at) >= STABLE_UPTIME)
+                {
+                    proc.quick_failures = 0;
+                    changed = true;
+                }
             }
             if changed {
                 self.commit(&table);
@@ -981,7 +991,11 @@ impl Shared {
                     .started_at
                     .filter(|_| proc.status == Status::Starting)
                     .map(|at| at + ONLINE_AFTER);
-                for at in [proc.restart_at, proc.kill_at, online_at]
+                let stable_at = proc
+                    .started_at
+                    .filter(|_| proc.quick_failures > 0 && proc.status == Status::Online)
+                    .map(|at| at + STABLE_UPTIME);
+                for at in [proc.restart_at, proc.kill_at, online_at, stable_at]
                     .into_iter()
                     .flatten()
                 {
