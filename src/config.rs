@@ -112,11 +112,13 @@ impl Config {
     /// The analysis settings, checked. A value out of its domain names its
     /// key and line.
     pub fn pipeline(&self, path: &Path) -> Result<PipelineConfig, ConfigError> {
-        self.pipeline.build().map_err(|(key, offset, message)| ConfigError::Value {
-            path: path.to_path_buf(),
-            key: format!("line {}: {key}", line_of(&self.text, offset)),
-            message,
-        })
+        self.pipeline
+            .build()
+            .map_err(|(key, offset, message)| ConfigError::Value {
+                path: path.to_path_buf(),
+                key: format!("line {}: {key}", line_of(&self.text, offset)),
+                message,
+            })
     }
 
     /// Loads `path`; a missing default file (not named by the user) is an
@@ -223,13 +225,29 @@ mod tests {
 
         let cfg = Config::parse("[pipeline]\nstages = [\"dedup\", \"magic\"]\n", path).unwrap();
         let err = cfg.pipeline(path).unwrap_err().to_string();
-        assert!(err.contains("line 2: pipeline.stages") && err.contains("unknown stage `magic`"), "{err}");
+        assert!(
+            err.contains("line 2: pipeline.stages") && err.contains("unknown stage `magic`"),
+            "{err}"
+        );
         for (text, key) in [
-            ("[pipeline.dedup]\nwindow = \"0s\"\n", "line 2: pipeline.dedup.window"),
-            ("[pipeline.dedup]\nwindow = \"-5m\"\n", "line 2: pipeline.dedup.window"),
-            ("[pipeline.pattern]\n\nsimilarity = 1.5\n", "line 3: pipeline.pattern.similarity"),
+            (
+                "[pipeline.dedup]\nwindow = \"0s\"\n",
+                "line 2: pipeline.dedup.window",
+            ),
+            (
+                "[pipeline.dedup]\nwindow = \"-5m\"\n",
+                "line 2: pipeline.dedup.window",
+            ),
+            (
+                "[pipeline.pattern]\n\nsimilarity = 1.5\n",
+                "line 3: pipeline.pattern.similarity",
+            ),
         ] {
-            let err = Config::parse(text, path).unwrap().pipeline(path).unwrap_err().to_string();
+            let err = Config::parse(text, path)
+                .unwrap()
+                .pipeline(path)
+                .unwrap_err()
+                .to_string();
             assert!(err.contains(key), "{err}");
         }
         let cfg = Config::parse("[pipeline]\nstages = [\"classifier\", \"pattern\"]\n[pipeline.dedup]\nwindow = \"5m\"\n", path).unwrap();

@@ -3,9 +3,9 @@
 //! The library follows the data flow of `velos logs`:
 //!
 //! ```text
-//! source ──bytes──▶ frame ──Record──▶ query ──▶ output
-//!  mmap, stdin,      records, times,    grep, level,   text / JSON
-//!  process logs      levels (classify)  since/until
+//! source ──bytes──▶ frame ──Record──▶ query ──▶ analyze / output
+//!  mmap, stdin,      records, times,    grep, level,   summary, dedupe,
+//!  process logs      levels (classify)  since/until    text / JSON
 //! ```
 //!
 //! - [`source`] — where bytes come from: files (memory-mapped, guarded
@@ -23,13 +23,22 @@
 //!   anomalies, the summary.
 //! - [`config`] — the TOML configuration.
 //! - [`cli`] — the command line.
+//!
+//! The supervisor:
+//!
+//! - [`home`] — the runtime home (`$VELOS_HOME`) and its paths.
+//! - [`ipc`] — the daemon's protocol and client, shared by CLI, daemon and TUI.
+//! - [`daemon`] — the supervisor daemon and its subcommands.
 
 pub mod analyze;
 pub mod classify;
 pub mod cli;
 pub mod config;
+pub mod daemon;
 pub mod engine;
 pub mod frame;
+pub mod home;
+pub mod ipc;
 pub mod level;
 pub mod normalize;
 pub mod output;

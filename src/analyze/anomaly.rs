@@ -126,12 +126,22 @@ impl LogProcessor for Anomalies {
         for (metric, series) in [(Metric::ErrorRate, &errors), (Metric::LogVolume, &volume)] {
             detect(series, start, metric, cfg, &mut found);
         }
-        found.sort_by(|a, b| a.minute.cmp(&b.minute).then((a.metric as u8).cmp(&(b.metric as u8))));
+        found.sort_by(|a, b| {
+            a.minute
+                .cmp(&b.minute)
+                .then((a.metric as u8).cmp(&(b.metric as u8)))
+        });
         found
     }
 }
 
-fn detect(series: &[u64], start_minute: i64, metric: Metric, cfg: &super::PipelineConfig, out: &mut Vec<Anomaly>) {
+fn detect(
+    series: &[u64],
+    start_minute: i64,
+    metric: Metric,
+    cfg: &super::PipelineConfig,
+    out: &mut Vec<Anomaly>,
+) {
     let history = cfg.history_minutes.max(1);
     // Rolling sums over the previous `history` minutes.
     let (mut sum, mut sum_sq) = (0f64, 0f64);

@@ -149,7 +149,11 @@ impl PipelineToml {
         if let Some(top) = &self.pattern.top {
             let v = *top.get_ref();
             if v < 1 {
-                return Err(("pipeline.pattern.top".into(), top.span().start, format!("{v}: use 1 or more")));
+                return Err((
+                    "pipeline.pattern.top".into(),
+                    top.span().start,
+                    format!("{v}: use 1 or more"),
+                ));
             }
             cfg.top = v as usize;
         }
@@ -160,12 +164,24 @@ impl PipelineToml {
             cfg.warmup_minutes = minutes(w, "pipeline.anomaly.warmup")?;
         }
         for (value, key, slot) in [
-            (&self.anomaly.warning_sigma, "pipeline.anomaly.warning_sigma", &mut cfg.warning_sigma),
-            (&self.anomaly.critical_sigma, "pipeline.anomaly.critical_sigma", &mut cfg.critical_sigma),
+            (
+                &self.anomaly.warning_sigma,
+                "pipeline.anomaly.warning_sigma",
+                &mut cfg.warning_sigma,
+            ),
+            (
+                &self.anomaly.critical_sigma,
+                "pipeline.anomaly.critical_sigma",
+                &mut cfg.critical_sigma,
+            ),
         ] {
             if let Some(v) = value {
                 if !(*v.get_ref() > 0.0) {
-                    return Err((key.into(), v.span().start, format!("{}: use a positive number of deviations", v.get_ref())));
+                    return Err((
+                        key.into(),
+                        v.span().start,
+                        format!("{}: use a positive number of deviations", v.get_ref()),
+                    ));
                 }
                 *slot = *v.get_ref();
             }
@@ -173,7 +189,10 @@ impl PipelineToml {
         if cfg.critical_sigma < cfg.warning_sigma {
             return Err((
                 "pipeline.anomaly.critical_sigma".into(),
-                self.anomaly.critical_sigma.as_ref().map_or(0, |v| v.span().start),
+                self.anomaly
+                    .critical_sigma
+                    .as_ref()
+                    .map_or(0, |v| v.span().start),
                 "must not be below warning_sigma".into(),
             ));
         }
@@ -187,7 +206,10 @@ fn positive_duration(value: &Spanned<String>, key: &str) -> Result<i64, Pipeline
         _ => Err((
             key.into(),
             value.span().start,
-            format!("`{}`: use a positive duration such as 30s, 5m or 1h", value.get_ref()),
+            format!(
+                "`{}`: use a positive duration such as 30s, 5m or 1h",
+                value.get_ref()
+            ),
         )),
     }
 }

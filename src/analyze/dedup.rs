@@ -125,9 +125,7 @@ impl LogProcessor for Dedup {
                 .is_some_and(|(last, first)| self.joins(last.last_ts, first.first_ts));
             let mine = self.runs.entry(template).or_default();
             let mut rest = next_runs.into_iter();
-            if joins_first
-                && let (Some(last), Some(first)) = (mine.last_mut(), rest.next())
-            {
+            if joins_first && let (Some(last), Some(first)) = (mine.last_mut(), rest.next()) {
                 last.count += first.count;
                 last.last_ts = latest(last.last_ts, first.last_ts);
                 last.level = last.level.max(first.level);
@@ -144,7 +142,11 @@ impl LogProcessor for Dedup {
                 Some(p) => (p.id, p.text.clone()),
                 None => (PatternId(template), Vec::new()),
             };
-            by_pattern.entry(id).or_insert_with(|| (text, Vec::new())).1.extend(runs);
+            by_pattern
+                .entry(id)
+                .or_insert_with(|| (text, Vec::new()))
+                .1
+                .extend(runs);
         }
         let mut groups = Vec::new();
         for (pattern, (template, mut runs)) in by_pattern {

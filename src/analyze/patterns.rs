@@ -161,7 +161,8 @@ impl TemplateCounts {
 
     /// Every template its own pattern (grouping switched off).
     pub fn exact(&self) -> Patterns {
-        let mut order: Vec<(u64, &TemplateStat)> = self.stats.iter().map(|(&id, s)| (id, s)).collect();
+        let mut order: Vec<(u64, &TemplateStat)> =
+            self.stats.iter().map(|(&id, s)| (id, s)).collect();
         order.sort_unstable_by_key(|&(id, s)| (s.first_offset, id));
         let mut by_template = HashMap::with_capacity(order.len());
         let patterns = order

@@ -38,7 +38,8 @@ impl Pipeline {
     #[inline]
     pub fn observe(&mut self, rec: &Observed<'_>) {
         self.counts.observe(rec);
-        self.templates.observe(rec.template, rec.template_text, rec.order);
+        self.templates
+            .observe(rec.template, rec.template_text, rec.order);
         if let Some(d) = &mut self.dedup {
             d.observe(rec);
         }

@@ -149,13 +149,28 @@ pub fn summary_text(report: &Report, ctx: &SummaryContext<'_>) -> String {
     let _ = writeln!(s, "Summary of {}", cut(&ctx.sources.join(", "), 68));
     match report.period {
         Some((a, b)) => {
-            let _ = writeln!(s, "Period    {} → {} ({})", time(ctx.zone, a), time(ctx.zone, b), human_duration(b - a));
+            let _ = writeln!(
+                s,
+                "Period    {} → {} ({})",
+                time(ctx.zone, a),
+                time(ctx.zone, b),
+                human_duration(b - a)
+            );
         }
         None => {
-            let _ = writeln!(s, "Period    no timestamps (trends and anomalies need them)");
+            let _ = writeln!(
+                s,
+                "Period    no timestamps (trends and anomalies need them)"
+            );
         }
     }
-    let _ = writeln!(s, "Records   {} ({} lines, {} patterns)", thousands(c.records), thousands(c.lines), report.pattern_count);
+    let _ = writeln!(
+        s,
+        "Records   {} ({} lines, {} patterns)",
+        thousands(c.records),
+        thousands(c.lines),
+        report.pattern_count
+    );
     let levels: Vec<String> = Level::ALL
         .iter()
         .rev()
@@ -176,7 +191,11 @@ pub fn summary_text(report: &Report, ctx: &SummaryContext<'_>) -> String {
 
     if let Some(trends) = &report.trends {
         let _ = writeln!(s, "\nTop patterns");
-        let _ = writeln!(s, "  {:<16} {:>8} {:<9} {:<5} TEMPLATE", "ID", "COUNT", "TREND", "LEVEL");
+        let _ = writeln!(
+            s,
+            "  {:<16} {:>8} {:<9} {:<5} TEMPLATE",
+            "ID", "COUNT", "TREND", "LEVEL"
+        );
         for t in trends.iter().take(ctx.top) {
             let _ = writeln!(
                 s,
@@ -200,7 +219,11 @@ pub fn summary_text(report: &Report, ctx: &SummaryContext<'_>) -> String {
         } else if anomalies.is_empty() {
             let _ = writeln!(s, "  none");
         } else {
-            let _ = writeln!(s, "  {:<16} {:<10} {:>7} {:>7} {:>7} SEVERITY", "MINUTE", "METRIC", "VALUE", "MEAN", "σ");
+            let _ = writeln!(
+                s,
+                "  {:<16} {:<10} {:>7} {:>7} {:>7} SEVERITY",
+                "MINUTE", "METRIC", "VALUE", "MEAN", "σ"
+            );
             const SHOWN: usize = 10;
             for a in anomalies.iter().take(SHOWN) {
                 let minute = time(ctx.zone, a.minute);
@@ -228,7 +251,12 @@ pub fn summary_text(report: &Report, ctx: &SummaryContext<'_>) -> String {
         }
         Some(e) => {
             if let Some(ts) = e.ts {
-                let _ = writeln!(s, "  {} ({} ago)", time(ctx.zone, ts), human_duration(ctx.now_ms - ts));
+                let _ = writeln!(
+                    s,
+                    "  {} ({} ago)",
+                    time(ctx.zone, ts),
+                    human_duration(ctx.now_ms - ts)
+                );
             }
             let text = String::from_utf8_lossy(&e.text);
             for line in text.lines().take(20) {
@@ -281,7 +309,11 @@ pub fn summary_json(report: &Report, ctx: &SummaryContext<'_>) -> Value {
 /// One dedup group for people:
 /// `<message> (x<count>, first: <time>, last: <time>)`.
 pub fn dedup_line(group: &Group, template: bool, zone: &Zone, out: &mut Vec<u8>) {
-    let text = if template { &group.template } else { &group.sample };
+    let text = if template {
+        &group.template
+    } else {
+        &group.sample
+    };
     crate::output::write_lossy(text, out);
     let _ = match (group.first, group.last) {
         (Some(a), Some(b)) => write!(

@@ -125,7 +125,9 @@ impl LogProcessor for Trends {
     }
 
     fn finish(self, ctx: &Finish<'_>) -> Vec<PatternTrend> {
-        let (start, end) = ctx.period.map_or((0, 0), |(a, b)| (minute_of(a), minute_of(b)));
+        let (start, end) = ctx
+            .period
+            .map_or((0, 0), |(a, b)| (minute_of(a), minute_of(b)));
         let span_minutes = (end - start + 1).max(1);
         let buckets = BUCKETS.min(span_minutes);
         let bucket_minutes = (span_minutes + buckets - 1) / buckets;
@@ -157,7 +159,11 @@ impl LogProcessor for Trends {
             .into_values()
             .map(|mut t| {
                 t.per_minute = t.count as f64 / span_minutes as f64;
-                t.trend = if ctx.period.is_some() { trend_of(&t.buckets, t.count) } else { Trend::Stable };
+                t.trend = if ctx.period.is_some() {
+                    trend_of(&t.buckets, t.count)
+                } else {
+                    Trend::Stable
+                };
                 t
             })
             .collect();
@@ -239,6 +245,10 @@ mod tests {
         assert_eq!(trend_of(&[1, 2, 4, 8, 16, 32], 63), Trend::Rising);
         assert_eq!(trend_of(&[32, 16, 8, 4, 2, 1], 63), Trend::Declining);
         assert_eq!(trend_of(&[10, 11, 9, 10, 10, 11], 61), Trend::Stable);
-        assert_eq!(trend_of(&[0, 0, 0, 0, 1, 5], 6), Trend::Stable, "a handful is Stable");
+        assert_eq!(
+            trend_of(&[0, 0, 0, 0, 1, 5], 6),
+            Trend::Stable,
+            "a handful is Stable"
+        );
     }
 }

@@ -5,6 +5,8 @@ mod logs;
 
 use clap::{Parser, Subcommand};
 
+use crate::daemon::cli::{DaemonCommand, run_daemon_command};
+
 pub use logs::LogsArgs;
 
 /// velos — process manager and log analyzer.
@@ -19,6 +21,8 @@ pub struct Cli {
 enum Command {
     /// Read, filter and analyze logs of a managed process, files or stdin.
     Logs(LogsArgs),
+    #[command(flatten)]
+    Daemon(DaemonCommand),
 }
 
 /// Runs the command line; returns the process exit code.
@@ -33,6 +37,7 @@ pub fn main() -> i32 {
     };
     let result = match cli.command {
         Command::Logs(args) => logs::run(args),
+        Command::Daemon(cmd) => run_daemon_command(cmd),
     };
     match result {
         Ok(code) => code,

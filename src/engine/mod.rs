@@ -332,7 +332,9 @@ pub fn stream<R: Read, W: Write>(
                 }
             }
         }
-        let layout = layout.get_or_insert_with(|| Layout::sniff(&buf, ctx)).clone();
+        let layout = layout
+            .get_or_insert_with(|| Layout::sniff(&buf, ctx))
+            .clone();
         if run.query.has_time() && !layout.timed && !buf.is_empty() {
             return Err(EngineError::NoTimestamps(name.to_string()));
         }
@@ -346,7 +348,14 @@ pub fn stream<R: Read, W: Write>(
             // One record fills the whole buffer: read more of it first.
             continue;
         }
-        let mut scanner = Scanner::new(layout.clone(), ctx, run.classifier, run.query, run.printer, name);
+        let mut scanner = Scanner::new(
+            layout.clone(),
+            ctx,
+            run.classifier,
+            run.query,
+            run.printer,
+            name,
+        );
         scanner.time_floor = time_floor;
         let chunks = plan(&layout, &buf, 0, cut, run.settings.chunk_size);
         let lines: Vec<u64> = chunks

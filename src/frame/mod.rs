@@ -213,10 +213,17 @@ impl Layout {
     /// line of a plain record after its header columns.
     pub fn first_message_line<'r>(&self, rec: &Record<'r>, buf: &'r mut Vec<u8>) -> &'r [u8] {
         let msg: &[u8] = match rec.json.as_ref().and_then(|j| j.msg) {
-            Some(Scalar::Str { raw, escaped: false }) => raw,
+            Some(Scalar::Str {
+                raw,
+                escaped: false,
+            }) => raw,
             Some(other) => {
                 buf.clear();
-                if other.text(buf).is_some() { &buf[..] } else { rec.text }
+                if other.text(buf).is_some() {
+                    &buf[..]
+                } else {
+                    rec.text
+                }
             }
             None if rec.json.is_some() => rec.text,
             None => &rec.text[self.message_start(rec)..],

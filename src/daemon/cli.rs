@@ -1,0 +1,681 @@
+//! The `velos` subcommands that talk to the daemon: `daemon`, `start`,
+//! `stop`, `restart`, `delete`, `list`, `info`, `flush`, `kill`.
+//!
+//! Results go to stdout, errors to stderr as one line naming the problem and
+//! the fix; [`run_daemon_command`] returns the exit code (0 or 1).
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Subcommand};
+
+use crate::home::Home;
+use crate::ipc::{
+    Client, ClientError, Launch, ProcessInfo, Reply, Request, StartSpec, Status, launch_daemon,
+};
+
+/// Subcommands of the supervisor.
+#[derive(Debug, Subcommand)]
+pub enum DaemonCommand {
+    /// Run the supervisor daemon (started automatically by other commands).
+    Daemon(DaemonArgs),
+    /// Start a program under supervision.
+    Start(StartArgs),
+    /// Stop processes: SIGTERM to the process group, SIGKILL after the kill timeout.
+    Stop(TargetArgs),
+    /// Restart processes (stop, then start).
+    Restart(TargetArgs),
+    /// Stop processes and remove them from the table (their logs stay).
+    Delete(TargetArgs),
+    /// Show the process table.
+    #[command(visible_alias = "ls")]
+    List(ListArgs),
+    /// Show one process in detail.
+    Info(InfoArgs),
+    /// Empty the logs of processes (current and rotated files).
+    Flush(TargetArgs),
+    /// Stop every process, then the daemon.
+    Kill,
+}
+
+/// Options of `velos daemon`.
+#[derive(Debug, Args)]
+pub struct DaemonArgs {
+    /// Stay attached to the terminal instead of detaching.
+    #[arg(long)]
+    pub foreground: bool,
+}
+
+/// Options of `velos start`.
+#[derive(Debug, Args)]
+pub struct StartArgs {
+    /// Program to run, then its arguments. Options of `start` may follow
+    /// them (`velos start node app.js --name web`); words after a `--` are
+    /// always the program's (`velos start --name w -- prog --name x`).
+    #[arg(
+        required = true,
+        value_name = "CMD [ARGS]...",
+        trailing_var_arg = true,
+        allow_hyphen_values = true
+    )]
+    pub command: Vec<String>,
+    /// Unique name (default: the program's file name).
+    #[arg(long, short)]
+    pub name: Option<String>,
+    /// Working directory (default: the current one).
+    #[arg(long)]
+    pub cwd: Option<PathBuf>,
+    /// Environment variable for the process, repeatable.
+    #[arg(long = "env", short = 'e', value_name = "K=V", value_parser = parse_env)]
+    pub env: Vec<(String, String)>,
+    /// Do not restart when the process exits.
+    #[arg(long)]
+    pub no_autorestart: bool,
+    /// Quick failures in a row (each within 30 s of its start) before giving up.
+    #[arg(long, value_name = "N", default_value_t = crate::ipc::proto::DEFAULT_MAX_RESTARTS)]
+    pub max_restarts: u32,
+    /// Time between SIGTERM and SIGKILL when stopping (e.g. 5s, 500ms, 1m).
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
+    pub kill_timeout: Duration,
+    /// Write output exactly as printed to <name>-out.log / <name>-err.log.
+    #[arg(long)]
+    pub raw: bool,
+}
+
+/// A process name, id, or `all`.
+#[derive(Debug, Args)]
+pub struct TargetArgs {
+    /// Process name, id, or `all`.
+    pub target: String,
+}
+
+/// Options of `velos list`.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Print JSON (an array of processes) instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Options of `velos info`.
+#[derive(Debug, Args)]
+pub struct InfoArgs {
+    /// Process name or id.
+    pub target: String,
+    /// Print JSON, with the metrics history.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn parse_env(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((key, value)) if !key.is_empty() => Ok((key.to_string(), value.to_string())),
+        _ => Err(format!("expected K=V, got '{text}'")),
+    }
+}
+
+/// Parses `5s`, `500ms`, `2m`, `1h`, or a plain number of seconds.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: f64 = number
+        .parse()
+        .map_err(|_| format!("invalid duration '{text}': expected e.g. 5s or 500ms"))?;
+    let seconds = match unit.trim() {
+        "" | "s" | "sec" => number,
+        "ms" => number / 1000.0,
+        "m" | "min" => number * 60.0,
+        "h" => number * 3600.0,
+        other => {
+            return Err(format!(
+                "invalid duration unit '{other}': use ms, s, m or h"
+            ));
+        }
+    };
+    if !seconds.is_finite() || seconds < 0.0 {
+        return Err(format!("invalid duration '{text}'"));
+    }
+    Ok(Duration::from_secs_f64(seconds))
+}
+
+/// Runs a supervisor subcommand; returns the process exit code.
+pub fn run_daemon_command(command: DaemonCommand) -> Result<i32> {
+    let home = Home::from_env()?;
+    match command {
+        DaemonCommand::Daemon(args) => daemon(&home, args.foreground),
+        DaemonCommand::Start(args) => start(&home, args),
+        DaemonCommand::Stop(args) => act(
+            &home,
+            Request::Stop {
+                target: args.target,
+            },
+            "stopped",
+        ),
+        DaemonCommand::Restart(args) => act(
+            &home,
+            Request::Restart {
+                target: args.target,
+            },
+            "restarted",
+        ),
+        DaemonCommand::Delete(args) => act(
+            &home,
+            Request::Delete {
+                target: args.target,
+            },
+            "deleted",
+        ),
+        DaemonCommand::Flush(args) => act(
+            &home,
+            Request::Flush {
+                target: args.target,
+            },
+            "flushed the logs of",
+        ),
+        DaemonCommand::List(args) => list(&home, args.json),
+        DaemonCommand::Info(args) => info(&home, &args.target, args.json),
+        DaemonCommand::Kill => kill(&home),
+    }
+}
+
+fn daemon(home: &Home, foreground: bool) -> Result<i32> {
+    if foreground {
+        crate::daemon::run_foreground(home)?;
+        return Ok(0);
+    }
+    let exe = std::env::current_exe().context("cannot find the velos executable")?;
+    match launch_daemon(home, &exe)? {
+        Launch::Started(pid) => {
+            println!("daemon started (pid {pid}, home {})", home.root().display());
+            Ok(0)
+        }
+        Launch::AlreadyRunning => {
+            let pid = home
+                .read_pid()
+                .map_or_else(|| "?".to_string(), |pid| pid.to_string());
+            bail!(
+                "a daemon is already running for {} (pid {pid}); stop it with `velos kill`",
+                home.root().display()
+            )
+        }
+    }
+}
+
+fn request(home: &Home, request: &Request) -> Result<Reply> {
+    let mut client = Client::connect_or_start(home)?;
+    Ok(client.request(request)?)
+}
+
+/// Prints a reply's error and returns exit code 1, or hands the reply on.
+fn expect_ok(reply: Reply) -> Result<Reply, i32> {
+    match reply {
+        Reply::Error { message, .. } => {
+            eprintln!("error: {message}");
+            Err(1)
+        }
+        other => Ok(other),
+    }
+}
+
+fn start(home: &Home, mut args: StartArgs) -> Result<i32> {
+    // Clap keeps a `--` that follows the program, and swallows one before it.
+    let separated = std::env::args().any(|a| a == "--") && !args.command.iter().any(|a| a == "--");
+    take_trailing_options(&mut args, separated)?;
+    let mut words = args.command.into_iter();
+    let Some(cmd) = words.next() else {
+        bail!("no command given; usage: velos start <cmd> [args…] --name <name>");
+    };
+    let cwd = match args.cwd {
+        Some(dir) => {
+            std::path::absolute(&dir).with_context(|| format!("invalid --cwd {}", dir.display()))?
+        }
+        None => std::env::current_dir().context("cannot read the current directory")?,
+    };
+    let name = match args.name {
+        Some(name) => name,
+        None => default_name(&cmd),
+    };
+    let spec = StartSpec {
+        name,
+        cmd,
+        args: words.collect(),
+        cwd: cwd.display().to_string(),
+        env: args.env,
+        autorestart: !args.no_autorestart,
+        max_restarts: args.max_restarts,
+        kill_timeout_ms: args.kill_timeout.as_millis() as u64,
+        raw: args.raw,
+    };
+    let reply = match expect_ok(request(home, &Request::Start { spec })?) {
+        Ok(reply) => reply,
+        Err(code) => return Ok(code),
+    };
+    for process in processes(reply)? {
+        println!(
+            "started {} (id {}, pid {})",
+            process.name,
+            process.id,
+            opt(process.pid)
+        );
+    }
+    Ok(0)
+}
+
+/// Applies the options written after the program
+/// (`velos start node app.js --name web`): the long options of `start` are
+/// recognised up to a `--`; after it — or everywhere, when the program
+/// itself came after a `--` (`verbatim`) — words belong to the program.
+pub fn take_trailing_options(args: &mut StartArgs, verbatim: bool) -> Result<()> {
+    if verbatim {
+        return Ok(());
+    }
+    let mut words = std::mem::take(&mut args.command).into_iter();
+    let mut kept: Vec<String> = words.next().into_iter().collect();
+    while let Some(word) = words.next() {
+        if word == "--" {
+            kept.extend(words.by_ref());
+            break;
+        }
+        let (flag, inline) = match word.split_once('=') {
+            Some((flag, value)) if flag.starts_with("--") => {
+                (flag.to_string(), Some(value.to_string()))
+            }
+            _ => (word.clone(), None),
+        };
+        let mut value = || -> Result<String> {
+            match inline.clone() {
+                Some(value) => Ok(value),
+                None => words
+                    .next()
+                    .with_context(|| format!("{flag} needs a value")),
+            }
+        };
+        match flag.as_str() {
+            "--name" => args.name = Some(value()?),
+            "--cwd" => args.cwd = Some(PathBuf::from(value()?)),
+            "--env" => args
+                .env
+                .push(parse_env(&value()?).map_err(anyhow::Error::msg)?),
+            "--max-restarts" => {
+                let text = value()?;
+                args.max_restarts = text.parse().with_context(|| {
+                    format!("invalid --max-restarts '{text}': expected a number")
+                })?;
+            }
+            "--kill-timeout" => {
+                args.kill_timeout = parse_duration(&value()?).map_err(anyhow::Error::msg)?;
+            }
+            "--no-autorestart" if inline.is_none() => args.no_autorestart = true,
+            "--raw" if inline.is_none() => args.raw = true,
+            _ => kept.push(word),
+        }
+    }
+    args.command = kept;
+    Ok(())
+}
+
+/// The program's file name without extension: `./bin/api.js` → `api`.
+fn default_name(cmd: &str) -> String {
+    let path = std::path::Path::new(cmd);
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let cleaned: String = stem
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let cleaned = cleaned.trim_start_matches(['.', '-']).to_string();
+    if cleaned.is_empty() {
+        "process".to_string()
+    } else {
+        cleaned
+    }
+}
+
+fn processes(reply: Reply) -> Result<Vec<ProcessInfo>> {
+    match reply {
+        Reply::Processes { processes } => Ok(processes),
+        other => bail!("unexpected reply from the daemon: {other:?}"),
+    }
+}
+
+fn act(home: &Home, req: Request, verb: &str) -> Result<i32> {
+    let reply = match expect_ok(request(home, &req)?) {
+        Ok(reply) => reply,
+        Err(code) => return Ok(code),
+    };
+    let list = processes(reply)?;
+    if list.is_empty() {
+        println!("no processes");
+    }
+    let mut code = 0;
+    for process in &list {
+        match (&req, process.status) {
+            (Request::Restart { .. }, Status::Errored) => {
+                eprintln!(
+                    "error: {} (id {}) could not be restarted; see `velos logs {}`",
+                    process.name, process.id, process.name
+                );
+                code = 1;
+            }
+            (Request::Stop { .. }, Status::Stopping) => {
+                eprintln!(
+                    "error: {} (id {}, pid {}) is still stopping",
+                    process.name,
+                    process.id,
+                    opt(process.pid)
+                );
+                code = 1;
+            }
+            (Request::Restart { .. }, _) => println!(
+                "{verb} {} (id {}, pid {})",
+                process.name,
+                process.id,
+                opt(process.pid)
+            ),
+            _ => println!("{verb} {} (id {})", process.name, process.id),
+        }
+    }
+    Ok(code)
+}
+
+fn list(home: &Home, json: bool) -> Result<i32> {
+    let reply = match expect_ok(request(home, &Request::List { history: false })?) {
+        Ok(reply) => reply,
+        Err(code) => return Ok(code),
+    };
+    let list = processes(reply)?;
+    let mut out = io::stdout().lock();
+    if json {
+        serde_json::to_writer_pretty(&mut out, &list)?;
+        writeln!(out)?;
+        return Ok(0);
+    }
+    if list.is_empty() {
+        writeln!(
+            out,
+            "no processes; start one with `velos start <cmd> --name <name>`"
+        )?;
+        return Ok(0);
+    }
+    write!(out, "{}", render_table(&list))?;
+    Ok(0)
+}
+
+/// The process table as aligned columns for people.
+pub fn render_table(list: &[ProcessInfo]) -> String {
+    let header = [
+        "id", "name", "pid", "status", "cpu", "memory", "uptime", "restarts",
+    ];
+    let rows: Vec<[String; 8]> = list
+        .iter()
+        .map(|p| {
+            [
+                p.id.to_string(),
+                p.name.clone(),
+                opt(p.pid),
+                p.status.to_string(),
+                p.cpu.map_or_else(|| "-".into(), |c| format!("{c:.1}%")),
+                p.memory.map_or_else(|| "-".into(), human_bytes),
+                p.uptime_ms.map_or_else(
+                    || "-".into(),
+                    |ms| crate::daemon::supervisor::human_duration(Duration::from_millis(ms)),
+                ),
+                p.restarts.to_string(),
+            ]
+        })
+        .collect();
+    let mut widths = header.map(str::len);
+    for row in &rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    // Numbers align right, words left.
+    let right = [true, false, true, false, true, true, true, true];
+    let mut text = String::new();
+    let mut push_row = |cells: &[String]| {
+        let mut line = String::new();
+        for (i, cell) in cells.iter().enumerate() {
+            if i > 0 {
+                line.push_str("  ");
+            }
+            let pad = widths[i].saturating_sub(cell.chars().count());
+            if right[i] {
+                line.push_str(&" ".repeat(pad));
+                line.push_str(cell);
+            } else {
+                line.push_str(cell);
+                if i + 1 < cells.len() {
+                    line.push_str(&" ".repeat(pad));
+                }
+            }
+        }
+        text.push_str(line.trim_end());
+        text.push('\n');
+    };
+    push_row(&header.map(String::from));
+    for row in &rows {
+        push_row(row);
+    }
+    text
+}
+
+fn info(home: &Home, target: &str, json: bool) -> Result<i32> {
+    let reply = match expect_ok(request(
+        home,
+        &Request::Info {
+            target: target.to_string(),
+        },
+    )?) {
+        Ok(reply) => reply,
+        Err(code) => return Ok(code),
+    };
+    let Reply::Process { process: p } = reply else {
+        bail!("unexpected reply from the daemon: {reply:?}");
+    };
+    let mut out = io::stdout().lock();
+    if json {
+        serde_json::to_writer_pretty(&mut out, &p)?;
+        writeln!(out)?;
+        return Ok(0);
+    }
+    let mut command = p.spec.cmd.clone();
+    for arg in &p.spec.args {
+        command.push(' ');
+        command.push_str(arg);
+    }
+    let fields: Vec<(&str, String)> = vec![
+        ("id", p.id.to_string()),
+        ("name", p.name.clone()),
+        ("status", p.status.to_string()),
+        ("pid", opt(p.pid)),
+        ("command", command),
+        ("cwd", p.spec.cwd.clone()),
+        (
+            "uptime",
+            p.uptime_ms.map_or_else(
+                || "-".into(),
+                |ms| crate::daemon::supervisor::human_duration(Duration::from_millis(ms)),
+            ),
+        ),
+        ("restarts", p.restarts.to_string()),
+        (
+            "quick failures",
+            format!("{} of {}", p.quick_failures, p.spec.max_restarts),
+        ),
+        ("autorestart", p.spec.autorestart.to_string()),
+        (
+            "kill timeout",
+            crate::daemon::supervisor::human_duration(Duration::from_millis(
+                p.spec.kill_timeout_ms,
+            )),
+        ),
+        (
+            "cpu",
+            p.cpu.map_or_else(|| "-".into(), |c| format!("{c:.1}%")),
+        ),
+        ("memory", p.memory.map_or_else(|| "-".into(), human_bytes)),
+        (
+            "last exit",
+            p.last_exit.map_or_else(
+                || "-".into(),
+                |e| match (e.code, e.signal) {
+                    (Some(code), _) => format!("code {code}"),
+                    (None, Some(signal)) => format!(
+                        "signal {signal} ({})",
+                        crate::daemon::supervisor::signal_name(signal)
+                    ),
+                    _ => "unknown".into(),
+                },
+            ),
+        ),
+        ("logs", p.log_files.join(", ")),
+        (
+            "env",
+            p.spec
+                .env
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join(" "),
+        ),
+    ];
+    let width = fields.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+    for (key, value) in fields {
+        if key == "env" && value.is_empty() {
+            continue;
+        }
+        writeln!(out, "{key:<width$}  {value}")?;
+    }
+    Ok(0)
+}
+
+fn kill(home: &Home) -> Result<i32> {
+    let mut client = match Client::connect(home) {
+        Ok(client) => client,
+        Err(ClientError::NotRunning { .. }) => {
+            println!("no daemon running for {}", home.root().display());
+            return Ok(0);
+        }
+        Err(err) => return Err(err.into()),
+    };
+    let reply = match expect_ok(client.request(&Request::Kill)?) {
+        Ok(reply) => reply,
+        Err(code) => return Ok(code),
+    };
+    if reply != Reply::ShuttingDown {
+        bail!("unexpected reply from the daemon: {reply:?}");
+    }
+    // Wait until the daemon has let go of the socket.
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while home.socket().exists() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    println!("daemon stopped");
+    Ok(0)
+}
+
+fn opt(value: Option<u32>) -> String {
+    value.map_or_else(|| "-".to_string(), |v| v.to_string())
+}
+
+/// `12.4 MiB`, `512 KiB`, `80 B`.
+pub fn human_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+    if bytes < 1024 {
+        return format!("{bytes} B");
+    }
+    let mut value = bytes as f64 / 1024.0;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    format!("{value:.1} {}", UNITS[unit])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("5s"), Ok(Duration::from_secs(5)));
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("3"), Ok(Duration::from_secs(3)));
+        assert!(parse_duration("soon").is_err());
+        assert!(parse_duration("5 parsecs").is_err());
+    }
+
+    #[test]
+    fn names_from_commands() {
+        assert_eq!(default_name("./bin/api.js"), "api");
+        assert_eq!(default_name("sleep"), "sleep");
+        assert_eq!(default_name("/"), "process");
+    }
+
+    fn start_args(command: &[&str]) -> StartArgs {
+        StartArgs {
+            command: command.iter().map(|s| s.to_string()).collect(),
+            name: None,
+            cwd: None,
+            env: Vec::new(),
+            no_autorestart: false,
+            max_restarts: 15,
+            kill_timeout: Duration::from_secs(5),
+            raw: false,
+        }
+    }
+
+    #[test]
+    fn options_after_the_program() {
+        let mut args = start_args(&[
+            "sh",
+            "-c",
+            "x",
+            "--name",
+            "web",
+            "--env=A=1",
+            "--raw",
+            "--kill-timeout",
+            "1s",
+            "--",
+            "--name",
+            "y",
+        ]);
+        take_trailing_options(&mut args, false).unwrap();
+        assert_eq!(args.command, ["sh", "-c", "x", "--name", "y"]);
+        assert_eq!(args.name.as_deref(), Some("web"));
+        assert_eq!(args.env, [("A".to_string(), "1".to_string())]);
+        assert!(args.raw);
+        assert_eq!(args.kill_timeout, Duration::from_secs(1));
+
+        let mut args = start_args(&["prog", "--name", "y"]);
+        take_trailing_options(&mut args, true).unwrap();
+        assert_eq!(args.command, ["prog", "--name", "y"]);
+        assert!(args.name.is_none());
+
+        let mut args = start_args(&["prog", "--name"]);
+        assert!(take_trailing_options(&mut args, false).is_err());
+    }
+
+    #[test]
+    fn bytes() {
+        assert_eq!(human_bytes(80), "80 B");
+        assert_eq!(human_bytes(13_002_342), "12.4 MiB");
+    }
+}

@@ -1,0 +1,67 @@
+//! The daemon's own log, `logs/daemon.log`: its life (start, stop, restore,
+//! errors), as JSON lines in the same format as process logs, with
+//! `src:"velos"` and the daemon's pid.
+
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use super::logfile::{Record, RotatingFile, Rotation, Src, encode};
+use super::now_ms;
+use crate::level::Level;
+
+/// Appends events to `daemon.log`; write failures are ignored (there is no
+/// better place to report them).
+pub struct DaemonLog {
+    file: Mutex<Option<RotatingFile>>,
+    pid: u32,
+}
+
+impl DaemonLog {
+    /// Opens (creating) the log; if that fails, events are discarded.
+    pub fn open(path: PathBuf, rotation: Rotation) -> DaemonLog {
+        DaemonLog {
+            file: Mutex::new(RotatingFile::open(path, rotation).ok()),
+            pid: std::process::id(),
+        }
+    }
+
+    /// Records an event.
+    pub fn write(&self, lvl: Level, msg: &str) {
+        let mut line = Vec::with_capacity(msg.len() + 96);
+        encode(
+            &mut line,
+            &Record {
+                ts: now_ms(),
+                lvl,
+                pid: self.pid,
+                msg: msg.as_bytes(),
+                src: Src::Velos,
+                cont: false,
+                event: None,
+            },
+        );
+        let mut guard = match self.file.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if let Some(file) = guard.as_mut() {
+            let _ = file.write_records(&line);
+            let _ = file.flush();
+        }
+    }
+
+    /// An informational event.
+    pub fn info(&self, msg: &str) {
+        self.write(Level::Info, msg);
+    }
+
+    /// Something went wrong but the daemon carries on.
+    pub fn warn(&self, msg: &str) {
+        self.write(Level::Warn, msg);
+    }
+
+    /// A failure.
+    pub fn error(&self, msg: &str) {
+        self.write(Level::Error, msg);
+    }
+}

@@ -1,0 +1,15 @@
+//! The daemon's protocol, shared by the CLI, the daemon and the TUI.
+//!
+//! - [`proto`] — the messages: [`Request`], [`Reply`], [`ProcessInfo`]…
+//! - [`frame`] — newline-delimited JSON with a size limit per message.
+//! - [`client`] — [`Client`]: connect (or start the daemon), request → reply.
+
+pub mod client;
+pub mod frame;
+pub mod proto;
+
+pub use client::{Client, ClientError, Launch, launch_daemon};
+pub use proto::{
+    ErrorCode, ExitInfo, MAX_REPLY_BYTES, MAX_REQUEST_BYTES, METRICS_HISTORY, PROTOCOL_VERSION,
+    ProcessInfo, Reply, ReplyFrame, Request, RequestFrame, Sample, StartSpec, Status,
+};
