@@ -176,7 +176,7 @@ impl PipelineToml {
             ),
         ] {
             if let Some(v) = value {
-                if !(*v.get_ref() > 0.0) {
+                if v.get_ref().partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) {
                     return Err((
                         key.into(),
                         v.span().start,
