@@ -144,6 +144,7 @@ fn run_stream(data: &[u8], case: &Case, block: usize) -> Vec<u8> {
 fn settings(chunk: usize, case: &Case) -> Settings {
     Settings {
         chunk_size: chunk,
+        analysis_chunk_size: chunk,
         tail: case.tail,
         ..Settings::default()
     }

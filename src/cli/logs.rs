@@ -199,6 +199,7 @@ pub fn run(args: LogsArgs) -> Result<i32> {
         printer: &printer,
         settings: Settings {
             chunk_size: args.chunk_size,
+            analysis_chunk_size: args.chunk_size.saturating_mul(16),
             tail,
             progress: std::io::stderr().is_terminal(),
             ..Settings::default()

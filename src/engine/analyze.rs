@@ -83,9 +83,15 @@ impl Run<'_> {
     ) -> Result<Pipeline, usize> {
         let bytes = data.bytes();
         let (from, to) = narrow::range(bytes, scanner);
-        let chunks = plan(&scanner.layout, bytes, from, to, self.settings.chunk_size);
+        let chunks = plan(
+            &scanner.layout,
+            bytes,
+            from,
+            to,
+            self.settings.analysis_chunk_size,
+        );
         let mut total = Pipeline::new(config);
-        for wave in chunks.chunks(self.wave_len() * 4) {
+        for wave in chunks.chunks(self.wave_len()) {
             let states: Vec<Pipeline> = wave
                 .par_iter()
                 .map(|&(s, e)| {

@@ -36,6 +36,9 @@ pub use scan::{ChunkOut, PatternFilter, Scanner, Visit, Visitor, template_of};
 pub struct Settings {
     /// Target chunk size in bytes.
     pub chunk_size: usize,
+    /// Target chunk size of analysis runs (larger: per-chunk state costs
+    /// more than a rendered chunk).
+    pub analysis_chunk_size: usize,
     /// Keep only the last N kept records.
     pub tail: Option<usize>,
     /// Show a progress bar on stderr for long runs.
@@ -48,6 +51,7 @@ impl Default for Settings {
     fn default() -> Self {
         Settings {
             chunk_size: 1 << 20,
+            analysis_chunk_size: 16 << 20,
             tail: None,
             progress: false,
             stream_block: 4 << 20,

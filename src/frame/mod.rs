@@ -269,7 +269,7 @@ pub struct Record<'a> {
 impl Record<'_> {
     /// Number of lines in the record.
     pub fn line_count(&self) -> usize {
-        1 + memchr::memchr_iter(b'\n', self.text).count()
+        1 + bytecount::count(self.text, b'\n')
     }
 }
 
