@@ -243,7 +243,7 @@ fn fits(kind: ColumnKind, tok: &[u8]) -> bool {
         ColumnKind::Level => {
             !dash
                 && !bracket
-                && (is_level(core) || (!is_time_like(core) && !(last == b':' && tok.len() > 1)))
+                && (is_level(core) || !(is_time_like(core) || (last == b':' && tok.len() > 1)))
         }
         ColumnKind::Component => {
             !dash
