@@ -149,6 +149,7 @@ impl Layout {
         let raw = &data[start..end];
         let text = trim_newline(raw);
         let first = trim_cr(&text[..memchr(b'\n', text).unwrap_or(text.len())]);
+        let first_len = first.len();
         if let Some(rec) = json_line(first) {
             let ts = rec.ts.and_then(|v| json_time(v, ctx));
             let explicit = rec.level.and_then(|v| self.json_level(v));
@@ -160,6 +161,7 @@ impl Layout {
                 explicit,
                 json: Some(rec),
                 head_end: 0,
+                first_len,
             };
         }
         let found = match self.ts {
@@ -176,6 +178,7 @@ impl Layout {
             explicit,
             json: None,
             head_end,
+            first_len,
         }
     }
 
@@ -205,8 +208,7 @@ impl Layout {
     /// first line. The message runs to the end of the record, continuation
     /// lines included.
     pub fn message_start(&self, rec: &Record<'_>) -> usize {
-        let first = &rec.text[..memchr(b'\n', rec.text).unwrap_or(rec.text.len())];
-        let first = trim_cr(first);
+        let first = &rec.text[..rec.first_len];
         let start = self.header_columns.message_start(first).min(first.len());
         if start == first.len() { 0 } else { start }
     }
@@ -229,7 +231,7 @@ impl Layout {
                 }
             }
             None if rec.json.is_some() => rec.text,
-            None => &rec.text[self.message_start(rec)..],
+            None => return &rec.text[self.message_start(rec)..rec.first_len],
         };
         trim_cr(&msg[..memchr(b'\n', msg).unwrap_or(msg.len())])
     }
@@ -264,6 +266,8 @@ pub struct Record<'a> {
     /// For plain records: where the timestamp ends in the first line (0 when
     /// it has none).
     pub head_end: usize,
+    /// Length of the first line, without its line end.
+    pub first_len: usize,
 }
 
 impl Record<'_> {
