@@ -322,10 +322,10 @@ fn is_exception_line(line: &[u8]) -> bool {
         .iter()
         .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'$'))
         .count();
-    let ends_line = match &line[ident..] {
-        [] | [b'\n', ..] | [b'\r'] | [b'\r', b'\n', ..] | [b':', ..] => true,
-        _ => false,
-    };
+    let ends_line = matches!(
+        &line[ident..],
+        [] | [b'\n', ..] | [b'\r'] | [b'\r', b'\n', ..] | [b':', ..]
+    );
     if !ends_line {
         return false;
     }
