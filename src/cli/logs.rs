@@ -8,10 +8,11 @@ use std::collections::HashSet;
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 
+use crate::analyze::dedup::Group;
 use crate::analyze::report::{SummaryContext, dedup_json, dedup_line, summary_json, summary_text};
 use crate::analyze::{Pipeline, PipelineConfig};
 use crate::config::Config;
-use crate::engine::analyze::Analyzer;
+use crate::engine::analyze::{Analyzer, read_samples};
 use crate::engine::{
     self, ChunkOut, EngineError, PatternFilter, Run, Scanner, Settings, Sink, TailBuffer, merge,
 };
@@ -210,7 +211,14 @@ pub fn run(args: LogsArgs) -> Result<i32> {
     let analysis = args.summary || args.dedupe;
     // Pattern ids need every template first: a first pass groups them.
     let filter = if keep.is_some() || (args.json && !analysis) {
-        let state = analyze_units(&run, &units, &zone, &pipeline)?;
+        // Only the templates are needed here.
+        let templates_only = PipelineConfig {
+            dedup: false,
+            trends: false,
+            anomaly: false,
+            ..pipeline.clone()
+        };
+        let state = analyze_units(&run, &units, &zone, &templates_only)?;
         Some(PatternFilter {
             patterns: state.patterns(&pipeline),
             keep,
@@ -222,7 +230,20 @@ pub fn run(args: LogsArgs) -> Result<i32> {
     let stdout = std::io::stdout();
     let mut sink = Sink::new(std::io::BufWriter::with_capacity(1 << 20, stdout.lock()));
     if analysis {
-        let report = analyze_units(&run, &units, &zone, &pipeline)?.finish(&pipeline);
+        // Run only the stages the output shows.
+        let shown = if args.summary {
+            PipelineConfig {
+                dedup: false,
+                ..pipeline.clone()
+            }
+        } else {
+            PipelineConfig {
+                trends: false,
+                anomaly: false,
+                ..pipeline.clone()
+            }
+        };
+        let report = analyze_units(&run, &units, &zone, &shown)?.finish(&shown);
         if args.summary {
             let ctx = SummaryContext {
                 sources: &args.sources,
@@ -240,6 +261,10 @@ pub fn run(args: LogsArgs) -> Result<i32> {
             };
             sink.write(text.as_bytes())?;
         } else {
+            let mut report = report;
+            if let Some(groups) = &mut report.dedup {
+                fill_samples(groups, &units, &zone)?;
+            }
             write_dedup(&report, &args, &printer, tail_for_groups(&args), &mut sink)?;
         }
     } else {
@@ -344,6 +369,36 @@ fn shell_quote(s: &str) -> String {
     }
 }
 
+/// Position bits of a record inside its unit (the unit index is above).
+const UNIT_SHIFT: u32 = 48;
+
+/// Reads the first message of dedup groups whose sample was not kept (the
+/// records of mapped files), from their file again.
+fn fill_samples(groups: &mut [Group], units: &[Unit], zone: &Zone) -> Result<()> {
+    for (i, unit) in units.iter().enumerate() {
+        let Unit::File(path) = unit else { continue };
+        let unit_base = (i as u64) << UNIT_SHIFT;
+        let wanted = |g: &Group| g.sample.is_empty() && g.first_order >> UNIT_SHIFT == i as u64;
+        if !groups.iter().any(wanted) {
+            continue;
+        }
+        let (file, ctx) = engine::open_with_context(path, zone)?;
+        let layout = Layout::sniff(file.data.bytes(), &ctx);
+        read_samples(
+            groups,
+            unit_base,
+            1 << UNIT_SHIFT,
+            file.data.bytes(),
+            &layout,
+            &ctx,
+        );
+    }
+    for g in groups.iter_mut().filter(|g| g.sample.is_empty()) {
+        g.sample = g.template.clone();
+    }
+    Ok(())
+}
+
 /// Runs the analysis stages over every unit, in order.
 fn analyze_units(
     run: &Run<'_>,
@@ -353,7 +408,7 @@ fn analyze_units(
 ) -> Result<Pipeline> {
     let mut total = Pipeline::new(config);
     for (i, unit) in units.iter().enumerate() {
-        let base = (i as u64) << 48;
+        let base = (i as u64) << UNIT_SHIFT;
         match unit {
             Unit::Stdin => {
                 let ctx = TimeContext::new(zone.clone(), timestamp::now_ms());

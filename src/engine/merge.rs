@@ -29,7 +29,8 @@ struct Cursor {
 
 /// Calls `each(scanner, data, start, end)` for every record of `streams`
 /// in merged time order, until it returns `false`. `order_base` is added
-/// to the scanners' positions; each file gets its own 2^32-byte range.
+/// to the scanners' positions: stream `s`, file `f` of it and byte offset
+/// `o` give `order_base + (s << 44) + (f << 32) + o`.
 pub fn for_each_record(
     run: &Run<'_>,
     streams: &[Vec<PathBuf>],
@@ -61,7 +62,7 @@ pub fn for_each_record(
                 .enumerate()
                 .map(|(f, o)| {
                     let mut scanner = Scanner::for_run(run, o.layout.clone(), &o.ctx, &o.name);
-                    scanner.order_base = order_base + (((s as u64) << 16 | f as u64) << 32);
+                    scanner.order_base = order_base + ((s as u64) << 44) + ((f as u64) << 32);
                     scanner
                 })
                 .collect()
