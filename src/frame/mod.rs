@@ -172,7 +172,8 @@ impl Layout {
         // One pass over the learned header columns gives where the message
         // starts and, usually, the level; the general token scan is the
         // fallback for lines the columns do not describe.
-        let (message_start, column_level) = self.header_columns.scan(first);
+        let time_end = found.filter(|f| f.start == 0).map_or(0, |f| f.end);
+        let (message_start, column_level) = self.header_columns.scan(first, time_end);
         let message_start = if message_start >= first.len() {
             0
         } else {
