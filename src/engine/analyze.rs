@@ -134,6 +134,7 @@ impl Run<'_> {
             let states: Vec<Pipeline> = wave
                 .par_iter()
                 .map(|&(s, e)| {
+                    data.populate(s, e);
                     let mut analyzer = Analyzer::with_samples(config, false);
                     scanner.visit_range(bytes, s, e, None, &mut analyzer);
                     analyzer.pipeline

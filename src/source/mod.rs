@@ -168,6 +168,14 @@ impl FileBytes {
         }
     }
 
+    /// Maps the pages of `start..end` ahead of a scan (see
+    /// [`MappedFile::populate`]).
+    pub fn populate(&self, start: usize, end: usize) {
+        if let FileBytes::Mapped(m) = self {
+            m.populate(start, end);
+        }
+    }
+
     /// Whether the file shrank under the mapping (see [`mapping`]).
     pub fn truncated(&self) -> bool {
         match self {
