@@ -399,6 +399,30 @@ fn fill_samples(groups: &mut [Group], units: &[Unit], zone: &Zone) -> Result<()>
     Ok(())
 }
 
+/// Folds a stream's kept records into `total`.
+fn analyze_stream(
+    run: &Run<'_>,
+    ctx: &TimeContext,
+    name: &str,
+    input: impl std::io::Read,
+    base: u64,
+    config: &PipelineConfig,
+    total: &mut Pipeline,
+) -> Result<(), EngineError> {
+    engine::stream_visit(
+        run,
+        ctx,
+        name,
+        input,
+        base,
+        || Analyzer::new(config),
+        |a| {
+            total.merge(a.pipeline);
+            Ok(true)
+        },
+    )
+}
+
 /// Runs the analysis stages over every unit, in order.
 fn analyze_units(
     run: &Run<'_>,
@@ -412,42 +436,30 @@ fn analyze_units(
         match unit {
             Unit::Stdin => {
                 let ctx = TimeContext::new(zone.clone(), timestamp::now_ms());
-                engine::stream_visit(
+                analyze_stream(
                     run,
                     &ctx,
                     "<stdin>",
                     std::io::stdin().lock(),
                     base,
-                    || Analyzer::new(config),
-                    |a| {
-                        total.merge(a.pipeline);
-                        Ok(true)
-                    },
+                    config,
+                    &mut total,
                 )?;
             }
             Unit::File(path) => {
-                let (file, ctx) = engine::open_with_context(path, zone)?;
-                let name = display(path);
-                let layout = Layout::sniff(file.data.bytes(), &ctx);
-                check_times(run, &layout, &file.data, &name)?;
+                let Opened {
+                    file,
+                    ctx,
+                    layout,
+                    name,
+                } = open_unit(run, path, zone)?;
                 let mut scanner = Scanner::for_run(run, layout, &ctx, &name);
                 scanner.order_base = base;
                 match run.analyze(&scanner, &file.data, config) {
                     Ok(state) => total.merge(state),
                     Err(_) => {
                         let rest = truncated_fallback(path, 0)?;
-                        engine::stream_visit(
-                            run,
-                            &ctx,
-                            &name,
-                            &rest[..],
-                            base,
-                            || Analyzer::new(config),
-                            |a| {
-                                total.merge(a.pipeline);
-                                Ok(true)
-                            },
-                        )?;
+                        analyze_stream(run, &ctx, &name, &rest[..], base, config, &mut total)?;
                     }
                 }
             }
@@ -523,10 +535,12 @@ fn run_forward<W: Write>(
                 )?;
             }
             Unit::File(path) => {
-                let (file, ctx) = engine::open_with_context(path, zone)?;
-                let name = display(path);
-                let layout = Layout::sniff(file.data.bytes(), &ctx);
-                check_times(run, &layout, &file.data, &name)?;
+                let Opened {
+                    file,
+                    ctx,
+                    layout,
+                    name,
+                } = open_unit(run, path, zone)?;
                 let scanner = Scanner::for_run(run, layout, &ctx, &name);
                 if let Err(offset) = run.forward(&scanner, &file.data, sink, bar.as_ref())? {
                     let rest = truncated_fallback(path, offset)?;
@@ -580,10 +594,12 @@ fn run_tail<W: Write>(
                 drain(buffer)
             }
             Unit::File(path) => {
-                let (file, ctx) = engine::open_with_context(path, zone)?;
-                let name = display(path);
-                let layout = Layout::sniff(file.data.bytes(), &ctx);
-                check_times(run, &layout, &file.data, &name)?;
+                let Opened {
+                    file,
+                    ctx,
+                    layout,
+                    name,
+                } = open_unit(run, path, zone)?;
                 let scanner = Scanner::for_run(run, layout, &ctx, &name);
                 match run.tail(&scanner, &file.data, want - have) {
                     Ok(piece) => piece,
@@ -620,6 +636,29 @@ fn run_tail<W: Write>(
 
 fn drain(buffer: Option<TailBuffer>) -> (Vec<u8>, usize) {
     buffer.map(TailBuffer::into_parts).unwrap_or_default()
+}
+
+/// An opened file with its time context, layout and display name.
+struct Opened {
+    file: crate::source::OpenFile,
+    ctx: TimeContext,
+    layout: Layout,
+    name: String,
+}
+
+/// Opens a file unit: maps it, learns its layout, and checks that a time
+/// filter can apply to it.
+fn open_unit(run: &Run<'_>, path: &std::path::Path, zone: &Zone) -> Result<Opened> {
+    let (file, ctx) = engine::open_with_context(path, zone)?;
+    let name = display(path);
+    let layout = Layout::sniff(file.data.bytes(), &ctx);
+    check_times(run, &layout, &file.data, &name)?;
+    Ok(Opened {
+        file,
+        ctx,
+        layout,
+        name,
+    })
 }
 
 fn check_times(
