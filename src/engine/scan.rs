@@ -197,7 +197,8 @@ impl<'a> Scanner<'a> {
                 return false;
             }
         }
-        let level = if self.need_level {
+        // Text output shows the level of JSON records.
+        let level = if self.need_level || rec.json.is_some() {
             self.classifier.classify(rec.explicit, rec.text)
         } else {
             crate::level::Level::Info
