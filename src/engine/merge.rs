@@ -13,11 +13,16 @@ use crate::frame::Layout;
 use crate::source::OpenFile;
 use crate::timestamp::{TimeContext, Zone};
 
-struct Opened {
-    file: OpenFile,
-    ctx: TimeContext,
-    layout: Layout,
-    name: String,
+/// One opened file of a stream.
+pub struct Opened {
+    /// Its bytes.
+    pub file: OpenFile,
+    /// Its time context.
+    pub ctx: TimeContext,
+    /// Its layout.
+    pub layout: Layout,
+    /// Its name, for display.
+    pub name: String,
 }
 
 /// Where a stream is: which file, which byte, the last time seen.
@@ -52,6 +57,16 @@ pub fn run<W: Write>(
         }
         opened.push(files);
     }
+    run_opened(run, &opened, sink, tail)
+}
+
+/// Merges streams of files already opened (see [`run`]).
+pub fn run_opened<W: Write>(
+    run: &Run<'_>,
+    opened: &[Vec<Opened>],
+    sink: &mut Sink<W>,
+    tail: &mut Option<TailBuffer>,
+) -> Result<(), EngineError> {
     let scanners: Vec<Vec<Scanner<'_>>> = opened
         .iter()
         .map(|files| {
