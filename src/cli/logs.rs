@@ -32,6 +32,7 @@ enum ColorChoice {
 Examples:
   velos logs api                                 last 15 records of process `api`
   velos logs api --grep timeout --level error    errors mentioning timeout
+  velos logs api -f --level warn+                warnings and errors as they are written
   velos logs /var/log/nginx/error.log --since 1h
   journalctl -o short-iso | velos logs - --level warn+
   velos logs app.log --since '2026-02-12 10:00' --until '2026-02-12 11:00' --json")]
@@ -63,6 +64,10 @@ pub struct LogsArgs {
     /// Show only the last N records that pass the filters. Without any filter, the last 15 are shown (as PM2 does); pass --lines 0 for all.
     #[arg(short = 'n', long, value_name = "N")]
     lines: Option<usize>,
+
+    /// Keep running and print new records as they are written (after the last --lines, 15 by default without filters). Follows rotation and truncation, waits for files and processes whose logs do not exist yet, and merges a process's JSON and raw logs as they arrive. Stdin is read to its end. Ctrl-C stops.
+    #[arg(short = 'f', long)]
+    follow: bool,
 
     /// One JSON object per record: ts (unix ms or null), lvl, pid, src, msg, file, line.
     #[arg(long)]
@@ -116,11 +121,6 @@ pub fn run(args: LogsArgs) -> Result<i32> {
         now,
         &TimeContext::new(zone.clone(), now),
     )?;
-    let inputs = args
-        .sources
-        .iter()
-        .map(|arg| source::resolve(arg, &home))
-        .collect::<Result<Vec<_>, _>>()?;
     let color = match args.color {
         _ if args.no_color => false,
         ColorChoice::Never => false,
@@ -157,6 +157,14 @@ pub fn run(args: LogsArgs) -> Result<i32> {
             ..Settings::default()
         },
     };
+    if args.follow {
+        return super::follow::run(&run, &args.sources, &home, &zone);
+    }
+    let inputs = args
+        .sources
+        .iter()
+        .map(|arg| source::resolve(arg, &home))
+        .collect::<Result<Vec<_>, _>>()?;
     let stdout = std::io::stdout();
     let mut sink = Sink::new(std::io::BufWriter::with_capacity(1 << 20, stdout.lock()));
     let units = units_of(&inputs);
