@@ -272,6 +272,64 @@ fn continuation_lines_join_their_record() {
 }
 
 #[test]
+fn text_output_shows_a_record_at_once_and_its_later_lines_after_it() {
+    let dir = home();
+    let log = dir.path().join("app.log");
+    fs::write(&log, plain(1, "ERROR", "ready")).unwrap();
+    let mut f = Follow::start(dir.path(), &["app.log", "--level", "error"]);
+    f.until("ready");
+    let written = Instant::now();
+    append(&log, &plain(2, "ERROR", "request failed"));
+    f.until("request failed");
+    // Its level is in its header: later lines cannot change it.
+    assert!(written.elapsed() < Duration::from_millis(800));
+    append(&log, "java.io.IOException: reset\n\tat a.B.c(B.java:1)\n");
+    f.until("at a.B.c");
+    append(&log, &plain(3, "INFO", "fine"));
+    append(&log, &plain(4, "ERROR", "second"));
+    let seen = f.until("second").to_vec();
+    assert_eq!(seen.len(), 5, "{seen:?}");
+    assert_eq!(seen[2], "java.io.IOException: reset");
+    assert_eq!(seen[3], "\tat a.B.c(B.java:1)");
+}
+
+#[test]
+fn a_level_decided_by_later_lines_waits_for_the_whole_record() {
+    let dir = home();
+    let log = dir.path().join("app.log");
+    fs::write(&log, plain(1, "FATAL", "ready")).unwrap();
+    let mut f = Follow::start(dir.path(), &["app.log", "--level", "fatal"]);
+    f.until("ready");
+    // No level in the header: the keyword rules read the whole record.
+    append(&log, "2026-01-10T00:00:02.000Z request failed\n");
+    thread::sleep(Duration::from_millis(100));
+    append(&log, "\tpanic: worker crashed\n");
+    let seen = f.until("panic").to_vec();
+    assert_eq!(
+        seen[1..],
+        [
+            "2026-01-10T00:00:02.000Z request failed",
+            "\tpanic: worker crashed"
+        ]
+    );
+}
+
+#[test]
+fn several_sources_at_once() {
+    let dir = home();
+    let a = dir.path().join("a.log");
+    let b = dir.path().join("b.log");
+    fs::write(&a, "a old\n").unwrap();
+    fs::write(&b, "b old\n").unwrap();
+    let mut f = Follow::start(dir.path(), &["a.log", "b.log"]);
+    assert_eq!(f.until_count(2), ["a.log:a old", "b.log:b old"]);
+    append(&b, "b new\n");
+    f.until("b new");
+    append(&a, "a new\n");
+    assert_eq!(f.until("a new")[2..], ["b.log:b new", "a.log:a new"]);
+}
+
+#[test]
 fn waits_for_a_file_created_later() {
     let dir = home();
     let mut f = Follow::start(dir.path(), &["./later.log"]);

@@ -17,7 +17,10 @@ use anyhow::Result;
 use crate::engine::merge::{self, Opened};
 use crate::engine::{ChunkOut, EngineError, Run, Scanner, Sink, TailBuffer};
 use crate::follow::{Batch, Change, Event, Follower, Pending, Release, Wake, Waker, wake};
+use crate::frame::Record;
 use crate::frame::{Layout, SNIFF_BYTES};
+use crate::level::Level;
+use crate::output::{Format, Kept, Printer};
 use crate::source::{self, Input, SourceError};
 use crate::timestamp::Zone;
 
@@ -32,21 +35,37 @@ enum Target {
     },
 }
 
-/// A followed file and what the loop remembers about it.
+/// A followed file.
 struct Followed {
     follower: Follower,
-    name: String,
+    view: View,
     /// The last error reported for it, to report each one once.
     error: Option<String>,
-    warned_untimed: bool,
 }
 
 /// A streamed input.
 struct Streamed {
-    name: String,
     pending: Pending,
+    view: View,
     ended: bool,
+}
+
+/// What the loop remembers about the output of one source.
+struct View {
+    name: String,
     warned_untimed: bool,
+    /// Level of the record shown early, for the colour of its later lines.
+    shown_level: Level,
+}
+
+impl View {
+    fn new(name: String) -> View {
+        View {
+            name,
+            warned_untimed: false,
+            shown_level: Level::Info,
+        }
+    }
 }
 
 /// The part of the backlog read from one place.
@@ -71,10 +90,9 @@ pub fn run(run: &Run<'_>, sources: &[String], home: &Path, zone: &Zone) -> Resul
         match target {
             Target::Stream { name, input } => {
                 streamed.push(Streamed {
-                    name,
                     pending: Pending::new(zone.clone()),
+                    view: View::new(name),
                     ended: false,
-                    warned_untimed: false,
                 });
                 inputs.push(input);
             }
@@ -102,9 +120,8 @@ pub fn run(run: &Run<'_>, sources: &[String], home: &Path, zone: &Zone) -> Resul
                     }
                     followed.push(Followed {
                         follower,
-                        name,
+                        view: View::new(name),
                         error: None,
-                        warned_untimed: false,
                     });
                 }
                 if streams.len() == 1 {
@@ -117,11 +134,19 @@ pub fn run(run: &Run<'_>, sources: &[String], home: &Path, zone: &Zone) -> Resul
     }
 
     let stdout = std::io::stdout();
-    let mut sink = Sink::new(std::io::BufWriter::with_capacity(64 << 10, stdout.lock()));
-    write_backlog(run, &past, &mut sink)?;
+    let mut live = Live {
+        run,
+        cont: Printer {
+            show_file: false,
+            ..run.printer.clone()
+        },
+        out: ChunkOut::default(),
+        sink: Sink::new(std::io::BufWriter::with_capacity(64 << 10, stdout.lock())),
+    };
+    write_backlog(run, &past, &mut live.sink)?;
     drop(past);
-    sink.flush()?;
-    if sink.closed() {
+    live.sink.flush()?;
+    if live.sink.closed() {
         return Ok(0);
     }
 
@@ -139,41 +164,13 @@ pub fn run(run: &Run<'_>, sources: &[String], home: &Path, zone: &Zone) -> Resul
         waker.read_input(id, input)?;
     }
 
-    let mut out = ChunkOut::default();
     loop {
         let now = Instant::now();
         for f in &mut followed {
-            let mut failed: Option<EngineError> = None;
-            let name = f.name.as_str();
-            let warned = &mut f.warned_untimed;
-            let polled = f.follower.poll(now, &mut |event| match event {
-                Event::Records(batch) if failed.is_none() => {
-                    if let Err(e) = emit(run, name, &batch, warned, &mut out, &mut sink) {
-                        failed = Some(e);
-                    }
-                }
-                Event::Records(_) => {}
-                Event::Change(Change::Truncated) => {
-                    eprintln!("velos: {name}: file truncated; reading it again from the start");
-                }
-                Event::Change(_) => {}
-            });
-            if let Some(e) = failed {
-                return Err(e.into());
-            }
-            match polled {
-                Ok(()) => f.error = None,
-                Err(e) => {
-                    let text = e.to_string();
-                    if f.error.as_deref() != Some(text.as_str()) {
-                        eprintln!("velos: warning: {text}; trying again");
-                        f.error = Some(text);
-                    }
-                }
-            }
+            live.poll(f, now)?;
         }
-        sink.flush()?;
-        if sink.closed() {
+        live.sink.flush()?;
+        if live.sink.closed() {
             return Ok(0);
         }
         if followed.is_empty() && streamed.iter().all(|s| s.ended) {
@@ -193,24 +190,22 @@ pub fn run(run: &Run<'_>, sources: &[String], home: &Path, zone: &Zone) -> Resul
             match wake {
                 Wake::Changed => {}
                 Wake::Interrupted => {
-                    finish(run, &mut followed, &mut streamed, &mut out, &mut sink)?;
-                    sink.flush()?;
+                    live.finish(&mut followed, &mut streamed)?;
+                    live.sink.flush()?;
                     return Ok(0);
                 }
                 Wake::OutputClosed => return Ok(0),
                 Wake::Input(id, bytes) => {
                     if let Some(s) = streamed.get_mut(id) {
-                        let now = Instant::now();
-                        s.pending.push(&bytes, now);
-                        take(run, s, now, Release::Records, &mut out, &mut sink)?;
+                        s.pending.push(&bytes, Instant::now());
                     }
                 }
                 Wake::InputEnd(id, error) => {
                     if let Some(s) = streamed.get_mut(id) {
                         if let Some(e) = error {
-                            eprintln!("velos: warning: {}: {e}", s.name);
+                            eprintln!("velos: warning: {}: {e}", s.view.name);
                         }
-                        take(run, s, Instant::now(), Release::All, &mut out, &mut sink)?;
+                        live.take(s, Instant::now(), Release::All)?;
                         s.ended = true;
                     }
                 }
@@ -219,7 +214,7 @@ pub fn run(run: &Run<'_>, sources: &[String], home: &Path, zone: &Zone) -> Resul
         let now = Instant::now();
         for s in &mut streamed {
             if !s.ended {
-                take(run, s, now, Release::Records, &mut out, &mut sink)?;
+                live.take(s, now, Release::Records)?;
             }
         }
         waker.refresh();
@@ -403,77 +398,214 @@ fn shrank(name: &str, offset: usize) {
     );
 }
 
-/// Runs one batch of new records through the query and prints the kept
-/// ones.
-fn emit<W: Write>(
-    run: &Run<'_>,
-    name: &str,
-    batch: &Batch<'_>,
-    warned_untimed: &mut bool,
-    out: &mut ChunkOut,
-    sink: &mut Sink<W>,
-) -> Result<(), EngineError> {
-    if run.query.has_time() && !batch.layout.timed && !*warned_untimed {
-        *warned_untimed = true;
-        eprintln!(
-            "velos: warning: {name} has no timestamps, so --since/--until keep none of its records"
-        );
+/// Prints new records: the run's query and printer, and the output.
+struct Live<'r, 'a, W: Write> {
+    run: &'r Run<'a>,
+    /// Renders the later lines of a record shown early (no file prefix).
+    cont: Printer,
+    out: ChunkOut,
+    sink: Sink<W>,
+}
+
+impl<W: Write> Live<'_, '_, W> {
+    /// Polls one followed file and prints what it hands out.
+    fn poll(&mut self, f: &mut Followed, now: Instant) -> Result<(), EngineError> {
+        let mut failed = None;
+        let view = &mut f.view;
+        let polled = f.follower.poll(now, &mut |event| match event {
+            Event::Records(batch) => {
+                if failed.is_none()
+                    && let Err(e) = self.emit(view, &batch)
+                {
+                    failed = Some(e);
+                }
+            }
+            Event::Change(Change::Truncated) => {
+                eprintln!(
+                    "velos: {}: file truncated; reading it again from the start",
+                    view.name
+                );
+            }
+            Event::Change(_) => {}
+        });
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        match polled {
+            Ok(()) => f.error = None,
+            Err(e) => {
+                let text = e.to_string();
+                if f.error.as_deref() != Some(text.as_str()) {
+                    eprintln!("velos: warning: {text}; trying again");
+                    f.error = Some(text);
+                }
+            }
+        }
+        let shown = match f.follower.held() {
+            Some(held) => self.show_held(&mut f.view, &held)?,
+            None => None,
+        };
+        if let Some(upto) = shown {
+            f.follower.mark_shown(upto);
+        }
+        Ok(())
     }
-    let mut scanner = Scanner::new(
-        batch.layout.clone(),
-        batch.ctx,
-        run.classifier,
-        run.query,
-        run.printer,
-        name,
-    );
-    scanner.time_floor = batch.time_floor;
-    out.buf.clear();
-    out.ends.clear();
-    let first_line = run.printer.needs_line_numbers().then_some(batch.first_line);
-    scanner.scan(batch.data, 0, batch.data.len(), first_line, out);
-    sink.write(&out.buf)
-}
 
-fn take<W: Write>(
-    run: &Run<'_>,
-    s: &mut Streamed,
-    now: Instant,
-    release: Release,
-    out: &mut ChunkOut,
-    sink: &mut Sink<W>,
-) -> Result<(), EngineError> {
-    let mut result = Ok(());
-    let name = s.name.as_str();
-    let warned = &mut s.warned_untimed;
-    s.pending.take(now, release, &mut |batch| {
-        result = emit(run, name, &batch, warned, out, sink);
-    });
-    result
-}
-
-/// Prints every whole line still held back, when leaving.
-fn finish<W: Write>(
-    run: &Run<'_>,
-    followed: &mut [Followed],
-    streamed: &mut [Streamed],
-    out: &mut ChunkOut,
-    sink: &mut Sink<W>,
-) -> Result<(), EngineError> {
-    let now = Instant::now();
-    for f in followed {
+    /// Hands out a stream's releasable records and prints them.
+    fn take(
+        &mut self,
+        s: &mut Streamed,
+        now: Instant,
+        release: Release,
+    ) -> Result<(), EngineError> {
         let mut result = Ok(());
-        let name = f.name.as_str();
-        let warned = &mut f.warned_untimed;
-        f.follower.finish(now, &mut |event| {
-            if let Event::Records(batch) = event {
-                result = emit(run, name, &batch, warned, out, sink);
+        let view = &mut s.view;
+        s.pending.take(now, release, &mut |batch| {
+            if result.is_ok() {
+                result = self.emit(view, &batch);
             }
         });
         result?;
+        let shown = match s.pending.held() {
+            Some(held) => self.show_held(&mut s.view, &held)?,
+            None => None,
+        };
+        if let Some(upto) = shown {
+            s.pending.mark_shown(upto);
+        }
+        Ok(())
     }
-    for s in streamed {
-        take(run, s, now, Release::Lines, out, sink)?;
+
+    /// Runs a batch of whole records through the query and prints the kept
+    /// ones; the rest of a record shown early is printed as it is.
+    fn emit(&mut self, view: &mut View, batch: &Batch<'_>) -> Result<(), EngineError> {
+        let run = self.run;
+        if run.query.has_time() && !batch.layout.timed && !view.warned_untimed {
+            view.warned_untimed = true;
+            eprintln!(
+                "velos: warning: {} has no timestamps, so --since/--until keep none of its records",
+                view.name
+            );
+        }
+        let data = batch.data;
+        let mut from = 0;
+        self.out.buf.clear();
+        self.out.ends.clear();
+        if batch.shown > 0 {
+            from = batch.layout.record_end(data, 0, data.len());
+            self.continuation(view, &data[batch.shown.min(from)..from]);
+        }
+        let mut scanner = Scanner::new(
+            batch.layout.clone(),
+            batch.ctx,
+            run.classifier,
+            run.query,
+            run.printer,
+            &view.name,
+        );
+        scanner.time_floor = batch.time_floor;
+        let first_line = run
+            .printer
+            .needs_line_numbers()
+            .then(|| batch.first_line + bytecount::count(&data[..from], b'\n') as u64);
+        scanner.scan(data, from, data.len(), first_line, &mut self.out);
+        self.sink.write(&self.out.buf)
     }
-    Ok(())
+
+    /// Shows a held record before it is known to be whole, when that cannot
+    /// change the output: text output, the record passes the query, and
+    /// its level (for `--level` or colour) is stated by the record itself,
+    /// so lines joining it later cannot change it. Returns how many of its
+    /// bytes are shown by now.
+    fn show_held(
+        &mut self,
+        view: &mut View,
+        held: &Batch<'_>,
+    ) -> Result<Option<usize>, EngineError> {
+        let run = self.run;
+        if run.printer.format != Format::Text {
+            return Ok(None);
+        }
+        let data = held.data;
+        self.out.buf.clear();
+        self.out.ends.clear();
+        if held.shown > 0 {
+            if held.shown < data.len() {
+                self.continuation(view, &data[held.shown..]);
+                self.sink.write(&self.out.buf)?;
+            }
+            return Ok(Some(data.len()));
+        }
+        let rec = held.layout.read(data, 0, data.len(), held.ctx);
+        let level_matters = run.query.levels.is_some() || run.printer.color;
+        if level_matters && rec.explicit.is_none() {
+            return Ok(None);
+        }
+        let mut scanner = Scanner::new(
+            held.layout.clone(),
+            held.ctx,
+            run.classifier,
+            run.query,
+            run.printer,
+            &view.name,
+        );
+        scanner.time_floor = held.time_floor;
+        if !scanner.emit(data, 0, data.len(), None, false, &mut self.out) {
+            return Ok(None);
+        }
+        view.shown_level = run.classifier.classify(rec.explicit, rec.text);
+        self.sink.write(&self.out.buf)?;
+        Ok(Some(data.len()))
+    }
+
+    /// Renders lines that continue a record shown early.
+    fn continuation(&mut self, view: &View, lines: &[u8]) {
+        if lines.is_empty() {
+            return;
+        }
+        let text = crate::frame::trim_newline(lines);
+        let record = Record {
+            offset: 0,
+            len: lines.len(),
+            text,
+            ts: None,
+            explicit: None,
+            json: None,
+            head_end: 0,
+        };
+        self.cont.write(
+            &Kept {
+                record: &record,
+                level: view.shown_level,
+                file: &view.name,
+                line: None,
+            },
+            &mut self.out.buf,
+        );
+    }
+
+    /// Prints every whole line still held back, when leaving.
+    fn finish(
+        &mut self,
+        followed: &mut [Followed],
+        streamed: &mut [Streamed],
+    ) -> Result<(), EngineError> {
+        let now = Instant::now();
+        for f in followed {
+            let mut result = Ok(());
+            let view = &mut f.view;
+            f.follower.finish(now, &mut |event| {
+                if let Event::Records(batch) = event
+                    && result.is_ok()
+                {
+                    result = self.emit(view, &batch);
+                }
+            });
+            result?;
+        }
+        for s in streamed {
+            self.take(s, now, Release::Lines)?;
+        }
+        Ok(())
+    }
 }

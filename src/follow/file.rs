@@ -177,6 +177,16 @@ impl Follower {
         self.pending.deadline()
     }
 
+    /// The record held back because more lines could still join it.
+    pub fn held(&self) -> Option<Batch<'_>> {
+        self.pending.held()
+    }
+
+    /// Records that the first `upto` bytes of the held record were shown.
+    pub fn mark_shown(&mut self, upto: usize) {
+        self.pending.mark_shown(upto);
+    }
+
     /// Reads what is new and hands out whole records and changes, in
     /// order. Never blocks.
     pub fn poll(

@@ -52,6 +52,10 @@ pub struct Batch<'a> {
     /// Time of the last timed record before `data`, for records at its
     /// start that have none of their own.
     pub time_floor: Option<i64>,
+    /// How many bytes at the start of `data` were already shown (see
+    /// [`Pending::mark_shown`]): the first record's beginning, printed
+    /// before it was known to be whole.
+    pub shown: usize,
 }
 
 /// Bytes read from a source but not yet handed out as records.
@@ -71,6 +75,7 @@ pub struct Pending {
     ctx_at: Instant,
     last_bytes: Instant,
     held: bool,
+    shown: usize,
     time_floor: Option<i64>,
 }
 
@@ -92,6 +97,7 @@ impl Pending {
             ctx_at: now,
             last_bytes: now,
             held: false,
+            shown: 0,
             time_floor: None,
         }
     }
@@ -136,6 +142,34 @@ impl Pending {
         self.line = 1;
         self.time_floor = None;
         self.held = false;
+        self.shown = 0;
+    }
+
+    /// The record held back because more lines could still join it (its
+    /// whole lines), if one is held after the last [`Pending::take`].
+    pub fn held(&self) -> Option<Batch<'_>> {
+        if !self.held {
+            return None;
+        }
+        let layout = self.layout.as_ref()?;
+        let complete = memrchr(b'\n', &self.buf).map_or(0, |i| i + 1);
+        if complete == 0 || layout.record_start(&self.buf, complete - 1, 0) != 0 {
+            return None;
+        }
+        Some(Batch {
+            data: &self.buf[..complete],
+            layout,
+            ctx: &self.ctx,
+            first_line: self.line,
+            time_floor: self.time_floor,
+            shown: self.shown,
+        })
+    }
+
+    /// Records that the first `upto` bytes of the held record were shown
+    /// already; later batches say so in [`Batch::shown`].
+    pub fn mark_shown(&mut self, upto: usize) {
+        self.shown = upto.min(self.buf.len());
     }
 
     /// When a held-back record becomes complete by silence, if one is held.
@@ -189,7 +223,9 @@ impl Pending {
             ctx: &self.ctx,
             first_line: self.line,
             time_floor: self.time_floor,
+            shown: self.shown.min(end),
         });
+        self.shown = 0;
         self.line += bytecount::count(data, b'\n') as u64;
         if layout.timed {
             self.time_floor = layout.time_before(data, end, &self.ctx).or(self.time_floor);
