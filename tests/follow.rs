@@ -200,10 +200,18 @@ fn rotation_loses_nothing_written_before_the_rename() {
     append(&log, "new b\n");
     let seen = f.until("new b").to_vec();
     assert_eq!(seen, ["first", "old a", "old b", "new a", "new b"]);
-    // A second rotation.
-    fs::rename(&log, dir.path().join("app.log.2")).unwrap();
-    fs::write(&log, "newer\n").unwrap();
-    assert_eq!(f.until("newer").len(), 6);
+    // Two rotations in a row, faster than a look: nothing is skipped.
+    let rotated = |n: u32| dir.path().join(format!("app.log.{n}"));
+    append(&log, "new c\n");
+    fs::rename(rotated(1), rotated(2)).unwrap();
+    fs::rename(&log, rotated(1)).unwrap();
+    fs::write(&log, "mid\n").unwrap();
+    fs::rename(rotated(2), rotated(3)).unwrap();
+    fs::rename(rotated(1), rotated(2)).unwrap();
+    fs::rename(&log, rotated(1)).unwrap();
+    fs::write(&log, "newest\n").unwrap();
+    let seen = f.until("newest").to_vec();
+    assert_eq!(seen[5..], ["new c", "mid", "newest"]);
 }
 
 #[test]
@@ -409,6 +417,60 @@ fn follows_a_process_json_log_across_rotation_and_its_raw_files() {
     // Raw-mode files appear later.
     append(&logs.join("api-err.log"), "raw error output\n");
     f.until("raw error output");
+}
+
+#[test]
+fn follows_a_process_run_by_the_daemon_across_rotations() {
+    let dir = home();
+    fs::write(
+        dir.path().join("config.toml"),
+        "[logs]\nmax_size = \"8KiB\"\nkeep = 20\n",
+    )
+    .unwrap();
+    let mut f = Follow::start(dir.path(), &["ticker", "--json", "--grep", "tick"]);
+    let velos = |args: &[&str]| {
+        Command::new(VELOS)
+            .args(args)
+            .env("VELOS_HOME", dir.path())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .expect("run velos")
+    };
+    // Stops the daemon and its process whatever happens.
+    struct Daemon<F: Fn(&[&str]) -> std::process::ExitStatus>(F);
+    impl<F: Fn(&[&str]) -> std::process::ExitStatus> Drop for Daemon<F> {
+        fn drop(&mut self) {
+            (self.0)(&["kill"]);
+        }
+    }
+    let daemon = Daemon(velos);
+    let started = (daemon.0)(&[
+        "start",
+        "--name",
+        "ticker",
+        "--no-autorestart",
+        "--",
+        "sh",
+        "-c",
+        "i=0; while [ $i -lt 600 ]; do i=$((i+1)); echo \"tick $i\"; \
+         [ $((i % 20)) -eq 0 ] && sleep 0.02; done",
+    ]);
+    assert!(started.success());
+    let seen = f.until("tick 600\"").to_vec();
+    let numbers: Vec<u64> = seen
+        .iter()
+        .map(|line| serde_json::from_str::<serde_json::Value>(line).unwrap())
+        .filter(|v| v["src"] == "stdout")
+        .map(|v| v["msg"].as_str().unwrap()[5..].parse().unwrap())
+        .collect();
+    assert_eq!(numbers, (1..=600).collect::<Vec<u64>>());
+    let rotated = fs::read_dir(dir.path().join("logs")).unwrap().count();
+    assert!(
+        dir.path().join("logs/ticker.log.2").exists(),
+        "{rotated} files"
+    );
 }
 
 #[test]

@@ -294,7 +294,7 @@ fn rotated_files(path: &Path, followed: Option<(u64, u64)>, zone: &Zone) -> Vec<
     };
     let mut files = Vec::new();
     for older in source::rotated_set(&wake::dir_of(path), base) {
-        if older.as_path() == path {
+        if older.file_name() == path.file_name() {
             continue;
         }
         let id = std::fs::metadata(&older).ok().map(|m| (m.dev(), m.ino()));

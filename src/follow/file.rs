@@ -79,17 +79,26 @@ pub struct Follower {
     path: PathBuf,
     pending: Pending,
     open: Option<Opened>,
+    /// The last file read to its end.
+    last: Option<(u64, u64)>,
+    /// Rotated copies present when following began (shown in a backlog,
+    /// or history): never read as new.
+    baseline: Vec<(u64, u64)>,
 }
 
 impl Follower {
     /// Follows `path` from the start of the file it names, now or once it
     /// appears.
     pub fn new(path: &Path, zone: Zone) -> Follower {
-        Follower {
+        let mut follower = Follower {
             path: path.to_path_buf(),
             pending: Pending::new(zone),
             open: None,
-        }
+            last: None,
+            baseline: Vec::new(),
+        };
+        follower.baseline = follower.rotated().iter().map(|f| f.id).collect();
+        follower
     }
 
     /// Follows `path` from its current end, and returns the bytes before
@@ -199,6 +208,13 @@ impl Follower {
             if self.open.is_none() {
                 match open_regular(&self.path)? {
                     Some(opened) => {
+                        // Files that took the path and were rotated away
+                        // while it was looked for.
+                        let skipped = match self.last {
+                            Some(last) => self.rotated_after(last, Some(opened.id)),
+                            None => self.rotated_new(opened.id),
+                        };
+                        self.read_whole(skipped, now, out)?;
                         self.open = Some(opened);
                         self.pending.restart();
                         out(Event::Change(Change::Appeared));
@@ -221,11 +237,86 @@ impl Follower {
             self.pending
                 .take(now, Release::All, &mut |b| out(Event::Records(b)));
             self.open = None;
+            // The file that has the path now, opened before looking for
+            // files that took the path and were rotated away again since
+            // the last look (renames go on meanwhile: files are told apart
+            // by inode, not by name).
+            self.last = Some(id);
+            let current = open_regular(&self.path)?;
+            let skipped = self.rotated_after(id, current.as_ref().map(|c| c.id));
+            self.read_whole(skipped, now, out)?;
             out(Event::Change(change));
+            if let Some(current) = current {
+                self.open = Some(current);
+                self.pending.restart();
+            }
         }
         self.pending
             .take(now, Release::Records, &mut |b| out(Event::Records(b)));
         Ok(())
+    }
+
+    /// Reads `files` to their ends, one after the other, as whole files.
+    fn read_whole(
+        &mut self,
+        files: Vec<Opened>,
+        now: Instant,
+        out: &mut dyn FnMut(Event<'_>),
+    ) -> Result<(), SourceError> {
+        for file in files {
+            self.last = Some(file.id);
+            self.open = Some(file);
+            self.pending.restart();
+            self.read_new(now, out)?;
+            self.pending
+                .take(now, Release::All, &mut |b| out(Event::Records(b)));
+            self.open = None;
+        }
+        Ok(())
+    }
+
+    /// The rotated copies of the path (`<file>.1`, `.2`…), opened, oldest
+    /// first.
+    fn rotated(&self) -> Vec<Opened> {
+        let Some(base) = self.path.file_name().and_then(|n| n.to_str()) else {
+            return Vec::new();
+        };
+        crate::source::rotated_set(&super::wake::dir_of(&self.path), base)
+            .iter()
+            .filter(|p| p.file_name() != self.path.file_name())
+            .filter_map(|p| open_regular(p).ok().flatten())
+            .collect()
+    }
+
+    /// The rotated copies that were not there when following began,
+    /// oldest first, without the file `current`.
+    fn rotated_new(&self, current: (u64, u64)) -> Vec<Opened> {
+        let mut seen = self.baseline.clone();
+        seen.push(current);
+        let mut files = self.rotated();
+        files.retain(|f| {
+            let fresh = !seen.contains(&f.id);
+            seen.push(f.id);
+            fresh
+        });
+        files
+    }
+
+    /// The rotated copies newer than the file `old`, oldest first, without
+    /// the file `current`.
+    fn rotated_after(&self, old: (u64, u64), current: Option<(u64, u64)>) -> Vec<Opened> {
+        let mut files = self.rotated();
+        let Some(at) = files.iter().position(|f| f.id == old) else {
+            return Vec::new();
+        };
+        files.drain(..=at);
+        let mut seen = vec![old];
+        files.retain(|f| {
+            let fresh = Some(f.id) != current && !seen.contains(&f.id);
+            seen.push(f.id);
+            fresh
+        });
+        files
     }
 
     /// Hands out every whole line still held (when leaving).
