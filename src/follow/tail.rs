@@ -2,6 +2,7 @@
 //! pane), handing out plain [`Line`]s: the last records first, then each
 //! new record as it is written.
 
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -147,7 +148,15 @@ impl Tail {
                 let rotated = base
                     .map(|b| source::rotated_set(&dir, &b))
                     .unwrap_or_default();
-                for older in rotated.iter().rev().filter(|p| p.as_path() != path) {
+                let current = snapshot.as_ref().map(|s| s.id);
+                // Not the followed file itself, even if it was rotated since.
+                let other = |p: &&PathBuf| {
+                    p.file_name() != path.file_name()
+                        && std::fs::metadata(p)
+                            .map(|m| Some((m.dev(), m.ino())) != current)
+                            .unwrap_or(false)
+                };
+                for older in rotated.iter().rev().filter(other) {
                     if lines.len() >= self.backlog {
                         break;
                     }
