@@ -14,7 +14,7 @@ use crate::analyze::{Pipeline, PipelineConfig};
 use crate::config::Config;
 use crate::engine::analyze::{Analyzer, read_samples};
 use crate::engine::{
-    self, ChunkOut, EngineError, PatternFilter, Run, Scanner, Settings, Sink, TailBuffer, merge,
+    self, EngineError, PatternFilter, Run, Scanner, Settings, Sink, TailBuffer, merge,
 };
 use crate::frame::Layout;
 use crate::output::{Format, Printer};
@@ -40,6 +40,7 @@ enum ColorChoice {
 Examples:
   velos logs api                                 last 15 records of process `api`
   velos logs api --grep timeout --level error    errors mentioning timeout
+  velos logs api -f --level warn+                warnings and errors as they are written
   velos logs /var/log/nginx/error.log --since 1h
   journalctl -o short-iso | velos logs - --level warn+
   velos logs app.log --since '2026-02-12 10:00' --until '2026-02-12 11:00' --json")]
@@ -71,6 +72,10 @@ pub struct LogsArgs {
     /// Show only the last N records that pass the filters. Without any filter, the last 15 are shown (as PM2 does); pass --lines 0 for all.
     #[arg(short = 'n', long, value_name = "N")]
     lines: Option<usize>,
+
+    /// Keep running and print new records as they are written (after the last --lines, 15 by default without filters). Follows rotation and truncation, waits for files and processes whose logs do not exist yet, and merges a process's JSON and raw logs as they arrive. Stdin is read to its end. Ctrl-C stops.
+    #[arg(short = 'f', long, conflicts_with_all = ["summary", "dedupe", "patterns"])]
+    follow: bool,
 
     /// One JSON object per record: ts (unix ms or null), lvl, pid, src, msg, file, line.
     #[arg(long)]
@@ -164,11 +169,6 @@ pub fn run(args: LogsArgs) -> Result<i32> {
         now,
         &TimeContext::new(zone.clone(), now),
     )?;
-    let inputs = args
-        .sources
-        .iter()
-        .map(|arg| source::resolve(arg, &home))
-        .collect::<Result<Vec<_>, _>>()?;
     let color = match args.color {
         _ if args.no_color => false,
         ColorChoice::Never => false,
@@ -207,6 +207,14 @@ pub fn run(args: LogsArgs) -> Result<i32> {
         },
         patterns: None,
     };
+    if args.follow {
+        return super::follow::run(&run, &args.sources, &home, &zone);
+    }
+    let inputs = args
+        .sources
+        .iter()
+        .map(|arg| source::resolve(arg, &home))
+        .collect::<Result<Vec<_>, _>>()?;
     let units = units_of(&inputs);
     let analysis = args.summary || args.dedupe;
     // Pattern ids need every template first: a first pass groups them.
@@ -548,16 +556,7 @@ fn run_forward<W: Write>(
                     engine::stream(run, &ctx, &name, &rest[..], sink, &mut none)?;
                 }
             }
-            Unit::Merged(streams) => {
-                let mut out = ChunkOut::default();
-                merge::for_each_record(run, streams, zone, 0, |scanner, data, start, end| {
-                    out.buf.clear();
-                    out.ends.clear();
-                    scanner.emit(data, start, end, None, false, &mut out);
-                    sink.write(&out.buf)?;
-                    Ok(!sink.closed())
-                })?;
-            }
+            Unit::Merged(streams) => merge::run(run, streams, zone, sink, &mut None)?,
         }
     }
     if let Some(bar) = bar {
@@ -611,17 +610,7 @@ fn run_tail<W: Write>(
                 }
             }
             Unit::Merged(streams) => {
-                let mut out = ChunkOut::default();
-                merge::for_each_record(run, streams, zone, 0, |scanner, data, start, end| {
-                    out.buf.clear();
-                    out.ends.clear();
-                    if scanner.emit(data, start, end, None, false, &mut out)
-                        && let Some(t) = buffer.as_mut()
-                    {
-                        t.push(out.buf.clone());
-                    }
-                    Ok(true)
-                })?;
+                merge::run(run, streams, zone, sink, &mut buffer)?;
                 drain(buffer)
             }
         };

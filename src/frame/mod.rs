@@ -100,6 +100,18 @@ impl Layout {
         is_json_start(&data[prev_start..start])
     }
 
+    /// Whether a line written after `data[..end]` (where `end` is a line
+    /// start) could still continue the record above it. Only then is the
+    /// last record of a growing file unfinished until the next one begins.
+    #[inline]
+    pub fn may_continue(&self, data: &[u8], end: usize) -> bool {
+        if !self.timed || end == 0 {
+            return false;
+        }
+        let prev_start = memrchr(b'\n', &data[..end - 1]).map_or(0, |i| i + 1);
+        !is_json_start(&data[prev_start..end])
+    }
+
     /// The first record start at or after `pos` (a byte offset, not
     /// necessarily a line start), or `data.len()`.
     pub fn align(&self, data: &[u8], pos: usize) -> usize {

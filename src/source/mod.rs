@@ -45,7 +45,8 @@ pub enum SourceError {
 }
 
 impl SourceError {
-    fn io(path: &Path, err: std::io::Error) -> SourceError {
+    /// The error for an I/O failure on `path`, by kind.
+    pub(crate) fn io(path: &Path, err: std::io::Error) -> SourceError {
         match err.kind() {
             std::io::ErrorKind::NotFound => SourceError::NoSuchFile(path.to_path_buf()),
             std::io::ErrorKind::PermissionDenied => {
