@@ -29,6 +29,7 @@
 //! - [`home`] — the runtime home (`$VELOS_HOME`) and its paths.
 //! - [`ipc`] — the daemon's protocol and client, shared by CLI, daemon and TUI.
 //! - [`daemon`] — the supervisor daemon and its subcommands.
+//! - [`tui`] — `velos monit`, the live terminal monitor.
 
 pub mod analyze;
 pub mod classify;
@@ -45,3 +46,4 @@ pub mod output;
 pub mod query;
 pub mod source;
 pub mod timestamp;
+pub mod tui;

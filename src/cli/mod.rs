@@ -21,6 +21,8 @@ pub struct Cli {
 enum Command {
     /// Read, filter and analyze logs of a managed process, files or stdin.
     Logs(LogsArgs),
+    /// Live monitor: processes, CPU and memory, logs; restart, stop, delete.
+    Monit(crate::tui::MonitArgs),
     #[command(flatten)]
     Daemon(DaemonCommand),
 }
@@ -37,6 +39,7 @@ pub fn main() -> i32 {
     };
     let result = match cli.command {
         Command::Logs(args) => logs::run(args),
+        Command::Monit(args) => crate::tui::run(args).map_err(Into::into),
         Command::Daemon(cmd) => run_daemon_command(cmd),
     };
     match result {
