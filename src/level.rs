@@ -62,6 +62,13 @@ impl Level {
         if word.is_empty() || word.len() > 11 {
             return None;
         }
+        // Every level name starts with one of these letters.
+        if !matches!(
+            word[0] | 0x20,
+            b'a' | b'c' | b'd' | b'e' | b'f' | b'i' | b'n' | b'p' | b's' | b't' | b'v' | b'w'
+        ) {
+            return None;
+        }
         let mut buf = [0u8; 11];
         let lower = &mut buf[..word.len()];
         for (dst, src) in lower.iter_mut().zip(word) {

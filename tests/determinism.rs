@@ -4,7 +4,10 @@
 
 use proptest::prelude::*;
 
+use velos::analyze::report::{SummaryContext, dedup_json, summary_json};
+use velos::analyze::{Pipeline, PipelineConfig};
 use velos::classify::Classifier;
+use velos::engine::analyze::Analyzer;
 use velos::engine::{self, Run, Scanner, Settings, Sink, TailBuffer};
 use velos::frame::Layout;
 use velos::output::{Format, Printer};
@@ -99,6 +102,7 @@ fn run_file(data: &[u8], case: &Case, threads: usize, chunk: usize) -> Vec<u8> {
             query: &query,
             printer: &printer,
             settings: settings(chunk, case),
+            patterns: None,
         };
         let bytes = FileBytes::Owned(data.to_vec());
         match case.tail {
@@ -125,6 +129,7 @@ fn run_stream(data: &[u8], case: &Case, block: usize) -> Vec<u8> {
             query: &query,
             printer: &printer,
             settings: s,
+            patterns: None,
         };
         let mut sink = Sink::new(Vec::new());
         let mut tail = case.tail.map(TailBuffer::new);
@@ -139,6 +144,7 @@ fn run_stream(data: &[u8], case: &Case, block: usize) -> Vec<u8> {
 fn settings(chunk: usize, case: &Case) -> Settings {
     Settings {
         chunk_size: chunk,
+        analysis_chunk_size: chunk,
         tail: case.tail,
         ..Settings::default()
     }
@@ -175,8 +181,87 @@ fn with_pool<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> T {
         .install(f)
 }
 
+/// The summary and dedup groups of `data` as JSON text, from a mapped
+/// buffer (`block` = None) or a stream read in blocks.
+fn report(data: &[u8], threads: usize, chunk: usize, block: Option<usize>) -> String {
+    let case = Case {
+        grep: None,
+        level: None,
+        since: None,
+        tail: None,
+        json: true,
+    };
+    with_pool(threads, || {
+        let (ctx, query, printer, classifier) = setup(&case);
+        let mut s = settings(chunk, &case);
+        if let Some(b) = block {
+            s.stream_block = b;
+        }
+        let config = PipelineConfig {
+            window_ms: 90_000,
+            ..PipelineConfig::default()
+        };
+        let run = Run {
+            classifier: &classifier,
+            query: &query,
+            printer: &printer,
+            settings: s,
+            patterns: None,
+        };
+        let state = match block {
+            None => {
+                let layout = Layout::sniff(data, &ctx);
+                let scanner = Scanner::for_run(&run, layout, &ctx, "t.log");
+                run.analyze(&scanner, &FileBytes::Owned(data.to_vec()), &config)
+                    .expect("not truncated")
+            }
+            Some(_) => {
+                let mut total = Pipeline::new(&config);
+                engine::stream_visit(
+                    &run,
+                    &ctx,
+                    "t.log",
+                    data,
+                    0,
+                    || Analyzer::new(&config),
+                    |a| {
+                        total.merge(a.pipeline);
+                        Ok(true)
+                    },
+                )
+                .unwrap();
+                total
+            }
+        };
+        let report = state.finish(&config);
+        let sources = vec!["t.log".to_string()];
+        let zone = Zone::utc();
+        let ctx = SummaryContext {
+            sources: &sources,
+            now_ms: 1_800_000_000_000,
+            zone: &zone,
+            top: 50,
+            drill_down: String::new(),
+        };
+        let mut out = summary_json(&report, &ctx).to_string();
+        for group in report.dedup.iter().flatten() {
+            out.push('\n');
+            out.push_str(&dedup_json(group).to_string());
+        }
+        out
+    })
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(200))]
+
+    #[test]
+    fn reports_are_identical_across_threads_chunks_and_sources(data in log(), tiny in 1usize..48) {
+        let reference = report(&data, 1, 1 << 20, None);
+        prop_assert_eq!(&report(&data, 2, 1 << 20, None), &reference, "2 threads");
+        prop_assert_eq!(&report(&data, 2, tiny, None), &reference, "tiny chunks");
+        prop_assert_eq!(&report(&data, 1, tiny, Some(tiny)), &reference, "stream, tiny blocks");
+    }
 
     #[test]
     fn output_is_identical_across_threads_chunks_and_sources(data in log(), case in case(), tiny in 1usize..48) {

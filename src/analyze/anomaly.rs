@@ -15,8 +15,7 @@
 //! warning and 4 critical; after a steady 100 records a minute, 121 are a
 //! warning and 131 critical.
 
-use std::collections::HashMap;
-
+use super::idmap::IdMap;
 use serde::Serialize;
 
 use super::stage::{Finish, LogProcessor, Observed, minute_of};
@@ -84,7 +83,7 @@ pub struct Anomaly {
 /// The anomaly stage: counts per minute.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Anomalies {
-    minutes: HashMap<i64, (u64, u64)>,
+    minutes: IdMap<i64, (u64, u64)>,
 }
 
 impl LogProcessor for Anomalies {

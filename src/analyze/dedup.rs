@@ -15,6 +15,8 @@
 
 use std::collections::HashMap;
 
+use super::idmap::IdMap;
+
 use super::patterns::PatternId;
 use super::stage::{Finish, LogProcessor, Observed};
 use crate::level::Level;
@@ -37,7 +39,7 @@ struct Run {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Dedup {
     window_ms: i64,
-    runs: HashMap<u64, Vec<Run>>,
+    runs: IdMap<u64, Vec<Run>>,
 }
 
 /// One collapsed group.
@@ -66,7 +68,7 @@ impl Dedup {
     pub fn new(window_ms: i64) -> Dedup {
         Dedup {
             window_ms,
-            runs: HashMap::new(),
+            runs: IdMap::default(),
         }
     }
 

@@ -15,6 +15,7 @@ pub mod anomaly;
 pub mod config;
 pub mod counts;
 pub mod dedup;
+pub mod idmap;
 pub mod patterns;
 pub mod pipeline;
 pub mod report;

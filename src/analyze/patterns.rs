@@ -41,6 +41,8 @@
 //! template's id.
 
 use std::collections::HashMap;
+
+use super::idmap::IdMap;
 use std::fmt;
 
 use xxhash_rust::xxh3::xxh3_64;
@@ -89,7 +91,7 @@ pub struct TemplateStat {
 /// Mergeable per-chunk counts of exact templates.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TemplateCounts {
-    stats: HashMap<u64, TemplateStat>,
+    stats: IdMap<u64, TemplateStat>,
 }
 
 impl TemplateCounts {
@@ -164,7 +166,7 @@ impl TemplateCounts {
         let mut order: Vec<(u64, &TemplateStat)> =
             self.stats.iter().map(|(&id, s)| (id, s)).collect();
         order.sort_unstable_by_key(|&(id, s)| (s.first_offset, id));
-        let mut by_template = HashMap::with_capacity(order.len());
+        let mut by_template = IdMap::with_capacity_and_hasher(order.len(), Default::default());
         let patterns = order
             .into_iter()
             .enumerate()
@@ -217,7 +219,7 @@ impl TemplateCounts {
         }
 
         let mut patterns = Vec::with_capacity(building.len());
-        let mut by_template = HashMap::with_capacity(self.stats.len());
+        let mut by_template = IdMap::with_capacity_and_hasher(self.stats.len(), Default::default());
         for (index, b) in building.into_iter().enumerate() {
             for &(tid, _) in &b.members {
                 by_template.insert(tid, index);
@@ -509,7 +511,7 @@ pub struct Pattern {
 #[derive(Debug, Clone, Default)]
 pub struct Patterns {
     patterns: Vec<Pattern>,
-    by_template: HashMap<u64, usize>,
+    by_template: IdMap<u64, usize>,
 }
 
 impl Patterns {

@@ -12,6 +12,8 @@
 
 use std::collections::HashMap;
 
+use super::idmap::IdMap;
+
 use serde::Serialize;
 
 use super::patterns::PatternId;
@@ -85,7 +87,7 @@ struct Series {
 /// The trends stage.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Trends {
-    series: HashMap<u64, Series>,
+    series: IdMap<u64, Series>,
 }
 
 impl LogProcessor for Trends {
@@ -120,7 +122,24 @@ impl LogProcessor for Trends {
                 (Some(a), Some(b)) => Some(a.max(b)),
                 (a, b) => a.or(b),
             };
-            mine.minutes = merge_sorted(std::mem::take(&mut mine.minutes), theirs.minutes);
+            // Chunks mostly follow each other in time: append in place.
+            match (
+                mine.minutes.last().copied(),
+                theirs.minutes.first().copied(),
+            ) {
+                (Some(last), Some(first)) if last.0 < first.0 => {
+                    mine.minutes.extend(theirs.minutes)
+                }
+                (Some(last), Some(first)) if last.0 == first.0 => {
+                    if let Some(end) = mine.minutes.last_mut() {
+                        end.1 += first.1;
+                    }
+                    mine.minutes.extend_from_slice(&theirs.minutes[1..]);
+                }
+                (None, _) => mine.minutes = theirs.minutes,
+                (_, None) => {}
+                _ => mine.minutes = merge_sorted(std::mem::take(&mut mine.minutes), theirs.minutes),
+            }
         }
     }
 

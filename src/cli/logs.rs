@@ -3,14 +3,21 @@
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
+use std::collections::HashSet;
+
+use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 
+use crate::analyze::report::{SummaryContext, dedup_json, dedup_line, summary_json, summary_text};
+use crate::analyze::{Pipeline, PipelineConfig};
 use crate::config::Config;
-use crate::engine::{self, EngineError, Run, Scanner, Settings, Sink, TailBuffer};
+use crate::engine::analyze::Analyzer;
+use crate::engine::{
+    self, ChunkOut, EngineError, PatternFilter, Run, Scanner, Settings, Sink, TailBuffer, merge,
+};
 use crate::frame::Layout;
 use crate::output::{Format, Printer};
-use crate::query::{Query, QuerySpec};
+use crate::query::{Query, QuerySpec, parse_duration};
 use crate::source::{self, Input};
 use crate::timestamp::{self, TimeContext, Zone};
 
@@ -76,6 +83,30 @@ pub struct LogsArgs {
     #[arg(long)]
     no_color: bool,
 
+    /// Print a summary instead of records: period, counts by level, top patterns with trends, anomalies, last error, restarts and a 0-100 health score.
+    #[arg(long, conflicts_with = "dedupe")]
+    summary: bool,
+
+    /// Collapse repeats of a pattern closer than --window into one line: `<message> (x<count>, first: <time>, last: <time>)`, in order of first occurrence.
+    #[arg(long)]
+    dedupe: bool,
+
+    /// With --dedupe, print each group's template instead of its first message.
+    #[arg(long, requires = "dedupe")]
+    template: bool,
+
+    /// Dedup window: repeats closer than this collapse (default 60s; 30s, 5m, 1h).
+    #[arg(long, value_name = "DURATION")]
+    window: Option<String>,
+
+    /// Patterns listed in the summary (default 5).
+    #[arg(long, value_name = "N")]
+    top: Option<usize>,
+
+    /// Keep only records of this pattern (16 hex digits, as shown by --summary and --json); repeatable.
+    #[arg(long = "pattern", value_name = "ID")]
+    patterns: Vec<String>,
+
     /// Configuration file (default $VELOS_HOME/config.toml).
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
@@ -103,6 +134,22 @@ pub fn run(args: LogsArgs) -> Result<i32> {
         None => Config::load(&home.join("config.toml"), false)?,
     };
     let classifier = config.classifier(&config_path)?;
+    let mut pipeline = config.pipeline(&config_path)?;
+    if let Some(window) = &args.window {
+        pipeline.window_ms = match parse_duration(window) {
+            Some(ms) if ms > 0 => ms,
+            _ => {
+                bail!("invalid --window `{window}`: use a positive duration such as 30s, 5m or 1h")
+            }
+        };
+    }
+    if let Some(top) = args.top {
+        if top == 0 {
+            bail!("invalid --top 0: use 1 or more");
+        }
+        pipeline.top = top;
+    }
+    let keep = parse_pattern_ids(&args.patterns)?;
     let zone = Zone::local();
     let now = timestamp::now_ms();
     let query = Query::build(
@@ -146,26 +193,220 @@ pub fn run(args: LogsArgs) -> Result<i32> {
         None if query.is_empty() => Some(DEFAULT_LINES),
         None => None,
     };
-    let run = Run {
+    let mut run = Run {
         classifier: &classifier,
         query: &query,
         printer: &printer,
         settings: Settings {
             chunk_size: args.chunk_size,
+            analysis_chunk_size: args.chunk_size.saturating_mul(16),
             tail,
             progress: std::io::stderr().is_terminal(),
             ..Settings::default()
         },
+        patterns: None,
     };
+    let units = units_of(&inputs);
+    let analysis = args.summary || args.dedupe;
+    // Pattern ids need every template first: a first pass groups them.
+    let filter = if keep.is_some() || (args.json && !analysis) {
+        let state = analyze_units(&run, &units, &zone, &pipeline)?;
+        Some(PatternFilter {
+            patterns: state.patterns(&pipeline),
+            keep,
+        })
+    } else {
+        None
+    };
+    run.patterns = filter.as_ref();
     let stdout = std::io::stdout();
     let mut sink = Sink::new(std::io::BufWriter::with_capacity(1 << 20, stdout.lock()));
-    let units = units_of(&inputs);
-    match tail {
-        Some(n) => run_tail(&run, &units, &zone, n, &mut sink)?,
-        None => run_forward(&run, &units, &zone, &mut sink)?,
+    if analysis {
+        let report = analyze_units(&run, &units, &zone, &pipeline)?.finish(&pipeline);
+        if args.summary {
+            let ctx = SummaryContext {
+                sources: &args.sources,
+                now_ms: now,
+                zone: &zone,
+                top: pipeline.top,
+                drill_down: drill_down(&args),
+            };
+            let text = if args.json {
+                let mut json = summary_json(&report, &ctx).to_string();
+                json.push('\n');
+                json
+            } else {
+                summary_text(&report, &ctx)
+            };
+            sink.write(text.as_bytes())?;
+        } else {
+            write_dedup(&report, &args, &printer, tail_for_groups(&args), &mut sink)?;
+        }
+    } else {
+        match tail {
+            Some(n) => run_tail(&run, &units, &zone, n, &mut sink)?,
+            None => run_forward(&run, &units, &zone, &mut sink)?,
+        }
     }
     sink.flush()?;
     Ok(0)
+}
+
+/// `--pattern` values as ids.
+fn parse_pattern_ids(values: &[String]) -> Result<Option<HashSet<u64>>> {
+    if values.is_empty() {
+        return Ok(None);
+    }
+    values
+        .iter()
+        .map(|v| {
+            let hex = v.trim();
+            if hex.len() == 16
+                && let Ok(id) = u64::from_str_radix(hex, 16)
+            {
+                return Ok(id);
+            }
+            bail!("invalid pattern id `{v}`: use the 16 hex digits shown by --summary or --json")
+        })
+        .collect::<Result<HashSet<u64>>>()
+        .map(Some)
+}
+
+/// With --dedupe, `--lines N` keeps the last N groups.
+fn tail_for_groups(args: &LogsArgs) -> Option<usize> {
+    args.lines.filter(|&n| n > 0)
+}
+
+fn write_dedup<W: Write>(
+    report: &crate::analyze::report::Report,
+    args: &LogsArgs,
+    printer: &Printer,
+    last: Option<usize>,
+    sink: &mut Sink<W>,
+) -> Result<()> {
+    let Some(groups) = &report.dedup else {
+        bail!("--dedupe needs the dedup stage: add \"dedup\" to [pipeline] stages in the config");
+    };
+    let skip = last.map_or(0, |n| groups.len().saturating_sub(n));
+    let mut out = Vec::new();
+    for group in &groups[skip..] {
+        out.clear();
+        if args.json {
+            out.extend_from_slice(dedup_json(group).to_string().as_bytes());
+            out.push(b'\n');
+        } else {
+            let color = if printer.color {
+                crate::output::color_of(group.level)
+            } else {
+                ""
+            };
+            out.extend_from_slice(color.as_bytes());
+            dedup_line(group, args.template, &printer.zone, &mut out);
+            if !color.is_empty() {
+                out.pop();
+                out.extend_from_slice(b"\x1b[0m\n");
+            }
+        }
+        sink.write(&out)?;
+    }
+    Ok(())
+}
+
+/// The `velos logs` command that lists a pattern's records under the same
+/// filters as this run.
+fn drill_down(args: &LogsArgs) -> String {
+    let mut parts = vec!["velos logs".to_string()];
+    parts.extend(args.sources.iter().map(|s| shell_quote(s)));
+    for (flag, value) in [
+        ("--since", &args.since),
+        ("--until", &args.until),
+        ("--level", &args.level),
+        ("--grep", &args.grep),
+    ] {
+        if let Some(v) = value {
+            parts.push(format!("{flag} {}", shell_quote(v)));
+        }
+    }
+    if args.ignore_case {
+        parts.push("-i".into());
+    }
+    parts.join(" ")
+}
+
+fn shell_quote(s: &str) -> String {
+    if !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_./:+=,@".contains(&b))
+    {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
+}
+
+/// Runs the analysis stages over every unit, in order.
+fn analyze_units(
+    run: &Run<'_>,
+    units: &[Unit],
+    zone: &Zone,
+    config: &PipelineConfig,
+) -> Result<Pipeline> {
+    let mut total = Pipeline::new(config);
+    for (i, unit) in units.iter().enumerate() {
+        let base = (i as u64) << 48;
+        match unit {
+            Unit::Stdin => {
+                let ctx = TimeContext::new(zone.clone(), timestamp::now_ms());
+                engine::stream_visit(
+                    run,
+                    &ctx,
+                    "<stdin>",
+                    std::io::stdin().lock(),
+                    base,
+                    || Analyzer::new(config),
+                    |a| {
+                        total.merge(a.pipeline);
+                        Ok(true)
+                    },
+                )?;
+            }
+            Unit::File(path) => {
+                let (file, ctx) = engine::open_with_context(path, zone)?;
+                let name = display(path);
+                let layout = Layout::sniff(file.data.bytes(), &ctx);
+                check_times(run, &layout, &file.data, &name)?;
+                let mut scanner = Scanner::for_run(run, layout, &ctx, &name);
+                scanner.order_base = base;
+                match run.analyze(&scanner, &file.data, config) {
+                    Ok(state) => total.merge(state),
+                    Err(_) => {
+                        let rest = truncated_fallback(path, 0)?;
+                        engine::stream_visit(
+                            run,
+                            &ctx,
+                            &name,
+                            &rest[..],
+                            base,
+                            || Analyzer::new(config),
+                            |a| {
+                                total.merge(a.pipeline);
+                                Ok(true)
+                            },
+                        )?;
+                    }
+                }
+            }
+            Unit::Merged(streams) => {
+                let mut analyzer = Analyzer::new(config);
+                merge::for_each_record(run, streams, zone, base, |scanner, data, start, end| {
+                    scanner.visit(data, start, end, None, false, &mut analyzer);
+                    Ok(true)
+                })?;
+                total.merge(analyzer.pipeline);
+            }
+        }
+    }
+    Ok(total)
 }
 
 /// One thing to read in order: a file, stdin, or a process's streams
@@ -231,8 +472,7 @@ fn run_forward<W: Write>(
                 let name = display(path);
                 let layout = Layout::sniff(file.data.bytes(), &ctx);
                 check_times(run, &layout, &file.data, &name)?;
-                let scanner =
-                    Scanner::new(layout, &ctx, run.classifier, run.query, run.printer, &name);
+                let scanner = Scanner::for_run(run, layout, &ctx, &name);
                 if let Err(offset) = run.forward(&scanner, &file.data, sink, bar.as_ref())? {
                     let rest = truncated_fallback(path, offset)?;
                     let mut none = None;
@@ -240,8 +480,14 @@ fn run_forward<W: Write>(
                 }
             }
             Unit::Merged(streams) => {
-                let mut none = None;
-                crate::engine::merge::run(run, streams, zone, sink, &mut none)?;
+                let mut out = ChunkOut::default();
+                merge::for_each_record(run, streams, zone, 0, |scanner, data, start, end| {
+                    out.buf.clear();
+                    out.ends.clear();
+                    scanner.emit(data, start, end, None, false, &mut out);
+                    sink.write(&out.buf)?;
+                    Ok(!sink.closed())
+                })?;
             }
         }
     }
@@ -283,8 +529,7 @@ fn run_tail<W: Write>(
                 let name = display(path);
                 let layout = Layout::sniff(file.data.bytes(), &ctx);
                 check_times(run, &layout, &file.data, &name)?;
-                let scanner =
-                    Scanner::new(layout, &ctx, run.classifier, run.query, run.printer, &name);
+                let scanner = Scanner::for_run(run, layout, &ctx, &name);
                 match run.tail(&scanner, &file.data, want - have) {
                     Ok(piece) => piece,
                     Err(_) => {
@@ -295,7 +540,17 @@ fn run_tail<W: Write>(
                 }
             }
             Unit::Merged(streams) => {
-                crate::engine::merge::run(run, streams, zone, sink, &mut buffer)?;
+                let mut out = ChunkOut::default();
+                merge::for_each_record(run, streams, zone, 0, |scanner, data, start, end| {
+                    out.buf.clear();
+                    out.ends.clear();
+                    if scanner.emit(data, start, end, None, false, &mut out)
+                        && let Some(t) = buffer.as_mut()
+                    {
+                        t.push(out.buf.clone());
+                    }
+                    Ok(true)
+                })?;
                 drain(buffer)
             }
         };

@@ -1,14 +1,13 @@
 //! Merging a managed process's log streams by time: its structured log and
 //! its raw stdout/stderr files, each a sequence of rotated files, oldest
-//! first. Each stream is read record by record; the next record written is
+//! first. Each stream is read record by record; the next record taken is
 //! the earliest among the streams' next records (records without a time of
 //! their own take the time of the record before them; ties go to the
 //! stream listed first), so the merge is stable and deterministic.
 
-use std::io::Write;
 use std::path::PathBuf;
 
-use super::{ChunkOut, EngineError, Run, Scanner, Sink, TailBuffer};
+use super::{EngineError, Run, Scanner};
 use crate::frame::Layout;
 use crate::source::OpenFile;
 use crate::timestamp::{TimeContext, Zone};
@@ -28,14 +27,15 @@ struct Cursor {
     last_ts: i64,
 }
 
-/// Merges `streams` by time through the query, writing kept records to
-/// `sink`, or into `tail` when only the last N are wanted.
-pub fn run<W: Write>(
+/// Calls `each(scanner, data, start, end)` for every record of `streams`
+/// in merged time order, until it returns `false`. `order_base` is added
+/// to the scanners' positions; each file gets its own 2^32-byte range.
+pub fn for_each_record(
     run: &Run<'_>,
     streams: &[Vec<PathBuf>],
     zone: &Zone,
-    sink: &mut Sink<W>,
-    tail: &mut Option<TailBuffer>,
+    order_base: u64,
+    mut each: impl FnMut(&Scanner<'_>, &[u8], usize, usize) -> Result<bool, EngineError>,
 ) -> Result<(), EngineError> {
     let mut opened: Vec<Vec<Opened>> = Vec::new();
     for paths in streams {
@@ -54,18 +54,15 @@ pub fn run<W: Write>(
     }
     let scanners: Vec<Vec<Scanner<'_>>> = opened
         .iter()
-        .map(|files| {
+        .enumerate()
+        .map(|(s, files)| {
             files
                 .iter()
-                .map(|o| {
-                    Scanner::new(
-                        o.layout.clone(),
-                        &o.ctx,
-                        run.classifier,
-                        run.query,
-                        run.printer,
-                        &o.name,
-                    )
+                .enumerate()
+                .map(|(f, o)| {
+                    let mut scanner = Scanner::for_run(run, o.layout.clone(), &o.ctx, &o.name);
+                    scanner.order_base = order_base + (((s as u64) << 16 | f as u64) << 32);
+                    scanner
                 })
                 .collect()
         })
@@ -78,7 +75,6 @@ pub fn run<W: Write>(
             last_ts: i64::MIN,
         })
         .collect();
-    let mut out = ChunkOut::default();
     loop {
         // Peek each stream's next record time.
         let mut best: Option<(i64, usize, usize)> = None;
@@ -107,19 +103,11 @@ pub fn run<W: Write>(
         let Some((ts, i, end)) = best else { break };
         let cursor = &mut cursors[i];
         let o = &opened[cursor.stream][cursor.file];
-        let data = o.file.data.bytes();
         let scanner = &scanners[cursor.stream][cursor.file];
-        out.buf.clear();
-        out.ends.clear();
-        if scanner.emit(data, cursor.pos, end, None, false, &mut out) {
-            match tail {
-                Some(t) => t.push(out.buf.clone()),
-                None => sink.write(&out.buf)?,
-            }
-        }
+        let go_on = each(scanner, o.file.data.bytes(), cursor.pos, end)?;
         cursor.pos = end;
         cursor.last_ts = ts;
-        if sink.closed() {
+        if !go_on {
             break;
         }
     }

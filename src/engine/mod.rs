@@ -12,6 +12,7 @@
 //! same scanner. With `--since`/`--until` on a file whose times increase, a
 //! binary search skips the part of the file outside the range first.
 
+pub mod analyze;
 pub mod merge;
 mod narrow;
 mod scan;
@@ -28,13 +29,16 @@ use crate::query::Query;
 use crate::source::{self, FileBytes, OpenFile, SourceError};
 use crate::timestamp::TimeContext;
 
-pub use scan::{ChunkOut, Scanner};
+pub use scan::{ChunkOut, PatternFilter, Scanner, Visit, Visitor, template_of};
 
 /// Tuning knobs of a run. Results never depend on them.
 #[derive(Debug, Clone, Copy)]
 pub struct Settings {
     /// Target chunk size in bytes.
     pub chunk_size: usize,
+    /// Target chunk size of analysis runs (larger: per-chunk state costs
+    /// more than a rendered chunk).
+    pub analysis_chunk_size: usize,
     /// Keep only the last N kept records.
     pub tail: Option<usize>,
     /// Show a progress bar on stderr for long runs.
@@ -47,6 +51,7 @@ impl Default for Settings {
     fn default() -> Self {
         Settings {
             chunk_size: 1 << 20,
+            analysis_chunk_size: 16 << 20,
             tail: None,
             progress: false,
             stream_block: 4 << 20,
@@ -133,6 +138,8 @@ pub struct Run<'a> {
     pub printer: &'a Printer,
     /// Knobs.
     pub settings: Settings,
+    /// Patterns known in advance (`--pattern`, pattern ids in `--json`).
+    pub patterns: Option<&'a PatternFilter>,
 }
 
 /// Chunks processed per thread in one wave.
@@ -294,10 +301,40 @@ pub fn stream<R: Read, W: Write>(
     run: &Run<'_>,
     ctx: &TimeContext,
     name: &str,
-    mut input: R,
+    input: R,
     sink: &mut Sink<W>,
     tail: &mut Option<TailBuffer>,
 ) -> Result<(), EngineError> {
+    stream_visit(
+        run,
+        ctx,
+        name,
+        input,
+        0,
+        ChunkOut::default,
+        |out: ChunkOut| {
+            match tail {
+                Some(t) => t.push_chunk(&out),
+                None => sink.write(&out.buf)?,
+            }
+            Ok(!sink.closed())
+        },
+    )
+}
+
+/// Reads a stream in blocks and scans each block's chunks in parallel with
+/// a fresh visitor from `make`; `take` receives the visitors in input order
+/// and returns whether to go on. `order_base` is added to record positions.
+pub fn stream_visit<R: Read, V: Visitor + Send>(
+    run: &Run<'_>,
+    ctx: &TimeContext,
+    name: &str,
+    mut input: R,
+    order_base: u64,
+    make: impl Fn() -> V + Sync,
+    mut take: impl FnMut(V) -> Result<bool, EngineError>,
+) -> Result<(), EngineError> {
+    let mut consumed: u64 = 0;
     let block = run.settings.stream_block.max(1);
     let mut buf: Vec<u8> = Vec::with_capacity(block);
     let mut layout: Option<Layout> = None;
@@ -357,6 +394,8 @@ pub fn stream<R: Read, W: Write>(
             name,
         );
         scanner.time_floor = time_floor;
+        scanner.patterns = run.patterns;
+        scanner.order_base = order_base + consumed;
         let chunks = plan(&layout, &buf, 0, cut, run.settings.chunk_size);
         let lines: Vec<u64> = chunks
             .iter()
@@ -367,25 +406,22 @@ pub fn stream<R: Read, W: Write>(
             })
             .collect();
         let want_lines = run.printer.needs_line_numbers();
-        let outs: Vec<ChunkOut> = chunks
+        let outs: Vec<V> = chunks
             .par_iter()
             .zip(lines.par_iter())
             .map(|(&(s, e), &l)| {
-                let mut out = ChunkOut::default();
-                scanner.scan(&buf, s, e, want_lines.then_some(l), &mut out);
+                let mut out = make();
+                scanner.visit_range(&buf, s, e, want_lines.then_some(l), &mut out);
                 out
             })
             .collect();
-        for out in &outs {
-            match tail {
-                Some(t) => t.push_chunk(out),
-                None => sink.write(&out.buf)?,
+        for out in outs {
+            if !take(out)? {
+                return Ok(());
             }
         }
-        if sink.closed() {
-            return Ok(());
-        }
         line += bytecount::count(&buf[..cut], b'\n') as u64;
+        consumed += cut as u64;
         if layout.timed {
             time_floor = layout.time_before(&buf, cut, ctx).or(time_floor);
         }

@@ -13,8 +13,10 @@
 
 use regex::bytes::Regex;
 
+use crate::analyze::patterns::{PatternId, Patterns};
 use crate::classify::{Classifier, HeaderStyle, LevelPrefilter};
-use crate::frame::{self, Layout};
+use crate::frame::{self, Layout, Record};
+use crate::level::Level;
 use crate::output::{Kept, Printer};
 use crate::query::Query;
 use crate::timestamp::TimeContext;
@@ -63,6 +65,10 @@ pub struct Scanner<'a> {
     /// Time of the last timestamped record before the buffer, for records
     /// at its start that have none (streamed input).
     pub time_floor: Option<i64>,
+    /// Added to byte offsets to order records across files.
+    pub order_base: u64,
+    /// Patterns known in advance (`--pattern`, pattern ids in `--json`).
+    pub patterns: Option<&'a PatternFilter>,
     prefilter: Option<LevelPrefilter>,
     need_level: bool,
 }
@@ -97,9 +103,23 @@ impl<'a> Scanner<'a> {
             printer,
             file,
             time_floor: None,
+            order_base: 0,
+            patterns: None,
             prefilter,
             need_level: query.levels.is_some() || printer.needs_level(),
         }
+    }
+
+    /// A scanner with the run's rules, filters, printer and patterns.
+    pub fn for_run(
+        run: &super::Run<'a>,
+        layout: Layout,
+        ctx: &'a TimeContext,
+        file: &'a str,
+    ) -> Scanner<'a> {
+        let mut scanner = Scanner::new(layout, ctx, run.classifier, run.query, run.printer, file);
+        scanner.patterns = run.patterns;
+        scanner
     }
 
     fn driver(&self) -> Driver<'_> {
@@ -113,7 +133,8 @@ impl<'a> Scanner<'a> {
     }
 
     /// Scans `data[from..to]` (both record boundaries); `first_line` is the
-    /// 1-based line number at `from` when line numbers are wanted.
+    /// 1-based line number at `from` when line numbers are wanted. Kept
+    /// records are rendered into `out`.
     pub fn scan(
         &self,
         data: &[u8],
@@ -121,6 +142,18 @@ impl<'a> Scanner<'a> {
         to: usize,
         first_line: Option<u64>,
         out: &mut ChunkOut,
+    ) {
+        self.visit_range(data, from, to, first_line, out);
+    }
+
+    /// Scans `data[from..to]`, handing every kept record to `visitor`.
+    pub fn visit_range<V: Visitor>(
+        &self,
+        data: &[u8],
+        from: usize,
+        to: usize,
+        first_line: Option<u64>,
+        visitor: &mut V,
     ) {
         let mut lines = LineCounter {
             pos: from,
@@ -130,7 +163,7 @@ impl<'a> Scanner<'a> {
             Driver::Every => {
                 for (start, end) in frame::spans(&self.layout, data, from, to) {
                     let line = lines.at(data, start);
-                    self.emit(data, start, end, line, false, out);
+                    self.visit(data, start, end, line, false, visitor);
                 }
             }
             Driver::Grep(re) => {
@@ -145,7 +178,7 @@ impl<'a> Scanner<'a> {
                     let end = self.layout.record_end(data, start, to);
                     let text_end = start + frame::trim_newline(&data[start..end]).len();
                     let line = lines.at(data, start);
-                    self.emit(data, start, end, line, m.end() <= text_end, out);
+                    self.visit(data, start, end, line, m.end() <= text_end, visitor);
                     pos = end.max(start + 1);
                 }
             }
@@ -162,7 +195,7 @@ impl<'a> Scanner<'a> {
                     let start = self.layout.record_start(data, at, pos);
                     let end = self.layout.record_end(data, start, to);
                     let line = lines.at(data, start);
-                    self.emit(data, start, end, line, false, out);
+                    self.visit(data, start, end, line, false, visitor);
                     pos = end.max(start + 1);
                 }
             }
@@ -170,8 +203,7 @@ impl<'a> Scanner<'a> {
     }
 
     /// Checks the record `data[start..end]` against the query and renders
-    /// it when it passes. `grep_confirmed` says the driver already saw the
-    /// regex match inside the record.
+    /// it into `out` when it passes.
     pub fn emit(
         &self,
         data: &[u8],
@@ -181,6 +213,21 @@ impl<'a> Scanner<'a> {
         grep_confirmed: bool,
         out: &mut ChunkOut,
     ) -> bool {
+        self.visit(data, start, end, line, grep_confirmed, out)
+    }
+
+    /// Checks the record `data[start..end]` against the query and hands it
+    /// to `visitor` when it passes. `grep_confirmed` says the driver already
+    /// saw the regex match inside the record.
+    pub fn visit<V: Visitor>(
+        &self,
+        data: &[u8],
+        start: usize,
+        end: usize,
+        line: Option<u64>,
+        grep_confirmed: bool,
+        visitor: &mut V,
+    ) -> bool {
         let rec = self.layout.read(data, start, end, self.ctx);
         if !grep_confirmed
             && let Some(re) = &self.query.grep
@@ -188,35 +235,133 @@ impl<'a> Scanner<'a> {
         {
             return false;
         }
-        if self.query.has_time() {
-            let ts = rec
-                .ts
+        let needs_time = self.query.has_time() || visitor.needs_time();
+        let ts = if needs_time {
+            rec.ts
                 .or_else(|| self.layout.time_before(data, start, self.ctx))
-                .or(self.time_floor);
-            if !self.query.time_ok(ts) {
-                return false;
-            }
+                .or(self.time_floor)
+        } else {
+            rec.ts
+        };
+        if !self.query.time_ok(ts) {
+            return false;
         }
-        let level = if self.need_level {
+        let level = if self.need_level || visitor.needs_level() {
             self.classifier.classify(rec.explicit, rec.text)
         } else {
-            crate::level::Level::Info
+            Level::Info
         };
         if !self.query.level_ok(level) {
             return false;
         }
-        self.printer.write(
-            &Kept {
-                record: &rec,
-                level,
-                file: self.file,
-                line,
-            },
-            &mut out.buf,
-        );
-        out.ends.push(out.buf.len());
+        let template = (self.patterns.is_some() || visitor.needs_template())
+            .then(|| template_of(&self.layout, &rec));
+        let pattern = match (&self.patterns, template) {
+            (Some(p), Some(t)) => {
+                let id = p.patterns.id_of(t).map_or(t, |id| id.0);
+                if p.keep.as_ref().is_some_and(|keep| !keep.contains(&id)) {
+                    return false;
+                }
+                Some(PatternId(id))
+            }
+            _ => None,
+        };
+        visitor.kept(&Visit {
+            scanner: self,
+            record: &rec,
+            level,
+            ts,
+            line,
+            template,
+            pattern,
+            order: self.order_base + start as u64,
+        });
         true
     }
+}
+
+/// Everything known about one kept record.
+pub struct Visit<'v, 'a> {
+    /// The scanner (layout, printer, file name).
+    pub scanner: &'v Scanner<'v>,
+    /// The record.
+    pub record: &'v Record<'a>,
+    /// Its level.
+    pub level: Level,
+    /// Its time, own or inherited (when time was needed).
+    pub ts: Option<i64>,
+    /// Its first line number, when wanted.
+    pub line: Option<u64>,
+    /// Its exact template id, when wanted.
+    pub template: Option<u64>,
+    /// Its pattern, when patterns are known.
+    pub pattern: Option<PatternId>,
+    /// Its position in the input (increasing across files).
+    pub order: u64,
+}
+
+/// Receives the records a scan keeps.
+pub trait Visitor {
+    /// Whether each record's level is needed.
+    fn needs_level(&self) -> bool {
+        false
+    }
+    /// Whether each record's time is needed (own or inherited).
+    fn needs_time(&self) -> bool {
+        false
+    }
+    /// Whether each record's template id is needed.
+    fn needs_template(&self) -> bool {
+        false
+    }
+    /// Takes one kept record.
+    fn kept(&mut self, visit: &Visit<'_, '_>);
+}
+
+impl Visitor for ChunkOut {
+    fn kept(&mut self, v: &Visit<'_, '_>) {
+        let scanner = v.scanner;
+        let message = match v.record.json {
+            Some(_) => v.record.text,
+            None => &v.record.text[scanner.layout.message_start(v.record)..],
+        };
+        scanner.printer.write(
+            &Kept {
+                record: v.record,
+                level: v.level,
+                file: scanner.file,
+                line: v.line,
+                message,
+                pattern: v.pattern,
+            },
+            &mut self.buf,
+        );
+        self.ends.push(self.buf.len());
+    }
+}
+
+thread_local! {
+    static TEMPLATE_BUF: std::cell::RefCell<(Vec<u8>, Vec<u8>)> = const { std::cell::RefCell::new((Vec::new(), Vec::new())) };
+}
+
+/// The exact template id of a record's message.
+pub fn template_of(layout: &Layout, rec: &Record<'_>) -> u64 {
+    TEMPLATE_BUF.with(|cell| {
+        let mut bufs = cell.borrow_mut();
+        let (msg_buf, out) = &mut *bufs;
+        let msg = layout.first_message_line(rec, msg_buf);
+        crate::normalize::normalize(msg, out)
+    })
+}
+
+/// Patterns known before the scan: template → pattern, and the patterns
+/// to keep (`--pattern`).
+#[derive(Debug, Clone)]
+pub struct PatternFilter {
+    /// The grouping of templates.
+    pub patterns: Patterns,
+    /// Keep only records of these patterns.
+    pub keep: Option<std::collections::HashSet<u64>>,
 }
 
 /// Tracks line numbers as a scan moves forward.

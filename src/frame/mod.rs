@@ -182,6 +182,9 @@ impl Layout {
     /// The timestamp of the nearest record at or before `pos` that has one
     /// (records without their own time take it from there).
     pub fn time_before(&self, data: &[u8], pos: usize, ctx: &TimeContext) -> Option<i64> {
+        if !self.timed {
+            return None;
+        }
         let mut end = pos;
         while end > 0 {
             let start = memrchr(b'\n', &data[..end - 1]).map_or(0, |i| i + 1);
@@ -266,7 +269,7 @@ pub struct Record<'a> {
 impl Record<'_> {
     /// Number of lines in the record.
     pub fn line_count(&self) -> usize {
-        1 + memchr::memchr_iter(b'\n', self.text).count()
+        1 + bytecount::count(self.text, b'\n')
     }
 }
 

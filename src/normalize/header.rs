@@ -221,6 +221,46 @@ pub fn classify(tok: &[u8]) -> ColumnKind {
     ColumnKind::Word
 }
 
+/// Whether a field fits a learned column: the same answer as comparing
+/// [`classify`] with the column (a level column also takes plain words),
+/// without classifying the field in full.
+#[inline]
+fn fits(kind: ColumnKind, tok: &[u8]) -> bool {
+    let (Some(&first), Some(&last)) = (tok.first(), tok.last()) else {
+        return matches!(kind, ColumnKind::Word | ColumnKind::Level);
+    };
+    let dash = tok == b"-" || tok == b"--";
+    let core = tok.strip_suffix(b":").unwrap_or(tok);
+    let bracket = !dash
+        && matches!(first, b'[' | b'(')
+        && core.len() >= 2
+        && matches!(core[core.len() - 1], b']' | b')');
+    match kind {
+        ColumnKind::Word => true,
+        ColumnKind::Dash => dash,
+        ColumnKind::Bracket => bracket,
+        ColumnKind::Time => !dash && !bracket && is_time_like(core) && !is_level(core),
+        ColumnKind::Level => {
+            !dash
+                && !bracket
+                && (is_level(core) || !(is_time_like(core) || (last == b':' && tok.len() > 1)))
+        }
+        ColumnKind::Component => {
+            !dash
+                && !bracket
+                && !is_level(core)
+                && !is_time_like(core)
+                && last == b':'
+                && tok.len() > 1
+        }
+    }
+}
+
+#[inline]
+fn is_level(word: &[u8]) -> bool {
+    Level::from_word(word).is_some()
+}
+
 impl HeaderLayout {
     /// A layout with no header: every line is all message.
     pub fn none() -> Self {
@@ -301,13 +341,7 @@ impl HeaderLayout {
             let Some((s, e)) = fields.next() else {
                 return line.len();
             };
-            let got = classify(&line[s..e]);
-            let fits = match kind {
-                ColumnKind::Word => true,
-                ColumnKind::Level => matches!(got, ColumnKind::Level | ColumnKind::Word),
-                other => got == other,
-            };
-            if !fits {
+            if !fits(kind, &line[s..e]) {
                 // A line whose first field does not fit has no header.
                 return if k == 0 { 0 } else { s };
             }
@@ -475,5 +509,21 @@ mod tests {
         let layout = learn(text);
         assert!(layout.columns().is_empty());
         assert_eq!(msg(&layout, "request served"), "request served");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn fits_agrees_with_classify(tok in "[\\[\\](:\\-0-9a-zA-Z.,/+TZ]{0,8}") {
+            let tok = tok.as_bytes();
+            for kind in KINDS {
+                let got = classify(tok);
+                let want = match kind {
+                    ColumnKind::Word => true,
+                    ColumnKind::Level => matches!(got, ColumnKind::Level | ColumnKind::Word),
+                    other => got == other,
+                };
+                proptest::prop_assert_eq!(fits(kind, tok), want, "{:?} {:?}", kind, String::from_utf8_lossy(tok));
+            }
+        }
     }
 }

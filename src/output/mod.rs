@@ -10,6 +10,7 @@
 
 use std::io::Write;
 
+use crate::analyze::patterns::PatternId;
 use crate::frame::Record;
 use crate::frame::json::{Scalar, escape_into};
 use crate::level::Level;
@@ -48,6 +49,11 @@ pub struct Kept<'r, 'a> {
     pub file: &'r str,
     /// 1-based number of its first line, when known.
     pub line: Option<u64>,
+    /// Its message: for plain records the text after the header columns of
+    /// the first line, continuation lines included.
+    pub message: &'r [u8],
+    /// Its pattern, when patterns are known.
+    pub pattern: Option<PatternId>,
 }
 
 impl Printer {
@@ -139,7 +145,7 @@ fn write_json(kept: &Kept<'_, '_>, out: &mut Vec<u8>) {
             Some(text) => json_string(text, out),
             None => json_string(rec.text, out),
         },
-        None => json_string(message_of(rec), out),
+        None => json_string(kept.message, out),
     }
     out.extend_from_slice(b",\"file\":");
     json_string(kept.file.as_bytes(), out);
@@ -148,20 +154,10 @@ fn write_json(kept: &Kept<'_, '_>, out: &mut Vec<u8>) {
         Some(line) => out.extend_from_slice(num.format(line).as_bytes()),
         None => out.extend_from_slice(b"null"),
     }
-    out.extend_from_slice(b"}\n");
-}
-
-/// The message of a plain record: its text without a leading timestamp
-/// and the separators after it.
-pub fn message_of<'a>(rec: &Record<'a>) -> &'a [u8] {
-    let mut msg = &rec.text[rec.head_end..];
-    loop {
-        match msg {
-            [b' ' | b'\t' | b']' | b'|' | b',' | b';', rest @ ..] => msg = rest,
-            [b'-', b' ', rest @ ..] => msg = rest,
-            _ => return msg,
-        }
+    if let Some(pattern) = kept.pattern {
+        let _ = write!(out, ",\"pattern\":\"{pattern}\"");
     }
+    out.extend_from_slice(b"}\n");
 }
 
 fn json_string(bytes: &[u8], out: &mut Vec<u8>) {
@@ -195,7 +191,7 @@ pub fn write_lossy(bytes: &[u8], out: &mut Vec<u8>) {
     }
 }
 
-fn color_of(level: Level) -> &'static str {
+pub fn color_of(level: Level) -> &'static str {
     match level {
         Level::Fatal => "\x1b[1;35m",
         Level::Error => "\x1b[31m",
@@ -235,12 +231,15 @@ mod tests {
             zone: Zone::utc(),
         };
         let mut out = Vec::new();
+        let message = &rec.text[layout.message_start(&rec)..];
         printer.write(
             &Kept {
                 record: &rec,
                 level: Level::Error,
                 file: "a.log",
                 line: Some(3),
+                message,
+                pattern: None,
             },
             &mut out,
         );
@@ -266,7 +265,10 @@ mod tests {
         let v: serde_json::Value = serde_json::from_str(&out).unwrap();
         assert_eq!(v["ts"], 1_768_003_200_000i64);
         assert_eq!(v["lvl"], "error");
-        assert_eq!(v["msg"], "ERROR bad \u{FFFD}");
+        assert_eq!(
+            v["msg"], "bad \u{FFFD}",
+            "the message follows the header columns"
+        );
         assert_eq!(v["file"], "a.log");
         assert_eq!(v["line"], 3);
         assert!(v["pid"].is_null() && v["src"].is_null());
