@@ -2,13 +2,11 @@
 //! [`Report::health`](crate::analyze::report::Report::health) over each
 //! process's logs of the last hour, computed on a background thread.
 //!
-//! [`score`] reads `<name>.log`, `<name>-out.log`, `<name>-err.log` and
-//! their rotations, keeps the records of the window, and folds them
-//! through a [`Pipeline`]. Records without a time cannot be placed in the
-//! window and are left out; files last written before the window are not
-//! opened. A restart counts when the supervisor recorded it after a crash
-//! (an `event:"restart"` record from `velos` at warn level; restarts people
-//! ask for are info).
+//! [`score`] is `velos logs <name> --since 1h --summary` without the
+//! printing: the engine's analysis run over `<name>.log` (or the raw
+//! `-out`/`-err` pair merged by time) and their rotations. Records without
+//! a time cannot be placed in the window and are left out; files last
+//! written before the window are not opened.
 //!
 //! [`HealthWorker`] runs it off the draw path, at most every
 //! [`MIN_PERIOD`] per process, and only when the logs changed or
@@ -21,16 +19,19 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::analyze::report::Health;
-use crate::analyze::{Observed, Pipeline, PipelineConfig};
+use crate::analyze::{Pipeline, PipelineConfig};
 use crate::classify::Classifier;
-use crate::engine::open_with_context;
-use crate::frame::{self, Layout, json::Scalar};
-use crate::level::Level;
-use crate::normalize::Normalizer;
+use crate::engine::analyze::Analyzer;
+use crate::engine::{Run, Scanner, Settings, merge, open_with_context};
+use crate::frame::Layout;
+use crate::output::{Format, Printer};
+use crate::query::{Query, QuerySpec};
 use crate::source::rotated_set;
-use crate::timestamp::Zone;
+use crate::timestamp::{TimeContext, Zone};
 
-/// The window scored.
+/// The window scored, as `--since` spells it.
+pub const WINDOW: &str = "1h";
+/// The window scored, ms.
 pub const WINDOW_MS: i64 = 3_600_000;
 /// Shortest time between two scorings of one process.
 pub const MIN_PERIOD: Duration = Duration::from_secs(10);
@@ -74,65 +75,85 @@ fn fingerprint(logs_dir: &Path, name: &str) -> Vec<(u64, Option<std::time::Syste
         .collect()
 }
 
-fn is_crash_restart(rec: &frame::Record<'_>, level: Level) -> bool {
-    let Some(json) = &rec.json else {
-        return false;
-    };
-    let is = |value: Option<Scalar<'_>>, want: &[u8]| matches!(value, Some(Scalar::Str { raw, .. }) if raw == want);
-    level >= Level::Warn && is(json.event, b"restart") && is(json.src, b"velos")
-}
-
-/// The health of process `name` over `[now_ms - WINDOW_MS, now_ms]`, from
-/// its logs under `logs_dir`; `None` when no record falls in the window.
+/// The health of process `name` over the hour before `now_ms`, from its
+/// logs under `logs_dir`; `None` when no record falls in the window or the
+/// files cannot be read.
 pub fn score(logs_dir: &Path, name: &str, now_ms: i64, analysis: &Analysis) -> Option<Health> {
     let since = now_ms - WINDOW_MS;
-    let mut total: Option<Pipeline> = None;
-    let mut order = 0u64;
-    let mut normalizer = Normalizer::new();
-    let mut msg_buf = Vec::new();
-    for files in streams(logs_dir, name) {
-        let mut pipeline = Pipeline::new(&analysis.pipeline);
-        for path in files {
-            let Ok((file, ctx)) = open_with_context(&path, &analysis.zone) else {
-                continue;
-            };
-            if file.modified_ms.is_some_and(|m| m < since) {
-                continue;
-            }
-            let data = file.data.bytes();
-            let layout = Layout::sniff(data, &ctx);
-            let mut last_ts = None;
-            for (start, end) in frame::spans(&layout, data, 0, data.len()) {
-                order += 1;
-                let rec = layout.read(data, start, end, &ctx);
-                let ts = rec.ts.or(last_ts);
-                last_ts = ts;
-                if ts.is_none_or(|ts| ts < since) {
+    let zone = &analysis.zone;
+    let query = Query::build(
+        &QuerySpec {
+            since: Some(WINDOW),
+            ..QuerySpec::default()
+        },
+        now_ms,
+        &TimeContext::new(zone.clone(), now_ms),
+    )
+    .ok()?;
+    let printer = Printer {
+        format: Format::Text,
+        color: false,
+        show_file: false,
+        zone: zone.clone(),
+    };
+    let run = Run {
+        classifier: &analysis.classifier,
+        query: &query,
+        printer: &printer,
+        settings: Settings::default(),
+        patterns: None,
+    };
+    let config = &analysis.pipeline;
+    let mut total = Pipeline::new(config);
+    let streams: Vec<Vec<PathBuf>> = streams(logs_dir, name)
+        .into_iter()
+        .map(|files| {
+            files
+                .into_iter()
+                .filter(|f| written_since(f, since))
+                .collect()
+        })
+        .filter(|files: &Vec<PathBuf>| !files.is_empty())
+        .collect();
+    match streams.as_slice() {
+        [] => return None,
+        [files] => {
+            for (i, path) in files.iter().enumerate() {
+                let Ok((file, ctx)) = open_with_context(path, zone) else {
                     continue;
+                };
+                let label = path.display().to_string();
+                let layout = Layout::sniff(file.data.bytes(), &ctx);
+                let mut scanner = Scanner::for_run(&run, layout, &ctx, &label);
+                scanner.order_base = (i as u64) << 48;
+                // A file truncated while read is left for the next round.
+                if let Ok(state) = run.analyze(&scanner, &file.data, config) {
+                    total.merge(state);
                 }
-                let level = analysis.classifier.classify(rec.explicit, rec.text);
-                let message = layout.first_message_line(&rec, &mut msg_buf);
-                let (template, template_text) = normalizer.template(message);
-                pipeline.observe(&Observed {
-                    order,
-                    ts,
-                    level,
-                    template,
-                    template_text,
-                    message,
-                    text: rec.text,
-                    lines: rec.line_count() as u32,
-                    restart: is_crash_restart(&rec, level),
-                });
             }
         }
-        match &mut total {
-            Some(total) => total.merge(pipeline),
-            None => total = Some(pipeline),
+        several => {
+            let mut analyzer = Analyzer::new(config);
+            merge::for_each_record(&run, several, zone, 0, |scanner, data, start, end| {
+                scanner.visit(data, start, end, None, false, &mut analyzer);
+                Ok(true)
+            })
+            .ok()?;
+            total.merge(analyzer.pipeline);
         }
     }
-    let report = total?.finish(&analysis.pipeline);
+    let report = total.finish(config);
     (report.counts.records > 0).then(|| report.health())
+}
+
+/// Whether `path` was modified at or after `since_ms` (Unix ms): older
+/// files hold nothing of the window.
+fn written_since(path: &Path, since_ms: i64) -> bool {
+    std::fs::metadata(path)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .is_none_or(|d| d.as_millis() as i64 >= since_ms)
 }
 
 /// Scores processes on a background thread.
@@ -178,6 +199,14 @@ fn work(
     scores: &Sender<(String, Option<u8>)>,
 ) {
     lower_priority();
+    // The engine's analysis runs on rayon: give it one low-priority thread
+    // of its own rather than the global pool.
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .thread_name(|_| "health-scan".into())
+        .start_handler(|_| lower_priority())
+        .build()
+        .ok();
     let mut names: Vec<String> = Vec::new();
     let mut done: HashMap<String, Scored> = HashMap::new();
     loop {
@@ -202,7 +231,11 @@ fn work(
             if !due {
                 continue;
             }
-            let health = score(logs_dir, name, crate::timestamp::now_ms(), analysis);
+            let now = crate::timestamp::now_ms();
+            let health = match &pool {
+                Some(pool) => pool.install(|| score(logs_dir, name, now, analysis)),
+                None => score(logs_dir, name, now, analysis),
+            };
             done.insert(
                 name.clone(),
                 Scored {
@@ -310,5 +343,24 @@ mod tests {
         )
         .unwrap();
         assert!(score(dir.path(), "raw", now, &analysis()).is_none());
+        // Raw stdout and stderr, merged by time: 1 error of 4 records.
+        let at = |ms: i64| jiff::Timestamp::from_millisecond(ms).unwrap().to_string();
+        std::fs::write(
+            dir.path().join("raw-out.log"),
+            format!(
+                "{} started\n{} ready\n{} serving\n",
+                at(now - 3000),
+                at(now - 2000),
+                at(now - 1000)
+            ),
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("raw-err.log"),
+            format!("{} ERROR disk full\n", at(now - 1500)),
+        )
+        .unwrap();
+        let health = score(dir.path(), "raw", now, &analysis()).unwrap();
+        assert_eq!(health.error_percent, 25.0);
     }
 }
