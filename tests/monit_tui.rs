@@ -127,6 +127,22 @@ impl Monit {
         }
     }
 
+    /// Changes the terminal's size (the kernel sends SIGWINCH).
+    fn resize(&mut self, cols: u16, rows: u16) {
+        tcsetwinsize(
+            self.termios_fd.as_fd(),
+            Winsize {
+                ws_row: rows,
+                ws_col: cols,
+                ws_xpixel: 0,
+                ws_ypixel: 0,
+            },
+        )
+        .expect("set the window size");
+        self.rows = rows;
+        self.cols = cols;
+    }
+
     fn press(&mut self, keys: &str) {
         self.master.write_all(keys.as_bytes()).expect("type");
         self.master.flush().expect("flush");
@@ -250,9 +266,17 @@ fn keys_stop_restart_and_delete_the_selected_process_then_q_restores_the_termina
 fn sigterm_restores_the_terminal_and_a_missing_daemon_is_started() {
     let home = TestHome::new();
     // No daemon yet: monit starts one, and shows the empty table.
-    let mut monit = Monit::start(&home, &[], 60, 15);
+    let mut monit = Monit::start(&home, &[], 80, 24);
     monit.wait_for("no processes — start one with `velos start …`", secs(20));
+    monit.wait_for("d delete", secs(10));
     assert!(home.daemon_pid().is_some(), "a daemon was started");
+    // A smaller terminal gets the whole screen redrawn, with fewer keys.
+    monit.resize(60, 15);
+    let screen = monit.wait_for("? more keys", secs(10));
+    assert!(
+        screen.contains("no processes — start one with `velos start …`"),
+        "{screen}"
+    );
     let pid = monit.child.id() as i32;
     // SAFETY: kill(2) on the child this test started.
     unsafe {
