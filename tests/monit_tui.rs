@@ -285,3 +285,25 @@ fn sigterm_restores_the_terminal_and_a_missing_daemon_is_started() {
     assert_eq!(monit.wait_exit(secs(10)), Some(0));
     assert_restored(&monit);
 }
+
+#[test]
+fn without_a_terminal_or_with_a_bad_interval_it_explains_and_starts_nothing() {
+    let home = TestHome::new();
+    let run = home.run(&["monit"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("needs a terminal"), "{}", run.stderr);
+
+    let run = home.run(&["monit", "--interval", "10ms"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("too short"), "{}", run.stderr);
+
+    home.write_config("[monit]\ninterval = \"soon\"\n");
+    let run = home.run(&["monit"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("line 2: monit.interval"),
+        "{}",
+        run.stderr
+    );
+    assert!(home.daemon_pid().is_none(), "no daemon was started");
+}
