@@ -19,6 +19,9 @@ pub const LOG_CAPACITY: usize = 2000;
 /// How long a status message stays in the footer, ms.
 pub const STATUS_MS: i64 = 5_000;
 
+/// How long an error message stays in the footer, ms.
+pub const ERROR_STATUS_MS: i64 = 15_000;
+
 /// The daemon as seen at connection time.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DaemonInfo {
@@ -213,9 +216,10 @@ impl App {
 
     /// The footer message, while it is fresh.
     pub fn current_status(&self) -> Option<&Status> {
-        self.status
-            .as_ref()
-            .filter(|s| s.error || self.now_ms - s.at_ms < STATUS_MS)
+        self.status.as_ref().filter(|s| {
+            let keep = if s.error { ERROR_STATUS_MS } else { STATUS_MS };
+            self.now_ms - s.at_ms < keep
+        })
     }
 
     /// Summed CPU (percent of a core) and memory (bytes) of all processes.
@@ -297,6 +301,21 @@ pub(crate) mod tests {
         assert!(app.selected().is_none());
         app.move_selection(1);
         assert_eq!(app.selected_index(), 0);
+    }
+
+    #[test]
+    fn status_messages_expire_errors_later() {
+        let mut app = app_with(&["a"]);
+        app.set_status("stopped a", false);
+        app.now_ms += STATUS_MS - 1;
+        assert!(app.current_status().is_some());
+        app.now_ms += 1;
+        assert!(app.current_status().is_none());
+        app.set_status("cannot stop a: gone", true);
+        app.now_ms += STATUS_MS;
+        assert!(app.current_status().is_some_and(|s| s.error));
+        app.now_ms += ERROR_STATUS_MS;
+        assert!(app.current_status().is_none());
     }
 
     #[test]

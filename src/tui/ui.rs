@@ -765,6 +765,38 @@ mod tests {
     }
 
     #[test]
+    fn daemon_trouble_is_shown() {
+        let mut app = App::new(Zone::utc(), 2000, NOW);
+        let text = text_of(render(&app, 80, 24).backend().buffer());
+        assert!(text.contains("connecting to the daemon…"), "{text}");
+        assert!(text.contains("no daemon"), "{text}");
+
+        let mut app_err = app.clone();
+        app_err.poll_error = Some("connection refused".into());
+        let text = text_of(render(&app_err, 80, 24).backend().buffer());
+        assert!(
+            text.contains("cannot reach the daemon: connection refused"),
+            "{text}"
+        );
+
+        app.set_processes(vec![process(1, "web", Status::Online)]);
+        app.poll_error = Some("the daemon is not running".into());
+        let terminal = render(&app, 80, 24);
+        let buffer = terminal.backend().buffer();
+        let text = text_of(buffer);
+        assert!(
+            text.contains("daemon unreachable: the daemon is not running"),
+            "{text}"
+        );
+        let (x, y) = find(buffer, "daemon unreachable").unwrap();
+        assert_eq!(buffer[(x, y)].fg, Color::Red);
+        // A message wins over the key list while it is fresh.
+        app.set_status("cannot stop web: gone", true);
+        let text = text_of(render(&app, 80, 24).backend().buffer());
+        assert!(text.contains("cannot stop web: gone"), "{text}");
+    }
+
+    #[test]
     fn units() {
         assert_eq!(bytes(812), "812 B");
         assert_eq!(bytes(4096), "4.0 KiB");
