@@ -86,6 +86,9 @@ pub enum TuiError {
     /// The terminal failed.
     #[error("terminal: {0}")]
     Terminal(#[from] io::Error),
+    /// A thread of the monitor panicked (its message is printed above).
+    #[error("velos monit stopped after an internal error")]
+    Panicked,
 }
 
 /// Runs `velos monit` until the user quits or a signal arrives; returns the
@@ -147,9 +150,13 @@ impl Screen {
     fn enter() -> io::Result<Screen> {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
+            // Whichever thread panics, the screen is given back before the
+            // message is printed, and the loop stops drawing.
+            PANICKED.store(true, Ordering::SeqCst);
             restore_terminal();
             previous(info);
         }));
+        RESTORED.store(false, Ordering::SeqCst);
         enable_raw_mode()?;
         let entered = execute!(io::stdout(), EnterAlternateScreen, cursor::Hide)
             .and_then(|()| Terminal::new(CrosstermBackend::new(io::stdout())));
@@ -169,7 +176,17 @@ impl Drop for Screen {
     }
 }
 
+/// Set once the terminal is put back, so it is put back only once (leaving
+/// the alternate screen twice would move the cursor over what was printed).
+static RESTORED: AtomicBool = AtomicBool::new(true);
+
+/// Set by the panic hook.
+static PANICKED: AtomicBool = AtomicBool::new(false);
+
 fn restore_terminal() {
+    if RESTORED.swap(true, Ordering::SeqCst) {
+        return;
+    }
     let _ = disable_raw_mode();
     let mut out = io::stdout();
     let _ = execute!(out, LeaveAlternateScreen, cursor::Show);
@@ -383,10 +400,13 @@ fn event_loop(
         }
         // Clocks and status messages move once a second.
         let second = app.now_ms / 1000;
-        if dirty || second != drawn_second {
+        if (dirty || second != drawn_second) && !PANICKED.load(Ordering::SeqCst) {
             terminal.draw(|frame| ui::draw(frame, app))?;
             dirty = false;
             drawn_second = second;
+        }
+        if PANICKED.load(Ordering::SeqCst) {
+            return Err(TuiError::Panicked);
         }
         if app.quit || SIGNALLED.load(Ordering::SeqCst) {
             return Ok(());
