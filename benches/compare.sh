@@ -64,6 +64,8 @@ for state in cached appended; do
     -n "rg -c -i error-or-fatal" "rg -c -i 'error|fatal' $file" \
     -n "velos --level error" "$velos logs $file --level error" \
     -n "velos --level error --since (6h before end)" "$velos logs $file --level error --since $since" \
+    -n "velos --summary" "$velos logs $file --summary" \
+    -n "velos --dedupe" "$velos logs $file --dedupe" \
     -n "rg -c (count lines)" "rg -c '' $file" \
     --output null > /dev/null
   cat "$dir/compare-$state.md"
@@ -81,6 +83,8 @@ def ratio(a, b):
 ratio("velos --grep timeout --level error", "rg timeout")
 ratio("velos --level error", "rg -c -i error-or-fatal")
 ratio("velos --level error --since (6h before end)", "rg -c -i error-or-fatal")
+ratio("velos --summary", "rg -c (count lines)")
+ratio("velos --dedupe", "rg -c (count lines)")
 PY
 done
 
@@ -88,3 +92,5 @@ echo
 echo "peak RssAnon, velos logs --level error: $(peak_anon "$velos" logs "$cached" --level error) KiB"
 echo "peak RssAnon, velos logs --json -n 0 --level warn+: $(peak_anon "$velos" logs "$cached" --json -n 0 --level warn+) KiB"
 echo "peak RssAnon, velos logs -n 1000: $(peak_anon "$velos" logs "$cached" -n 1000) KiB"
+echo "peak RssAnon, velos logs --summary: $(peak_anon "$velos" logs "$cached" --summary) KiB"
+echo "peak RssAnon, velos logs --dedupe: $(peak_anon "$velos" logs "$cached" --dedupe) KiB"

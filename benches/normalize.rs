@@ -19,6 +19,7 @@ fn messages(n: usize) -> Vec<Vec<u8>> {
         format: Format::Plain,
         start_ms,
         limit: Limit::Lines(n as u64),
+        span_ms: generator::DAY_MS,
     });
     (0..n)
         .map(|k| g.next_message(start_ms + k as i64 * 10).1.to_vec())

@@ -21,6 +21,7 @@ fn sample(format: Format, lines: u64) -> Vec<u8> {
         format,
         start_ms: 1_768_003_200_000,
         limit: Limit::Lines(lines),
+        span_ms: generator::DAY_MS,
     });
     let mut out = Vec::new();
     g.write_to(&mut out).expect("writing to memory");

@@ -291,7 +291,7 @@ fn generated_sample_is_identical_across_threads_and_chunks() {
         Case {
             grep: None,
             level: Some("warn+"),
-            since: Some("2026-01-10 18:00"),
+            since: Some("2026-01-10 01:00"),
             tail: None,
             json: true,
         },

@@ -203,3 +203,70 @@ fn every_loghub_line_is_a_record_with_the_csv_time_and_level() {
         }
     }
 }
+
+/// Grouping accuracy as loghub defines it: a line is right when the lines
+/// of its predicted group are exactly the lines of its true group.
+fn grouping_accuracy(predicted: &[String], truth: &[String]) -> f64 {
+    use std::collections::HashMap;
+    let mut by_pred: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut by_true: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, (p, t)) in predicted.iter().zip(truth).enumerate() {
+        by_pred.entry(p).or_default().push(i);
+        by_true.entry(t).or_default().push(i);
+    }
+    let correct: usize = by_pred
+        .values()
+        .filter(|lines| {
+            let t = &truth[lines[0]];
+            by_true[t.as_str()] == **lines
+        })
+        .map(Vec::len)
+        .sum();
+    correct as f64 / predicted.len() as f64
+}
+
+#[test]
+fn pattern_ids_group_loghub_lines_like_the_ground_truth() {
+    let Some(shared) = shared() else {
+        eprintln!("../shared/loghub not found: skipping");
+        return;
+    };
+    let home = tempfile::tempdir().unwrap();
+    let mut scores = Vec::new();
+    for system in [
+        "Apache",
+        "HDFS",
+        "Hadoop",
+        "HealthApp",
+        "Linux",
+        "OpenSSH",
+        "Spark",
+        "Zookeeper",
+    ] {
+        let dir = shared.join("loghub").join(system);
+        let csv =
+            std::fs::read_to_string(dir.join(format!("{system}_2k.log_structured.csv"))).unwrap();
+        let mut rows = csv.lines().map(csv_row);
+        let header = rows.next().unwrap();
+        let event = header.iter().position(|h| h == "EventId").unwrap();
+        let truth: Vec<String> = rows.map(|r| r[event].clone()).collect();
+        let out = velos(home.path())
+            .arg("logs")
+            .arg(dir.join(format!("{system}_2k.log")))
+            .args(["--json", "-n", "0"])
+            .output()
+            .unwrap();
+        let predicted: Vec<String> = json_lines(&out.stdout)
+            .iter()
+            .map(|r| r["pattern"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(predicted.len(), truth.len(), "{system}");
+        let ga = grouping_accuracy(&predicted, &truth);
+        eprintln!("{system:<10} GA {ga:.3}");
+        scores.push((system, ga));
+    }
+    let mean = scores.iter().map(|s| s.1).sum::<f64>() / scores.len() as f64;
+    eprintln!("mean GA {mean:.3}");
+    assert!(mean >= 0.90, "mean GA {mean:.3}: {scores:?}");
+    assert!(scores.iter().all(|s| s.1 >= 0.75), "{scores:?}");
+}

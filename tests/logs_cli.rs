@@ -719,3 +719,22 @@ fn time_bounds_on_a_large_file_match_a_full_scan() {
         assert_eq!(from_file.stdout, from_stdin.stdout, "{args:?}");
     }
 }
+
+#[test]
+fn structured_records_show_their_level_in_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(
+        dir.path(),
+        "api.log",
+        "{\"ts\":1768039200000,\"lvl\":\"error\",\"pid\":7,\"msg\":\"db down\",\"src\":\"stderr\"}\n\
+         {\"ts\":1768039201000,\"lvl\":\"warn\",\"pid\":0,\"msg\":\"restarting in 100 ms\",\"src\":\"velos\",\"event\":\"restart\"}\n",
+    );
+    let out = velos(dir.path()).arg("logs").arg(&path).output().unwrap();
+    assert_eq!(
+        lines(&out.stdout),
+        [
+            "2026-01-10 10:00:00.000 ERROR [stderr] db down",
+            "2026-01-10 10:00:01.000 WARN  [velos] restarting in 100 ms",
+        ]
+    );
+}

@@ -106,6 +106,8 @@ pub struct Config {
     /// Unix milliseconds of the first record.
     pub start_ms: i64,
     pub limit: Limit,
+    /// Milliseconds the file spans (24 h by default).
+    pub span_ms: i64,
 }
 
 /// Counts of what was written.
@@ -1070,8 +1072,10 @@ impl Generator {
         for pid in &mut pids {
             *pid = rng.range(1_000, 65_000) as u32;
         }
-        // Somewhere between 9:00 and 15:00 into the day.
-        let burst_start_ms = cfg.start_ms + 9 * 3_600_000 + rng.below(6 * 3_600_000) as i64;
+        // Somewhere between 9/24 and 15/24 of the span (9:00 to 15:00 of a day).
+        let burst_start_ms = cfg.start_ms
+            + cfg.span_ms * 9 / 24
+            + rng.below((cfg.span_ms * 6 / 24).max(1) as u64) as i64;
         Generator {
             cfg,
             rng,
@@ -1160,7 +1164,7 @@ impl Generator {
             if progress >= 1.0 {
                 break;
             }
-            let base = self.cfg.start_ms + (progress * DAY_MS as f64) as i64;
+            let base = self.cfg.start_ms + (progress * self.cfg.span_ms as f64) as i64;
             let ts = (base + self.rng.below(40) as i64).max(self.prev_ts);
             self.prev_ts = ts;
             let id = self.draw(ts);
@@ -1727,6 +1731,7 @@ mod tests {
             format,
             start_ms: 1_768_003_200_000,
             limit,
+            span_ms: DAY_MS,
         });
         let mut out = Vec::new();
         g.write_to(&mut out).unwrap();
@@ -1767,6 +1772,7 @@ mod tests {
             format: Format::Plain,
             start_ms: 0,
             limit: Limit::Lines(1),
+            span_ms: DAY_MS,
         });
         let shapes: std::collections::BTreeSet<String> =
             g.catalog().iter().map(Template::shape).collect();

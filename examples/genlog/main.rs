@@ -44,6 +44,9 @@ struct Args {
     /// Time of the first record (RFC 3339).
     #[arg(long, default_value = "2026-01-10T00:00:00Z")]
     start: jiff::Timestamp,
+    /// How long the file spans: records are spread evenly over it (24h, 6h, 90m).
+    #[arg(long, default_value = "24h")]
+    span: String,
     /// Output file, `-` for stdout.
     #[arg(short, long, default_value = "-")]
     output: PathBuf,
@@ -65,6 +68,13 @@ fn main() -> Result<()> {
         },
         start_ms: args.start.as_millisecond(),
         limit,
+        span_ms: match parse_span(&args.span) {
+            Some(ms) => ms,
+            None => bail!(
+                "invalid --span `{}`: use a duration such as 24h, 6h or 90m",
+                args.span
+            ),
+        },
     };
     let mut generator = Generator::new(cfg);
     let stats = if args.output.as_os_str() == "-" {
@@ -100,4 +110,9 @@ fn finish(
     let stats = stats?;
     flushed?;
     Ok(stats)
+}
+
+/// `24h`, `90m`, `2d` → milliseconds (positive).
+fn parse_span(s: &str) -> Option<i64> {
+    velos::query::parse_duration(s).filter(|&ms| ms > 0)
 }

@@ -8,11 +8,13 @@
 //! mean + 3σ critical. Nothing is reported before `warmup` minutes (10) of
 //! history exist.
 //!
-//! **Flat history.** A count that never moved has σ = 0, and any change
-//! would be infinitely many deviations away. So σ is floored at
-//! `max(1, √mean)` — the spread of a Poisson count with that mean, and at
-//! least one event: after an hour of zero errors, 3 errors in a minute are a
-//! warning and 4 critical; after a steady 100 records a minute, 121 are a
+//! **Flat or sparse history.** A count that never moved has σ = 0, and any
+//! change would be infinitely many deviations away; a rare event (a few
+//! errors an hour) has a sample σ that makes ordinary Poisson noise look
+//! anomalous. So σ is floored at `√(mean + 1)` — the spread of a Poisson
+//! count with that mean, plus one event of slack: after an hour of zero
+//! errors, 3 errors in a minute are a warning and 4 critical; at 0.8 errors a
+//! minute it takes 4 and 5; after a steady 100 records a minute, 121 are a
 //! warning and 131 critical.
 
 use super::idmap::IdMap;
@@ -149,7 +151,7 @@ fn detect(
         if i >= cfg.warmup_minutes.max(1) && n > 0 {
             let mean = sum / n as f64;
             let var = (sum_sq / n as f64 - mean * mean).max(0.0);
-            let sigma = var.sqrt().max(mean.sqrt()).max(1.0);
+            let sigma = var.sqrt().max((mean + 1.0).sqrt());
             let v = value as f64;
             let severity = if v > mean + cfg.critical_sigma * sigma {
                 Some(Severity::Critical)

@@ -148,8 +148,13 @@ impl LogProcessor for Trends {
             .period
             .map_or((0, 0), |(a, b)| (minute_of(a), minute_of(b)));
         let span_minutes = (end - start + 1).max(1);
+        // The period divided into equal buckets (whole minutes land in the
+        // bucket their start falls in), so no bucket is cut short.
         let buckets = BUCKETS.min(span_minutes);
-        let bucket_minutes = (span_minutes + buckets - 1) / buckets;
+        let bucket_of = |minute: i64| {
+            ((minute - start) * buckets / span_minutes).clamp(0, buckets - 1) as usize
+        };
+        let bucket_ms = span_minutes * 60_000 / buckets;
         let mut out: HashMap<PatternId, PatternTrend> = HashMap::new();
         for (template, series) in self.series {
             let (id, text) = match ctx.patterns.pattern_of(template) {
@@ -162,7 +167,7 @@ impl LogProcessor for Trends {
                 count: 0,
                 per_minute: 0.0,
                 buckets: vec![0; buckets as usize],
-                bucket_ms: bucket_minutes * 60_000,
+                bucket_ms,
                 trend: Trend::Stable,
                 level: Level::Debug,
             });
@@ -170,8 +175,7 @@ impl LogProcessor for Trends {
             entry.count += series.untimed;
             for (minute, n) in series.minutes {
                 entry.count += n;
-                let b = ((minute - start) / bucket_minutes).clamp(0, buckets - 1);
-                entry.buckets[b as usize] += n;
+                entry.buckets[bucket_of(minute)] += n;
             }
         }
         let mut trends: Vec<PatternTrend> = out
@@ -198,12 +202,13 @@ pub fn trend_of(buckets: &[u64], count: u64) -> Trend {
         return Trend::Stable;
     }
     let nf = n as f64;
+    let ys: Vec<f64> = buckets.iter().map(|&y| y as f64).collect();
     let mean_x = (nf - 1.0) / 2.0;
-    let mean_y = buckets.iter().sum::<u64>() as f64 / nf;
+    let mean_y = ys.iter().sum::<f64>() / nf;
     let (mut sxy, mut sxx) = (0.0, 0.0);
-    for (i, &y) in buckets.iter().enumerate() {
+    for (i, &y) in ys.iter().enumerate() {
         let dx = i as f64 - mean_x;
-        sxy += dx * (y as f64 - mean_y);
+        sxy += dx * (y - mean_y);
         sxx += dx * dx;
     }
     let slope = sxy / sxx;

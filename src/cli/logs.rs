@@ -190,7 +190,7 @@ pub fn run(args: LogsArgs) -> Result<i32> {
     let tail = match args.lines {
         Some(0) => None,
         Some(n) => Some(n),
-        None if query.is_empty() => Some(DEFAULT_LINES),
+        None if query.is_empty() && args.patterns.is_empty() => Some(DEFAULT_LINES),
         None => None,
     };
     let mut run = Run {

@@ -45,10 +45,27 @@ pub fn main() -> i32 {
     match result {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("velos: error: {}", one_line(&format!("{err:#}")));
+            eprintln!("velos: error: {}", one_line(&describe(&err)));
             1
         }
     }
+}
+
+/// The error and its causes, each cause added only when the message does
+/// not already say it (typed errors often print their source themselves).
+fn describe(err: &anyhow::Error) -> String {
+    let mut msg = String::new();
+    for cause in err.chain() {
+        let text = cause.to_string();
+        if msg.contains(&text) {
+            continue;
+        }
+        if !msg.is_empty() {
+            msg.push_str(": ");
+        }
+        msg.push_str(&text);
+    }
+    msg
 }
 
 fn one_line(msg: &str) -> String {

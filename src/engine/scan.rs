@@ -246,7 +246,8 @@ impl<'a> Scanner<'a> {
         if !self.query.time_ok(ts) {
             return false;
         }
-        let level = if self.need_level || visitor.needs_level() {
+        // Structured records show their level even in plain text output.
+        let level = if self.need_level || visitor.needs_level() || rec.json.is_some() {
             self.classifier.classify(rec.explicit, rec.text)
         } else {
             Level::Info

@@ -92,8 +92,7 @@ impl Layout {
         if start == 0 || !self.timed {
             return true;
         }
-        let line = line_at(data, start);
-        if !is_continuation(line) {
+        if !is_continuation(&data[start..]) {
             return true;
         }
         // A JSON line is complete in itself: nothing continues it.
@@ -149,6 +148,7 @@ impl Layout {
         let raw = &data[start..end];
         let text = trim_newline(raw);
         let first = trim_cr(&text[..memchr(b'\n', text).unwrap_or(text.len())]);
+        let first_len = first.len();
         if let Some(rec) = json_line(first) {
             let ts = rec.ts.and_then(|v| json_time(v, ctx));
             let explicit = rec.level.and_then(|v| self.json_level(v));
@@ -160,6 +160,8 @@ impl Layout {
                 explicit,
                 json: Some(rec),
                 head_end: 0,
+                first_len,
+                message_start: 0,
             };
         }
         let found = match self.ts {
@@ -167,7 +169,16 @@ impl Layout {
             None => timestamp::detect(first, ctx),
         };
         let head_end = found.map_or(0, |f| f.end);
-        let explicit = explicit_level(&first[head_end..], self.header);
+        // One pass over the learned header columns gives where the message
+        // starts and, usually, the level; the general token scan is the
+        // fallback for lines the columns do not describe.
+        let (message_start, column_level) = self.header_columns.scan(first);
+        let message_start = if message_start >= first.len() {
+            0
+        } else {
+            message_start
+        };
+        let explicit = column_level.or_else(|| explicit_level(&first[head_end..], self.header));
         Record {
             offset: start,
             len: raw.len(),
@@ -176,6 +187,8 @@ impl Layout {
             explicit,
             json: None,
             head_end,
+            first_len,
+            message_start,
         }
     }
 
@@ -205,10 +218,7 @@ impl Layout {
     /// first line. The message runs to the end of the record, continuation
     /// lines included.
     pub fn message_start(&self, rec: &Record<'_>) -> usize {
-        let first = &rec.text[..memchr(b'\n', rec.text).unwrap_or(rec.text.len())];
-        let first = trim_cr(first);
-        let start = self.header_columns.message_start(first).min(first.len());
-        if start == first.len() { 0 } else { start }
+        rec.message_start
     }
 
     /// The first line of a record's message, for grouping and samples: the
@@ -229,7 +239,7 @@ impl Layout {
                 }
             }
             None if rec.json.is_some() => rec.text,
-            None => &rec.text[self.message_start(rec)..],
+            None => return &rec.text[self.message_start(rec)..rec.first_len],
         };
         trim_cr(&msg[..memchr(b'\n', msg).unwrap_or(msg.len())])
     }
@@ -264,11 +274,20 @@ pub struct Record<'a> {
     /// For plain records: where the timestamp ends in the first line (0 when
     /// it has none).
     pub head_end: usize,
+    /// Length of the first line, without its line end.
+    pub first_len: usize,
+    /// For plain records: where the message starts in the first line,
+    /// after the header columns (0 when the columns do not fit the line).
+    pub message_start: usize,
 }
 
 impl Record<'_> {
     /// Number of lines in the record.
     pub fn line_count(&self) -> usize {
+        if self.first_len + 1 >= self.text.len() {
+            // One line (a CR at its end at most).
+            return 1;
+        }
         1 + bytecount::count(self.text, b'\n')
     }
 }
@@ -278,11 +297,14 @@ impl Record<'_> {
 /// (`at …`, `... 3 more`), `Caused by:`, `Suppressed:`, `Traceback`,
 /// `goroutine N [running]:`, or an exception line (`java.io.IOException: x`,
 /// `ValueError: bad`).
+///
+/// `line` may run past the line's end: only the bytes before the first
+/// `\n` count, so a caller need not find the end first.
 #[inline]
 pub fn is_continuation(line: &[u8]) -> bool {
-    let line = trim_cr(line);
     match line.first() {
-        None => true,
+        None | Some(b'\n') => true,
+        Some(b'\r') => matches!(line.get(1), None | Some(b'\n')),
         Some(b' ' | b'\t') => true,
         Some(b'a') => line.starts_with(b"at "),
         Some(b'.') => line.starts_with(b"..."),
@@ -300,8 +322,11 @@ fn is_exception_line(line: &[u8]) -> bool {
         .iter()
         .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'$'))
         .count();
-    let rest = &line[ident..];
-    if !(rest.is_empty() || rest[0] == b':') {
+    let ends_line = matches!(
+        &line[ident..],
+        [] | [b'\n', ..] | [b'\r'] | [b'\r', b'\n', ..] | [b':', ..]
+    );
+    if !ends_line {
         return false;
     }
     let name = &line[..ident];
@@ -389,13 +414,6 @@ fn letters_dominate(lines: &[&[u8]], ts: TsLayout, ctx: &TimeContext) -> bool {
         }
     }
     timed > 0 && letters * 2 > timed
-}
-
-/// The line starting at `start`, without its line end.
-#[inline]
-fn line_at(data: &[u8], start: usize) -> &[u8] {
-    let rest = &data[start..];
-    trim_cr(&rest[..memchr(b'\n', rest).unwrap_or(rest.len())])
 }
 
 /// Offset just after the line that starts at `start`.

@@ -331,6 +331,42 @@ impl HeaderLayout {
         HeaderLayout::learn(bytes.split(|&c| c == b'\n'))
     }
 
+    /// One pass over the header: where the message starts, and the level
+    /// written in a level column or a bracketed column, if any.
+    pub fn scan(&self, line: &[u8]) -> (usize, Option<Level>) {
+        if self.columns.is_empty() {
+            return (0, None);
+        }
+        let mut level = None;
+        let mut fields = Fields::new(line);
+        for (k, &kind) in self.columns.iter().enumerate() {
+            let Some((s, e)) = fields.next() else {
+                return (line.len(), level);
+            };
+            let tok = &line[s..e];
+            let core = tok.strip_suffix(b":").unwrap_or(tok);
+            if kind == ColumnKind::Level {
+                // The level column decides the fit and the level at once.
+                match Level::from_word(core) {
+                    Some(found) => {
+                        level = level.or(Some(found));
+                        continue;
+                    }
+                    None if fits(kind, tok) => continue,
+                    None => return (if k == 0 { 0 } else { s }, level),
+                }
+            }
+            if !fits(kind, tok) {
+                return (if k == 0 { 0 } else { s }, level);
+            }
+            if level.is_none() && kind == ColumnKind::Bracket && core.len() >= 2 {
+                level = Level::from_word(&core[1..core.len() - 1]);
+            }
+        }
+        fields.skip_seps();
+        (fields.pos, level)
+    }
+
     /// Byte offset in `line` where the message starts.
     pub fn message_start(&self, line: &[u8]) -> usize {
         if self.columns.is_empty() {

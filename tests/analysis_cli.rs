@@ -1,0 +1,387 @@
+//! `velos logs --summary`, `--dedupe` and `--pattern` on crafted logs with
+//! known answers.
+
+mod common;
+
+use common::{json_lines, lines, velos, write};
+use serde_json::Value;
+
+const T0: i64 = 1_768_003_200_000; // 2026-01-10T00:00:00Z
+const MIN: i64 = 60_000;
+
+fn iso(ms: i64) -> String {
+    let secs = ms / 1000;
+    let (h, m, s) = (secs / 3600 % 24, secs / 60 % 60, secs % 60);
+    format!("2026-01-10T{h:02}:{m:02}:{s:02}.{:03}Z", ms % 1000)
+}
+
+fn summary(dir: &std::path::Path, path: &std::path::Path, extra: &[&str]) -> Value {
+    let out = velos(dir)
+        .arg("logs")
+        .arg(path)
+        .args(["--summary", "--json"])
+        .args(extra)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn a_burst_is_flagged_in_its_minute_with_its_severity() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut log = String::new();
+    for minute in 0..30 {
+        for k in 0..10 {
+            log.push_str(&format!(
+                "{} INFO  request served in {k}ms\n",
+                iso(T0 + minute * MIN + k * 1000)
+            ));
+        }
+        let errors = match minute {
+            3 => 5,  // before 10 minutes of history: not reported
+            20 => 5, // > mean + 3σ (σ floored at 1): critical
+            25 => 4, // > mean + 2σ but not 3σ (the hour before now holds the burst): warning
+            _ => 0,
+        };
+        for k in 0..errors {
+            log.push_str(&format!(
+                "{} ERROR database timeout after {k}s\n",
+                iso(T0 + minute * MIN + 30_000 + k)
+            ));
+        }
+    }
+    let path = write(dir.path(), "burst.log", log);
+    let report = summary(dir.path(), &path, &[]);
+    let anomalies: Vec<(i64, String, String, u64)> = report["anomalies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                (a["minute"].as_i64().unwrap() - T0) / MIN,
+                a["metric"].as_str().unwrap().to_string(),
+                a["severity"].as_str().unwrap().to_string(),
+                a["value"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        anomalies,
+        [
+            (20, "error_rate".to_string(), "critical".to_string(), 5),
+            (25, "error_rate".to_string(), "warning".to_string(), 4)
+        ]
+    );
+    // Text form names the minute and the severity.
+    let out = velos(dir.path())
+        .arg("logs")
+        .arg(&path)
+        .arg("--summary")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("2026-01-10 00:20 error_rate       5"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Stable"),
+        "a steady pattern is Stable:\n{text}"
+    );
+    assert!(
+        text.lines().all(|l| l.chars().count() <= 80),
+        "fits 80 columns:\n{text}"
+    );
+}
+
+#[test]
+fn trends_follow_the_counts_over_the_period() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut log = String::new();
+    for hour in 0..12 {
+        for k in 0..(hour + 1) * 5 {
+            log.push_str(&format!(
+                "{} INFO  cache rebuilt for shard {k}\n",
+                iso(T0 + hour * 60 * MIN + k * 10_000)
+            ));
+        }
+        for k in 0..(12 - hour) * 5 {
+            log.push_str(&format!(
+                "{} INFO  legacy endpoint called by client {k}\n",
+                iso(T0 + hour * 60 * MIN + 30 * MIN + k * 10_000)
+            ));
+        }
+        for k in 0..20 {
+            log.push_str(&format!(
+                "{} INFO  heartbeat ok seq {k}\n",
+                iso(T0 + hour * 60 * MIN + 45 * MIN + k * 1000)
+            ));
+        }
+    }
+    let path = write(dir.path(), "trend.log", log);
+    let report = summary(dir.path(), &path, &["--top", "10"]);
+    let trend = |needle: &str| {
+        report["top_patterns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["template"].as_str().unwrap().contains(needle))
+            .unwrap_or_else(|| panic!("{needle} in {report}"))["trend"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(trend("cache rebuilt"), "Rising");
+    assert_eq!(trend("legacy endpoint"), "Declining");
+    assert_eq!(trend("heartbeat"), "Stable");
+    let rising = report["top_patterns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["trend"] == "Rising")
+        .unwrap();
+    assert_eq!(rising["count"], 390);
+    assert_eq!(
+        rising["buckets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| b.as_u64().unwrap())
+            .sum::<u64>(),
+        390
+    );
+}
+
+#[test]
+fn dedupe_window_edges() {
+    let dir = tempfile::tempdir().unwrap();
+    let rows = [
+        (0, "disk almost full on /dev/sda1"),
+        (60_000, "disk almost full on /dev/sda2"), // gap = window: same group
+        (120_001, "disk almost full on /dev/sda3"), // gap = window + 1 ms: new group
+        (120_500, "user alice logged in"),
+        (121_000, "disk almost full on /dev/sda4"),
+    ];
+    let log: String = rows
+        .iter()
+        .map(|(t, m)| format!("{} WARN  {m}\n", iso(T0 + t)))
+        .collect();
+    let path = write(dir.path(), "dup.log", log);
+    let out = velos(dir.path())
+        .arg("logs")
+        .arg(&path)
+        .arg("--dedupe")
+        .output()
+        .unwrap();
+    assert_eq!(
+        lines(&out.stdout),
+        [
+            "disk almost full on /dev/sda1 (x2, first: 2026-01-10 00:00:00, last: 2026-01-10 00:01:00)",
+            "disk almost full on /dev/sda3 (x2, first: 2026-01-10 00:02:00, last: 2026-01-10 00:02:01)",
+            "user alice logged in (x1, first: 2026-01-10 00:02:00, last: 2026-01-10 00:02:00)",
+        ]
+    );
+    // --template prints the template; --window widens the window.
+    let out = velos(dir.path())
+        .arg("logs")
+        .arg(&path)
+        .args(["--dedupe", "--template", "--window", "5m"])
+        .output()
+        .unwrap();
+    let got = lines(&out.stdout);
+    assert_eq!(got.len(), 2);
+    assert!(
+        got[0].starts_with("disk almost full on /dev/<ID> (x4, first: 2026-01-10 00:00:00"),
+        "{got:?}"
+    );
+    let out = velos(dir.path())
+        .arg("logs")
+        .arg(&path)
+        .args(["--dedupe", "--json"])
+        .output()
+        .unwrap();
+    let groups = json_lines(&out.stdout);
+    assert_eq!(groups.len(), 3);
+    for key in [
+        "pattern", "template", "sample", "level", "count", "first", "last",
+    ] {
+        assert!(groups[0].get(key).is_some(), "{key}");
+    }
+    assert_eq!(groups[0]["count"], 2);
+    assert_eq!(groups[0]["first"], T0);
+    assert_eq!(groups[0]["last"], T0 + 60_000);
+    assert_eq!(groups[0]["pattern"].as_str().unwrap().len(), 16);
+}
+
+#[test]
+fn health_score_parts() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut log = String::new();
+    // 15 quiet minutes of 10 records, then a minute with 6 errors.
+    for minute in 0..15 {
+        for k in 0..10 {
+            log.push_str(&format!("{{\"ts\":{},\"lvl\":\"info\",\"pid\":7,\"msg\":\"served {k}\",\"src\":\"stdout\"}}\n", T0 + minute * MIN + k * 1000));
+        }
+    }
+    for k in 0..6 {
+        log.push_str(&format!("{{\"ts\":{},\"lvl\":\"error\",\"pid\":7,\"msg\":\"db down {k}\",\"src\":\"stderr\"}}\n", T0 + 15 * MIN + k));
+    }
+    log.push_str(&format!(
+        "{{\"ts\":{},\"lvl\":\"warn\",\"pid\":0,\"msg\":\"restarting in 100 ms\",\"src\":\"velos\",\"event\":\"restart\"}}\n",
+        T0 + 15 * MIN + 10_000
+    ));
+    log.push_str(&format!(
+        "{{\"ts\":{},\"lvl\":\"info\",\"pid\":0,\"msg\":\"restarting (requested)\",\"src\":\"velos\",\"event\":\"restart\"}}\n",
+        T0 + 15 * MIN + 20_000
+    ));
+    let path = write(dir.path(), "health.log", log);
+    let report = summary(dir.path(), &path, &[]);
+    let health = &report["health"];
+    // 158 records, 6 errors: 3.797…% × 5 = 18.99; one anomaly event; one crash restart.
+    assert_eq!(report["records"], 158);
+    assert_eq!(health["anomalies"], 1);
+    assert_eq!(health["restarts"], 1);
+    assert_eq!(report["restarts"], 1);
+    let error_penalty = health["error_penalty"].as_f64().unwrap();
+    assert!(
+        (error_penalty - 600.0 / 158.0 * 5.0).abs() < 1e-9,
+        "{error_penalty}"
+    );
+    assert_eq!(
+        health["score"],
+        (100.0 - 600.0 / 158.0 * 5.0 - 10.0 - 3.0_f64).round() as u64
+    );
+    assert_eq!(
+        report["last_error"]["text"].as_str().unwrap(),
+        "{\"ts\":1768004100005,\"lvl\":\"error\",\"pid\":7,\"msg\":\"db down 5\",\"src\":\"stderr\"}"
+    );
+}
+
+#[test]
+fn pattern_ids_drill_down_from_the_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut log = String::new();
+    for k in 0..40 {
+        log.push_str(&format!(
+            "{} INFO  GET /users/{k} 200 {k}ms\n",
+            iso(T0 + k * 1000)
+        ));
+        if k % 4 == 0 {
+            log.push_str(&format!(
+                "{} ERROR payment {k} declined by bank\n",
+                iso(T0 + k * 1000 + 500)
+            ));
+        }
+    }
+    let path = write(dir.path(), "drill.log", log);
+    let report = summary(dir.path(), &path, &[]);
+    let top = report["top_patterns"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(report["top_patterns"][0]["count"], 40);
+    let out = velos(dir.path())
+        .arg("logs")
+        .arg(&path)
+        .args(["--pattern", &top, "--json"])
+        .output()
+        .unwrap();
+    let records = json_lines(&out.stdout);
+    assert_eq!(records.len(), 40);
+    assert!(records.iter().all(|r| r["pattern"] == top.as_str()));
+    // Every --json record carries its pattern.
+    let out = velos(dir.path())
+        .arg("logs")
+        .arg(&path)
+        .args(["--json", "-n", "0"])
+        .output()
+        .unwrap();
+    let all = json_lines(&out.stdout);
+    assert_eq!(all.len(), 50);
+    assert_eq!(
+        all.iter().filter(|r| r["pattern"] == top.as_str()).count(),
+        40
+    );
+    // The text summary shows the drill-down command.
+    let out = velos(dir.path())
+        .arg("logs")
+        .arg(&path)
+        .arg("--summary")
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains(&format!("--pattern {top}")));
+}
+
+#[test]
+fn without_timestamps_dedupe_works_in_file_order_and_the_summary_says_what_needs_times() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(
+        dir.path(),
+        "plain.log",
+        "job 1 failed\njob 2 failed\nall done\njob 3 failed\n",
+    );
+    let out = velos(dir.path())
+        .arg("logs")
+        .arg(&path)
+        .arg("--dedupe")
+        .output()
+        .unwrap();
+    assert_eq!(lines(&out.stdout), ["job 1 failed (x3)", "all done (x1)"]);
+    let out = velos(dir.path())
+        .arg("logs")
+        .arg(&path)
+        .arg("--summary")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("no timestamps (trends and anomalies need them)"),
+        "{text}"
+    );
+    assert!(text.contains("need timestamps"), "{text}");
+}
+
+#[test]
+fn bad_analysis_flags_and_config_are_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "a.log", "2026-01-10T00:00:00Z INFO x\n");
+    let fails = |args: &[&str], needle: &str| {
+        let out = velos(dir.path())
+            .arg("logs")
+            .arg(&path)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.contains(needle), "{args:?}: {err}");
+    };
+    fails(&["--dedupe", "--window", "0s"], "invalid --window `0s`");
+    fails(&["--dedupe", "--window=-5m"], "invalid --window");
+    fails(&["--summary", "--top", "0"], "invalid --top 0");
+    fails(&["--pattern", "xyz"], "invalid pattern id `xyz`");
+    let cfg = write(
+        dir.path(),
+        "c.toml",
+        "[pipeline]\nstages = [\"dedup\", \"sorcery\"]\n",
+    );
+    fails(
+        &["--summary", "--config", cfg.to_str().unwrap()],
+        "unknown stage `sorcery`",
+    );
+    let cfg = write(
+        dir.path(),
+        "d.toml",
+        "[pipeline.pattern]\nsimilarity = 1.2\n",
+    );
+    fails(
+        &["--summary", "--config", cfg.to_str().unwrap()],
+        "line 2: pipeline.pattern.similarity",
+    );
+}
