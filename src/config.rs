@@ -58,9 +58,10 @@ pub enum ConfigError {
     },
 }
 
-/// The whole configuration file.
+/// The whole configuration file. Sections it does not know belong to
+/// other parts of velos (the daemon's `[logs]`) and are kept in `other`;
+/// unknown keys inside the sections it owns are errors.
 #[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Config {
     /// Level classification.
     #[serde(default)]
@@ -247,6 +248,17 @@ fn describe_toml_error(err: &toml::de::Error, text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sections_of_the_daemon_are_kept_not_refused() {
+        let path = Path::new("config.toml");
+        let cfg = Config::parse(
+            "[logs]\nmax_size = \"8KiB\"\nkeep = 2\n[classify]\ndefault_rules = true\n",
+            path,
+        )
+        .unwrap();
+        assert!(cfg.other.contains_key("logs"));
+    }
 
     #[test]
     fn rules_load_and_errors_name_line_and_key() {

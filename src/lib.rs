@@ -17,6 +17,7 @@
 //!   give every record a level; the level prefilter.
 //! - [`query`] — the filters of one run.
 //! - [`engine`] — runs a query over sources in parallel, in file order.
+//! - [`follow`] — follows growing logs: `--follow` and the TUI's log pane.
 //! - [`output`] — renders kept records.
 //! - [`normalize`] — message templates and their ids, header layouts.
 //! - [`analyze`] — mergeable analysis stages: patterns, dedup, trends,
@@ -37,6 +38,7 @@ pub mod cli;
 pub mod config;
 pub mod daemon;
 pub mod engine;
+pub mod follow;
 pub mod frame;
 pub mod home;
 pub mod ipc;

@@ -233,7 +233,13 @@ fn report(data: &[u8], threads: usize, chunk: usize, block: Option<usize>) -> St
                 total
             }
         };
-        let report = state.finish(&config);
+        let mut report = state.finish(&config);
+        if block.is_none()
+            && let Some(groups) = &mut report.dedup
+        {
+            let layout = Layout::sniff(data, &ctx);
+            velos::engine::analyze::read_samples(groups, 0, u64::MAX, data, &layout, &ctx);
+        }
         let sources = vec!["t.log".to_string()];
         let zone = Zone::utc();
         let ctx = SummaryContext {

@@ -33,8 +33,10 @@ pub const STAGES: [&str; 5] = ["classifier", "dedup", "pattern", "anomaly", "out
 pub struct PipelineConfig {
     /// Collapse repeats (`--dedupe`).
     pub dedup: bool,
-    /// Merge similar templates into patterns, with trends.
+    /// Merge similar templates into patterns.
     pub pattern: bool,
+    /// Per-pattern trends (with `pattern`; off when nothing shows them).
+    pub trends: bool,
     /// Per-minute anomaly detection.
     pub anomaly: bool,
     /// Dedup window, ms.
@@ -58,6 +60,7 @@ impl Default for PipelineConfig {
         PipelineConfig {
             dedup: true,
             pattern: true,
+            trends: true,
             anomaly: true,
             window_ms: 60_000,
             similarity: DEFAULT_SIMILARITY,

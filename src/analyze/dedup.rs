@@ -23,16 +23,21 @@ use crate::level::Level;
 
 /// Longest sample kept, in bytes.
 const MAX_SAMPLE: usize = 4096;
+/// A run without a time.
+const NO_TIME: i64 = i64::MIN;
 
-/// A run of one template's repeats.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A run of one template's repeats (kept small: there can be many).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Run {
     first_order: u64,
-    first_ts: Option<i64>,
-    last_ts: Option<i64>,
-    count: u64,
+    first_ts: i64,
+    last_ts: i64,
+    count: u32,
     level: Level,
-    sample: Box<[u8]>,
+}
+
+fn time(ts: i64) -> Option<i64> {
+    (ts != NO_TIME).then_some(ts)
 }
 
 /// The dedup stage.
@@ -40,6 +45,9 @@ struct Run {
 pub struct Dedup {
     window_ms: i64,
     runs: IdMap<u64, Vec<Run>>,
+    /// First messages of runs, by position, when samples are kept here
+    /// (streams); for files they are read again at the end.
+    samples: Option<IdMap<u64, Box<[u8]>>>,
 }
 
 /// One collapsed group.
@@ -49,7 +57,8 @@ pub struct Group {
     pub pattern: PatternId,
     /// Its template text.
     pub template: Vec<u8>,
-    /// The first record's message.
+    /// The first record's message (empty until resolved when samples were
+    /// not kept; see [`Dedup::new`]).
     pub sample: Vec<u8>,
     /// The most severe level among the group's runs.
     pub level: Level,
@@ -64,27 +73,23 @@ pub struct Group {
 }
 
 impl Dedup {
-    /// A dedup stage with a window in ms (> 0).
-    pub fn new(window_ms: i64) -> Dedup {
+    /// A dedup stage with a window in ms (> 0). With `keep_samples`, the
+    /// first message of every run is kept; without, groups come back with
+    /// an empty sample and their first record's position, for the caller
+    /// to read again from its (mapped) file — which keeps memory to a few
+    /// words per run.
+    pub fn new(window_ms: i64, keep_samples: bool) -> Dedup {
         Dedup {
             window_ms,
             runs: IdMap::default(),
+            samples: keep_samples.then(IdMap::default),
         }
     }
 
-    fn joins(&self, last: Option<i64>, next: Option<i64>) -> bool {
-        match (last, next) {
-            (Some(a), Some(b)) => b - a <= self.window_ms,
-            // Without times the window cannot apply: repeats join.
-            _ => true,
-        }
-    }
-}
-
-fn latest(a: Option<i64>, b: Option<i64>) -> Option<i64> {
-    match (a, b) {
-        (Some(a), Some(b)) => Some(a.max(b)),
-        (a, b) => a.or(b),
+    #[inline]
+    fn joins(&self, last: i64, next: i64) -> bool {
+        // Without times the window cannot apply: repeats join.
+        last == NO_TIME || next == NO_TIME || next - last <= self.window_ms
     }
 }
 
@@ -93,31 +98,36 @@ impl LogProcessor for Dedup {
 
     #[inline]
     fn observe(&mut self, rec: &Observed<'_>) {
+        let ts = rec.ts.unwrap_or(NO_TIME);
         let window = self.window_ms;
         let runs = self.runs.entry(rec.template).or_default();
-        if let Some(run) = runs.last_mut() {
-            let joins = match (run.last_ts, rec.ts) {
-                (Some(a), Some(b)) => b - a <= window,
-                _ => true,
-            };
-            if joins {
-                run.count += 1;
-                run.last_ts = latest(run.last_ts, rec.ts);
-                run.level = run.level.max(rec.level);
-                return;
-            }
+        if let Some(run) = runs.last_mut()
+            && (run.last_ts == NO_TIME || ts == NO_TIME || ts - run.last_ts <= window)
+        {
+            run.count += 1;
+            run.last_ts = run.last_ts.max(ts);
+            run.level = run.level.max(rec.level);
+            return;
         }
         runs.push(Run {
             first_order: rec.order,
-            first_ts: rec.ts,
-            last_ts: rec.ts,
+            first_ts: ts,
+            last_ts: ts,
             count: 1,
             level: rec.level,
-            sample: rec.message[..rec.message.len().min(MAX_SAMPLE)].into(),
         });
+        if let Some(samples) = &mut self.samples {
+            samples.insert(
+                rec.order,
+                rec.message[..rec.message.len().min(MAX_SAMPLE)].into(),
+            );
+        }
     }
 
     fn merge(&mut self, next: Dedup) {
+        if let (Some(mine), Some(theirs)) = (&mut self.samples, next.samples) {
+            mine.extend(theirs);
+        }
         for (template, next_runs) in next.runs {
             let joins_first = self
                 .runs
@@ -129,8 +139,11 @@ impl LogProcessor for Dedup {
             let mut rest = next_runs.into_iter();
             if joins_first && let (Some(last), Some(first)) = (mine.last_mut(), rest.next()) {
                 last.count += first.count;
-                last.last_ts = latest(last.last_ts, first.last_ts);
+                last.last_ts = last.last_ts.max(first.last_ts);
                 last.level = last.level.max(first.level);
+                if let Some(samples) = &mut self.samples {
+                    samples.remove(&first.first_order);
+                }
             }
             mine.extend(rest);
         }
@@ -150,25 +163,26 @@ impl LogProcessor for Dedup {
                 .1
                 .extend(runs);
         }
+        let sample_of = |order: u64| {
+            self.samples
+                .as_ref()
+                .and_then(|s| s.get(&order))
+                .map(|b| b.to_vec())
+                .unwrap_or_default()
+        };
         let mut groups = Vec::new();
         for (pattern, (template, mut runs)) in by_pattern {
             // Runs with times by start time; runs without keep input order.
-            runs.sort_by_key(|r| (r.first_ts.unwrap_or(i64::MIN), r.first_order));
+            runs.sort_by_key(|r| (r.first_ts, r.first_order));
             let mut current: Option<Group> = None;
             for run in runs {
                 if let Some(g) = current.as_mut() {
-                    let joins = match (g.last, run.first_ts) {
-                        (Some(a), Some(b)) => b - a <= window,
-                        _ => true,
-                    };
-                    if joins {
-                        g.count += run.count;
-                        g.last = latest(g.last, run.last_ts);
+                    let last = g.last.unwrap_or(NO_TIME);
+                    if last == NO_TIME || run.first_ts == NO_TIME || run.first_ts - last <= window {
+                        g.count += u64::from(run.count);
+                        g.last = time(last.max(run.last_ts));
                         g.level = g.level.max(run.level);
-                        if run.first_order < g.first_order {
-                            g.first_order = run.first_order;
-                            g.sample = run.sample.to_vec();
-                        }
+                        g.first_order = g.first_order.min(run.first_order);
                         continue;
                     }
                     groups.push(current.take().expect("group in progress"));
@@ -176,15 +190,18 @@ impl LogProcessor for Dedup {
                 current = Some(Group {
                     pattern,
                     template: template.clone(),
-                    sample: run.sample.to_vec(),
+                    sample: Vec::new(),
                     level: run.level,
-                    count: run.count,
-                    first: run.first_ts,
-                    last: run.last_ts,
+                    count: u64::from(run.count),
+                    first: time(run.first_ts),
+                    last: time(run.last_ts),
                     first_order: run.first_order,
                 });
             }
             groups.extend(current);
+        }
+        for g in &mut groups {
+            g.sample = sample_of(g.first_order);
         }
         // Time order of first occurrence; input order breaks ties.
         groups.sort_by_key(|g| (g.first.unwrap_or(i64::MIN), g.first_order));

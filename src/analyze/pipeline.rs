@@ -23,13 +23,23 @@ pub struct Pipeline {
 }
 
 impl Pipeline {
-    /// An empty state with the stages `config` enables.
+    /// An empty state with the stages `config` enables, keeping dedup
+    /// samples (see [`Pipeline::with_samples`]).
     pub fn new(config: &PipelineConfig) -> Pipeline {
+        Pipeline::with_samples(config, true)
+    }
+
+    /// An empty state; without `keep_samples` the dedup stage keeps only
+    /// the position of each group's first record, for the caller to read
+    /// it again from its file.
+    pub fn with_samples(config: &PipelineConfig, keep_samples: bool) -> Pipeline {
         Pipeline {
             counts: Counts::default(),
             templates: TemplateCounts::new(),
-            dedup: config.dedup.then(|| Dedup::new(config.window_ms)),
-            trends: config.pattern.then(Trends::default),
+            dedup: config
+                .dedup
+                .then(|| Dedup::new(config.window_ms, keep_samples)),
+            trends: (config.pattern && config.trends).then(Trends::default),
             anomalies: config.anomaly.then(Anomalies::default),
         }
     }
@@ -86,6 +96,7 @@ impl Pipeline {
             trends: self.trends.map(|t| t.finish(&ctx)),
             anomalies: self.anomalies.map(|a| a.finish(&ctx)),
             pattern_count: patterns.len(),
+            template_count: self.templates.len(),
             counts,
             period,
         }

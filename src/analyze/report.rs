@@ -33,6 +33,8 @@ pub struct Report {
     pub anomalies: Option<Vec<Anomaly>>,
     /// Distinct patterns.
     pub pattern_count: usize,
+    /// Distinct exact templates.
+    pub template_count: usize,
     /// First and last record time.
     pub period: Option<(i64, i64)>,
 }
@@ -285,6 +287,7 @@ pub fn summary_json(report: &Report, ctx: &SummaryContext<'_>) -> Value {
         "lines": c.lines,
         "levels": levels,
         "patterns": report.pattern_count,
+        "templates": report.template_count,
         "top_patterns": report.trends.as_ref().map(|t| t.iter().take(ctx.top).collect::<Vec<_>>()),
         "anomalies": report.anomalies,
         "last_error": c.last_error.as_ref().map(|e| json!({

@@ -8,12 +8,13 @@ use std::collections::HashSet;
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 
+use crate::analyze::dedup::Group;
 use crate::analyze::report::{SummaryContext, dedup_json, dedup_line, summary_json, summary_text};
 use crate::analyze::{Pipeline, PipelineConfig};
 use crate::config::Config;
-use crate::engine::analyze::Analyzer;
+use crate::engine::analyze::{Analyzer, read_samples};
 use crate::engine::{
-    self, ChunkOut, EngineError, PatternFilter, Run, Scanner, Settings, Sink, TailBuffer, merge,
+    self, EngineError, PatternFilter, Run, Scanner, Settings, Sink, TailBuffer, merge,
 };
 use crate::frame::Layout;
 use crate::output::{Format, Printer};
@@ -39,6 +40,7 @@ enum ColorChoice {
 Examples:
   velos logs api                                 last 15 records of process `api`
   velos logs api --grep timeout --level error    errors mentioning timeout
+  velos logs api -f --level warn+                warnings and errors as they are written
   velos logs /var/log/nginx/error.log --since 1h
   journalctl -o short-iso | velos logs - --level warn+
   velos logs app.log --since '2026-02-12 10:00' --until '2026-02-12 11:00' --json")]
@@ -70,6 +72,10 @@ pub struct LogsArgs {
     /// Show only the last N records that pass the filters. Without any filter, the last 15 are shown (as PM2 does); pass --lines 0 for all.
     #[arg(short = 'n', long, value_name = "N")]
     lines: Option<usize>,
+
+    /// Keep running and print new records as they are written (after the last --lines, 15 by default without filters). Follows rotation and truncation, waits for files and processes whose logs do not exist yet, and merges a process's JSON and raw logs as they arrive. Stdin is read to its end. Ctrl-C stops.
+    #[arg(short = 'f', long, conflicts_with_all = ["summary", "dedupe", "patterns"])]
+    follow: bool,
 
     /// One JSON object per record: ts (unix ms or null), lvl, pid, src, msg, file, line.
     #[arg(long)]
@@ -163,11 +169,6 @@ pub fn run(args: LogsArgs) -> Result<i32> {
         now,
         &TimeContext::new(zone.clone(), now),
     )?;
-    let inputs = args
-        .sources
-        .iter()
-        .map(|arg| source::resolve(arg, &home))
-        .collect::<Result<Vec<_>, _>>()?;
     let color = match args.color {
         _ if args.no_color => false,
         ColorChoice::Never => false,
@@ -206,11 +207,26 @@ pub fn run(args: LogsArgs) -> Result<i32> {
         },
         patterns: None,
     };
+    if args.follow {
+        return super::follow::run(&run, &args.sources, &home, &zone);
+    }
+    let inputs = args
+        .sources
+        .iter()
+        .map(|arg| source::resolve(arg, &home))
+        .collect::<Result<Vec<_>, _>>()?;
     let units = units_of(&inputs);
     let analysis = args.summary || args.dedupe;
     // Pattern ids need every template first: a first pass groups them.
     let filter = if keep.is_some() || (args.json && !analysis) {
-        let state = analyze_units(&run, &units, &zone, &pipeline)?;
+        // Only the templates are needed here.
+        let templates_only = PipelineConfig {
+            dedup: false,
+            trends: false,
+            anomaly: false,
+            ..pipeline.clone()
+        };
+        let state = analyze_units(&run, &units, &zone, &templates_only)?;
         Some(PatternFilter {
             patterns: state.patterns(&pipeline),
             keep,
@@ -222,7 +238,20 @@ pub fn run(args: LogsArgs) -> Result<i32> {
     let stdout = std::io::stdout();
     let mut sink = Sink::new(std::io::BufWriter::with_capacity(1 << 20, stdout.lock()));
     if analysis {
-        let report = analyze_units(&run, &units, &zone, &pipeline)?.finish(&pipeline);
+        // Run only the stages the output shows.
+        let shown = if args.summary {
+            PipelineConfig {
+                dedup: false,
+                ..pipeline.clone()
+            }
+        } else {
+            PipelineConfig {
+                trends: false,
+                anomaly: false,
+                ..pipeline.clone()
+            }
+        };
+        let report = analyze_units(&run, &units, &zone, &shown)?.finish(&shown);
         if args.summary {
             let ctx = SummaryContext {
                 sources: &args.sources,
@@ -240,6 +269,10 @@ pub fn run(args: LogsArgs) -> Result<i32> {
             };
             sink.write(text.as_bytes())?;
         } else {
+            let mut report = report;
+            if let Some(groups) = &mut report.dedup {
+                fill_samples(groups, &units, &zone)?;
+            }
             write_dedup(&report, &args, &printer, tail_for_groups(&args), &mut sink)?;
         }
     } else {
@@ -344,6 +377,60 @@ fn shell_quote(s: &str) -> String {
     }
 }
 
+/// Position bits of a record inside its unit (the unit index is above).
+const UNIT_SHIFT: u32 = 48;
+
+/// Reads the first message of dedup groups whose sample was not kept (the
+/// records of mapped files), from their file again.
+fn fill_samples(groups: &mut [Group], units: &[Unit], zone: &Zone) -> Result<()> {
+    for (i, unit) in units.iter().enumerate() {
+        let Unit::File(path) = unit else { continue };
+        let unit_base = (i as u64) << UNIT_SHIFT;
+        let wanted = |g: &Group| g.sample.is_empty() && g.first_order >> UNIT_SHIFT == i as u64;
+        if !groups.iter().any(wanted) {
+            continue;
+        }
+        let (file, ctx) = engine::open_with_context(path, zone)?;
+        let layout = Layout::sniff(file.data.bytes(), &ctx);
+        read_samples(
+            groups,
+            unit_base,
+            1 << UNIT_SHIFT,
+            file.data.bytes(),
+            &layout,
+            &ctx,
+        );
+    }
+    for g in groups.iter_mut().filter(|g| g.sample.is_empty()) {
+        g.sample = g.template.clone();
+    }
+    Ok(())
+}
+
+/// Folds a stream's kept records into `total`.
+fn analyze_stream(
+    run: &Run<'_>,
+    ctx: &TimeContext,
+    name: &str,
+    input: impl std::io::Read,
+    base: u64,
+    config: &PipelineConfig,
+    total: &mut Pipeline,
+) -> Result<(), EngineError> {
+    engine::stream_visit(
+        run,
+        ctx,
+        name,
+        input,
+        base,
+        || Analyzer::new(config),
+        |a| {
+            total.merge(a.pipeline);
+            Ok(true)
+        },
+    )
+}
+
 /// Runs the analysis stages over every unit, in order.
 fn analyze_units(
     run: &Run<'_>,
@@ -353,46 +440,34 @@ fn analyze_units(
 ) -> Result<Pipeline> {
     let mut total = Pipeline::new(config);
     for (i, unit) in units.iter().enumerate() {
-        let base = (i as u64) << 48;
+        let base = (i as u64) << UNIT_SHIFT;
         match unit {
             Unit::Stdin => {
                 let ctx = TimeContext::new(zone.clone(), timestamp::now_ms());
-                engine::stream_visit(
+                analyze_stream(
                     run,
                     &ctx,
                     "<stdin>",
                     std::io::stdin().lock(),
                     base,
-                    || Analyzer::new(config),
-                    |a| {
-                        total.merge(a.pipeline);
-                        Ok(true)
-                    },
+                    config,
+                    &mut total,
                 )?;
             }
             Unit::File(path) => {
-                let (file, ctx) = engine::open_with_context(path, zone)?;
-                let name = display(path);
-                let layout = Layout::sniff(file.data.bytes(), &ctx);
-                check_times(run, &layout, &file.data, &name)?;
+                let Opened {
+                    file,
+                    ctx,
+                    layout,
+                    name,
+                } = open_unit(run, path, zone)?;
                 let mut scanner = Scanner::for_run(run, layout, &ctx, &name);
                 scanner.order_base = base;
                 match run.analyze(&scanner, &file.data, config) {
                     Ok(state) => total.merge(state),
                     Err(_) => {
                         let rest = truncated_fallback(path, 0)?;
-                        engine::stream_visit(
-                            run,
-                            &ctx,
-                            &name,
-                            &rest[..],
-                            base,
-                            || Analyzer::new(config),
-                            |a| {
-                                total.merge(a.pipeline);
-                                Ok(true)
-                            },
-                        )?;
+                        analyze_stream(run, &ctx, &name, &rest[..], base, config, &mut total)?;
                     }
                 }
             }
@@ -468,10 +543,12 @@ fn run_forward<W: Write>(
                 )?;
             }
             Unit::File(path) => {
-                let (file, ctx) = engine::open_with_context(path, zone)?;
-                let name = display(path);
-                let layout = Layout::sniff(file.data.bytes(), &ctx);
-                check_times(run, &layout, &file.data, &name)?;
+                let Opened {
+                    file,
+                    ctx,
+                    layout,
+                    name,
+                } = open_unit(run, path, zone)?;
                 let scanner = Scanner::for_run(run, layout, &ctx, &name);
                 if let Err(offset) = run.forward(&scanner, &file.data, sink, bar.as_ref())? {
                     let rest = truncated_fallback(path, offset)?;
@@ -479,16 +556,7 @@ fn run_forward<W: Write>(
                     engine::stream(run, &ctx, &name, &rest[..], sink, &mut none)?;
                 }
             }
-            Unit::Merged(streams) => {
-                let mut out = ChunkOut::default();
-                merge::for_each_record(run, streams, zone, 0, |scanner, data, start, end| {
-                    out.buf.clear();
-                    out.ends.clear();
-                    scanner.emit(data, start, end, None, false, &mut out);
-                    sink.write(&out.buf)?;
-                    Ok(!sink.closed())
-                })?;
-            }
+            Unit::Merged(streams) => merge::run(run, streams, zone, sink, &mut None)?,
         }
     }
     if let Some(bar) = bar {
@@ -525,10 +593,12 @@ fn run_tail<W: Write>(
                 drain(buffer)
             }
             Unit::File(path) => {
-                let (file, ctx) = engine::open_with_context(path, zone)?;
-                let name = display(path);
-                let layout = Layout::sniff(file.data.bytes(), &ctx);
-                check_times(run, &layout, &file.data, &name)?;
+                let Opened {
+                    file,
+                    ctx,
+                    layout,
+                    name,
+                } = open_unit(run, path, zone)?;
                 let scanner = Scanner::for_run(run, layout, &ctx, &name);
                 match run.tail(&scanner, &file.data, want - have) {
                     Ok(piece) => piece,
@@ -540,17 +610,7 @@ fn run_tail<W: Write>(
                 }
             }
             Unit::Merged(streams) => {
-                let mut out = ChunkOut::default();
-                merge::for_each_record(run, streams, zone, 0, |scanner, data, start, end| {
-                    out.buf.clear();
-                    out.ends.clear();
-                    if scanner.emit(data, start, end, None, false, &mut out)
-                        && let Some(t) = buffer.as_mut()
-                    {
-                        t.push(out.buf.clone());
-                    }
-                    Ok(true)
-                })?;
+                merge::run(run, streams, zone, sink, &mut buffer)?;
                 drain(buffer)
             }
         };
@@ -565,6 +625,29 @@ fn run_tail<W: Write>(
 
 fn drain(buffer: Option<TailBuffer>) -> (Vec<u8>, usize) {
     buffer.map(TailBuffer::into_parts).unwrap_or_default()
+}
+
+/// An opened file with its time context, layout and display name.
+struct Opened {
+    file: crate::source::OpenFile,
+    ctx: TimeContext,
+    layout: Layout,
+    name: String,
+}
+
+/// Opens a file unit: maps it, learns its layout, and checks that a time
+/// filter can apply to it.
+fn open_unit(run: &Run<'_>, path: &std::path::Path, zone: &Zone) -> Result<Opened> {
+    let (file, ctx) = engine::open_with_context(path, zone)?;
+    let name = display(path);
+    let layout = Layout::sniff(file.data.bytes(), &ctx);
+    check_times(run, &layout, &file.data, &name)?;
+    Ok(Opened {
+        file,
+        ctx,
+        layout,
+        name,
+    })
 }
 
 fn check_times(

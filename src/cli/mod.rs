@@ -1,6 +1,7 @@
 //! The command line: argument definitions and dispatch. Errors are
 //! reported here, once, as `velos: error: …` on one line.
 
+mod follow;
 mod logs;
 
 use clap::{Parser, Subcommand};

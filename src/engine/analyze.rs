@@ -5,10 +5,13 @@
 use rayon::prelude::*;
 
 use super::{Run, Scanner, Visit, Visitor, narrow, plan};
+use crate::analyze::dedup::Group;
 use crate::analyze::{Observed, Pipeline, PipelineConfig};
+use crate::frame::Layout;
 use crate::frame::json::Scalar;
 use crate::level::Level;
 use crate::source::FileBytes;
+use crate::timestamp::TimeContext;
 
 /// A visitor that feeds kept records to the analysis stages.
 pub struct Analyzer {
@@ -19,10 +22,15 @@ pub struct Analyzer {
 }
 
 impl Analyzer {
-    /// A fresh state for one chunk.
+    /// A fresh state for one chunk of a stream: dedup samples are kept.
     pub fn new(config: &PipelineConfig) -> Analyzer {
+        Analyzer::with_samples(config, true)
+    }
+
+    /// A fresh state; see [`Pipeline::with_samples`].
+    pub fn with_samples(config: &PipelineConfig, keep_samples: bool) -> Analyzer {
         Analyzer {
-            pipeline: Pipeline::new(config),
+            pipeline: Pipeline::with_samples(config, keep_samples),
             message: Vec::new(),
             template: Vec::new(),
         }
@@ -72,6 +80,36 @@ fn is_crash_restart(v: &Visit<'_, '_>) -> bool {
     is(json.src, b"velos") && is(json.event, b"restart") && v.level >= Level::Warn
 }
 
+/// Fills the empty samples of the dedup groups whose first record lies in
+/// `data` (positions `base..base + span`): the first line of each such
+/// record's message, read again from the bytes.
+pub fn read_samples(
+    groups: &mut [Group],
+    base: u64,
+    span: u64,
+    data: &[u8],
+    layout: &Layout,
+    ctx: &TimeContext,
+) {
+    let mut buf = Vec::new();
+    for g in groups.iter_mut() {
+        if !g.sample.is_empty() || g.first_order < base || g.first_order - base >= span {
+            continue;
+        }
+        let offset = (g.first_order - base) as usize;
+        if offset >= data.len() {
+            continue; // the file shrank since it was analyzed
+        }
+        let end = layout.record_end(data, offset, data.len());
+        let rec = layout.read(data, offset, end, ctx);
+        let msg = layout.first_message_line(&rec, &mut buf);
+        g.sample = msg[..msg.len().min(MAX_SAMPLE)].to_vec();
+    }
+}
+
+/// Longest dedup sample, in bytes.
+const MAX_SAMPLE: usize = 4096;
+
 impl Run<'_> {
     /// Folds the kept records of one buffer into a pipeline state. `Err`
     /// carries the offset at which the source was found truncated.
@@ -90,12 +128,14 @@ impl Run<'_> {
             to,
             self.settings.analysis_chunk_size,
         );
-        let mut total = Pipeline::new(config);
+        // Dedup samples are read back from the file at the end.
+        let mut total = Pipeline::with_samples(config, false);
         for wave in chunks.chunks(self.wave_len()) {
             let states: Vec<Pipeline> = wave
                 .par_iter()
                 .map(|&(s, e)| {
-                    let mut analyzer = Analyzer::new(config);
+                    data.populate(s, e);
+                    let mut analyzer = Analyzer::with_samples(config, false);
                     scanner.visit_range(bytes, s, e, None, &mut analyzer);
                     analyzer.pipeline
                 })

@@ -5,18 +5,24 @@
 //! their own take the time of the record before them; ties go to the
 //! stream listed first), so the merge is stable and deterministic.
 
+use std::io::Write;
 use std::path::PathBuf;
 
-use super::{EngineError, Run, Scanner};
+use super::{ChunkOut, EngineError, Run, Scanner, Sink, TailBuffer};
 use crate::frame::Layout;
 use crate::source::OpenFile;
 use crate::timestamp::{TimeContext, Zone};
 
-struct Opened {
-    file: OpenFile,
-    ctx: TimeContext,
-    layout: Layout,
-    name: String,
+/// One opened file of a stream.
+pub struct Opened {
+    /// Its bytes.
+    pub file: OpenFile,
+    /// Its time context.
+    pub ctx: TimeContext,
+    /// Its layout.
+    pub layout: Layout,
+    /// Its name, for display.
+    pub name: String,
 }
 
 /// Where a stream is: which file, which byte, the last time seen.
@@ -27,17 +33,9 @@ struct Cursor {
     last_ts: i64,
 }
 
-/// Calls `each(scanner, data, start, end)` for every record of `streams`
-/// in merged time order, until it returns `false`. `order_base` is added
-/// to the scanners' positions; each file gets its own 2^32-byte range.
-pub fn for_each_record(
-    run: &Run<'_>,
-    streams: &[Vec<PathBuf>],
-    zone: &Zone,
-    order_base: u64,
-    mut each: impl FnMut(&Scanner<'_>, &[u8], usize, usize) -> Result<bool, EngineError>,
-) -> Result<(), EngineError> {
-    let mut opened: Vec<Vec<Opened>> = Vec::new();
+/// Opens the files of `streams` (each oldest first).
+pub fn open(streams: &[Vec<PathBuf>], zone: &Zone) -> Result<Vec<Vec<Opened>>, EngineError> {
+    let mut opened = Vec::new();
     for paths in streams {
         let mut files = Vec::new();
         for path in paths {
@@ -52,6 +50,31 @@ pub fn for_each_record(
         }
         opened.push(files);
     }
+    Ok(opened)
+}
+
+/// Calls `each(scanner, data, start, end)` for every record of `streams`
+/// in merged time order, until it returns `false`. `order_base` is added
+/// to the scanners' positions: stream `s`, file `f` of it and byte offset
+/// `o` give `order_base + (s << 44) + (f << 32) + o`.
+pub fn for_each_record(
+    run: &Run<'_>,
+    streams: &[Vec<PathBuf>],
+    zone: &Zone,
+    order_base: u64,
+    each: impl FnMut(&Scanner<'_>, &[u8], usize, usize) -> Result<bool, EngineError>,
+) -> Result<(), EngineError> {
+    let opened = open(streams, zone)?;
+    for_each_opened(run, &opened, order_base, each)
+}
+
+/// [`for_each_record`] over files already opened.
+pub fn for_each_opened(
+    run: &Run<'_>,
+    opened: &[Vec<Opened>],
+    order_base: u64,
+    mut each: impl FnMut(&Scanner<'_>, &[u8], usize, usize) -> Result<bool, EngineError>,
+) -> Result<(), EngineError> {
     let scanners: Vec<Vec<Scanner<'_>>> = opened
         .iter()
         .enumerate()
@@ -61,7 +84,7 @@ pub fn for_each_record(
                 .enumerate()
                 .map(|(f, o)| {
                     let mut scanner = Scanner::for_run(run, o.layout.clone(), &o.ctx, &o.name);
-                    scanner.order_base = order_base + (((s as u64) << 16 | f as u64) << 32);
+                    scanner.order_base = order_base + ((s as u64) << 44) + ((f as u64) << 32);
                     scanner
                 })
                 .collect()
@@ -112,4 +135,37 @@ pub fn for_each_record(
         }
     }
     Ok(())
+}
+
+/// Merges opened streams through the query, writing kept records to
+/// `sink`, or into `tail` when only the last N are wanted.
+pub fn run_opened<W: Write>(
+    run: &Run<'_>,
+    opened: &[Vec<Opened>],
+    sink: &mut Sink<W>,
+    tail: &mut Option<TailBuffer>,
+) -> Result<(), EngineError> {
+    let mut out = ChunkOut::default();
+    for_each_opened(run, opened, 0, |scanner, data, start, end| {
+        out.buf.clear();
+        out.ends.clear();
+        if scanner.emit(data, start, end, None, false, &mut out) {
+            match tail.as_mut() {
+                Some(t) => t.push(out.buf.clone()),
+                None => sink.write(&out.buf)?,
+            }
+        }
+        Ok(!sink.closed())
+    })
+}
+
+/// Opens and merges `streams` (see [`run_opened`]).
+pub fn run<W: Write>(
+    run: &Run<'_>,
+    streams: &[Vec<PathBuf>],
+    zone: &Zone,
+    sink: &mut Sink<W>,
+    tail: &mut Option<TailBuffer>,
+) -> Result<(), EngineError> {
+    run_opened(run, &open(streams, zone)?, sink, tail)
 }

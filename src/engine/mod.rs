@@ -173,6 +173,7 @@ impl Run<'_> {
                 .map(|&i| {
                     let mut out = ChunkOut::default();
                     let (s, e) = chunks[i];
+                    data.populate(s, e);
                     scanner.scan(bytes, s, e, first_lines.as_ref().map(|l| l[i]), &mut out);
                     out
                 })

@@ -100,6 +100,18 @@ impl Layout {
         is_json_start(&data[prev_start..start])
     }
 
+    /// Whether a line written after `data[..end]` (where `end` is a line
+    /// start) could still continue the record above it. Only then is the
+    /// last record of a growing file unfinished until the next one begins.
+    #[inline]
+    pub fn may_continue(&self, data: &[u8], end: usize) -> bool {
+        if !self.timed || end == 0 {
+            return false;
+        }
+        let prev_start = memrchr(b'\n', &data[..end - 1]).map_or(0, |i| i + 1);
+        !is_json_start(&data[prev_start..end])
+    }
+
     /// The first record start at or after `pos` (a byte offset, not
     /// necessarily a line start), or `data.len()`.
     pub fn align(&self, data: &[u8], pos: usize) -> usize {
@@ -172,7 +184,8 @@ impl Layout {
         // One pass over the learned header columns gives where the message
         // starts and, usually, the level; the general token scan is the
         // fallback for lines the columns do not describe.
-        let (message_start, column_level) = self.header_columns.scan(first);
+        let time_end = found.filter(|f| f.start == 0).map_or(0, |f| f.end);
+        let (message_start, column_level) = self.header_columns.scan(first, time_end);
         let message_start = if message_start >= first.len() {
             0
         } else {

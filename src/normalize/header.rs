@@ -333,7 +333,10 @@ impl HeaderLayout {
 
     /// One pass over the header: where the message starts, and the level
     /// written in a level column or a bracketed column, if any.
-    pub fn scan(&self, line: &[u8]) -> (usize, Option<Level>) {
+    /// `time_end`: where a timestamp the caller already parsed at the start
+    /// of the line ends (0 if none); time columns inside it are taken as
+    /// read.
+    pub fn scan(&self, line: &[u8], time_end: usize) -> (usize, Option<Level>) {
         if self.columns.is_empty() {
             return (0, None);
         }
@@ -343,6 +346,9 @@ impl HeaderLayout {
             let Some((s, e)) = fields.next() else {
                 return (line.len(), level);
             };
+            if kind == ColumnKind::Time && e <= time_end {
+                continue;
+            }
             let tok = &line[s..e];
             let core = tok.strip_suffix(b":").unwrap_or(tok);
             if kind == ColumnKind::Level {

@@ -76,6 +76,18 @@ static CLASS: [u8; 256] = {
     t
 };
 
+/// Whether all eight bytes of `w` are ASCII letters (SWAR: per byte,
+/// `x | 0x20` lies in `a..=z`; bytes ≥ 0x80 are not letters).
+#[inline(always)]
+fn all_letters(w: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let x = (w | (0x20 * ONES)) & !HIGH;
+    let at_least_a = x + 0x1f * ONES; // high bit set iff x >= 0x61
+    let past_z = x + 0x05 * ONES; // high bit set iff x >= 0x7b
+    (at_least_a & !past_z & !w & HIGH) == HIGH
+}
+
 #[inline(always)]
 fn class(b: u8) -> u8 {
     CLASS[b as usize]
@@ -177,6 +189,15 @@ fn mask_into(b: &[u8], out: &mut Vec<u8>) {
         // A run of letters and digits; its previous byte is not one.
         let mut j = i + 1;
         let mut any = k;
+        // Eight letters at a time while the run is all letters.
+        while let Some(word) = b.get(j..j + 8) {
+            let w = u64::from_le_bytes(word.try_into().unwrap_or([0; 8]));
+            if !all_letters(w) {
+                break;
+            }
+            any |= LETTER;
+            j += 8;
+        }
         while j < n {
             let kj = class(b[j]);
             if kj & ALNUM == 0 {
@@ -656,5 +677,31 @@ mod tests {
         assert_eq!(ia, ib);
         assert_eq!(ia, xxh3_64(b"took <NUM>"));
         assert!(is_placeholder(b"<NUM>") && !is_placeholder(b"<FOO>"));
+    }
+
+    #[test]
+    fn all_letters_matches_a_bytewise_check() {
+        for word in [
+            &b"abcdefgh"[..],
+            b"ABCDEFGH",
+            b"abcdefg1",
+            b"abc defg",
+            b"abc_defg",
+            b"abcdef\xe9g",
+            b"@[`{azAZ",
+            b"zzzzzzzz",
+        ] {
+            let w = u64::from_le_bytes(word.try_into().unwrap());
+            assert_eq!(
+                all_letters(w),
+                word.iter().all(u8::is_ascii_alphabetic),
+                "{:?}",
+                String::from_utf8_lossy(word)
+            );
+        }
+        for b in 0..=255u8 {
+            let w = u64::from_le_bytes([b, b'a', b'a', b'a', b'a', b'a', b'a', b'a']);
+            assert_eq!(all_letters(w), b.is_ascii_alphabetic(), "{b}");
+        }
     }
 }

@@ -58,6 +58,24 @@ impl MappedFile {
         &self.map
     }
 
+    /// Maps the pages of `range` ahead of reading them (one call instead of
+    /// a fault per page). Best effort: kernels without
+    /// `MADV_POPULATE_READ`, or a file shorter than the range, just fault
+    /// as usual.
+    pub fn populate(&self, start: usize, end: usize) {
+        #[cfg(target_os = "linux")]
+        {
+            let page = page_size();
+            let aligned = start & !(page - 1);
+            let end = end.min(self.map.len());
+            if end > aligned {
+                let _ =
+                    self.map
+                        .advise_range(memmap2::Advice::PopulateRead, aligned, end - aligned);
+            }
+        }
+    }
+
     /// Whether a read hit a page past the file's current end (the file was
     /// truncated while mapped). Bytes read from such pages are zeros.
     pub fn truncated(&self) -> bool {

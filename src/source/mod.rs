@@ -45,7 +45,8 @@ pub enum SourceError {
 }
 
 impl SourceError {
-    fn io(path: &Path, err: std::io::Error) -> SourceError {
+    /// The error for an I/O failure on `path`, by kind.
+    pub(crate) fn io(path: &Path, err: std::io::Error) -> SourceError {
         match err.kind() {
             std::io::ErrorKind::NotFound => SourceError::NoSuchFile(path.to_path_buf()),
             std::io::ErrorKind::PermissionDenied => {
@@ -165,6 +166,14 @@ impl FileBytes {
         match self {
             FileBytes::Mapped(m) => m.bytes(),
             FileBytes::Owned(v) => v,
+        }
+    }
+
+    /// Maps the pages of `start..end` ahead of a scan (see
+    /// [`MappedFile::populate`]).
+    pub fn populate(&self, start: usize, end: usize) {
+        if let FileBytes::Mapped(m) = self {
+            m.populate(start, end);
         }
     }
 

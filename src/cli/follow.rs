@@ -1,0 +1,615 @@
+//! `velos logs --follow`: the last records (as `--lines` and the filters
+//! choose), then each new record as it is written, through the same query
+//! and printer as the rest of `velos logs`.
+//!
+//! Files are followed by path ([`Follower`]): a managed process's JSON log
+//! and raw-mode files together, merged as records arrive; a file or a
+//! process whose logs do not exist yet is waited for. Stdin and other
+//! streams are read to their end. The loop sleeps in a [`Waker`] between
+//! changes; Ctrl-C ends it cleanly with status 0.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::Result;
+
+use crate::engine::merge::{self, Opened};
+use crate::engine::{ChunkOut, EngineError, Run, Scanner, Sink, TailBuffer};
+use crate::follow::{Batch, Change, Event, Follower, Pending, Release, Wake, Waker, wake};
+use crate::frame::Record;
+use crate::frame::{Layout, SNIFF_BYTES};
+use crate::level::Level;
+use crate::output::{Format, Kept, Printer};
+use crate::source::{self, Input, SourceError};
+use crate::timestamp::Zone;
+
+/// What one argument is followed as.
+enum Target {
+    /// Files followed by path: one per stream of a process, or one file.
+    Files { paths: Vec<PathBuf>, rotated: bool },
+    /// A stream read to its end.
+    Stream {
+        name: String,
+        input: Box<dyn Read + Send>,
+    },
+}
+
+/// A followed file.
+struct Followed {
+    follower: Follower,
+    view: View,
+    /// The last error reported for it, to report each one once.
+    error: Option<String>,
+}
+
+/// A streamed input.
+struct Streamed {
+    pending: Pending,
+    view: View,
+    ended: bool,
+}
+
+/// What the loop remembers about the output of one source.
+struct View {
+    name: String,
+    warned_untimed: bool,
+    /// Level of the record shown early, for the colour of its later lines.
+    shown_level: Level,
+}
+
+impl View {
+    fn new(name: String) -> View {
+        View {
+            name,
+            warned_untimed: false,
+            shown_level: Level::Info,
+        }
+    }
+}
+
+/// The part of the backlog read from one place.
+enum Past {
+    File(Opened),
+    Merged(Vec<Vec<Opened>>),
+}
+
+/// Runs `velos logs --follow` over `sources`.
+pub fn run(run: &Run<'_>, sources: &[String], home: &Path, zone: &Zone) -> Result<i32> {
+    let targets = sources
+        .iter()
+        .map(|arg| target_of(arg, home))
+        .collect::<Result<Vec<_>, _>>()?;
+    let count_lines = run.printer.needs_line_numbers();
+
+    let mut followed: Vec<Followed> = Vec::new();
+    let mut streamed: Vec<Streamed> = Vec::new();
+    let mut inputs: Vec<Box<dyn Read + Send>> = Vec::new();
+    let mut past: Vec<Past> = Vec::new();
+    for target in targets {
+        match target {
+            Target::Stream { name, input } => {
+                streamed.push(Streamed {
+                    pending: Pending::new(zone.clone()),
+                    view: View::new(name),
+                    ended: false,
+                });
+                inputs.push(input);
+            }
+            Target::Files { paths, rotated } => {
+                let mut streams: Vec<Vec<Opened>> = Vec::new();
+                for path in paths {
+                    let (follower, snapshot) = Follower::at_end(&path, zone, count_lines)?;
+                    let name = path.display().to_string();
+                    let mut files = if rotated {
+                        rotated_files(&path, snapshot.as_ref().map(|s| s.id), zone)
+                    } else {
+                        Vec::new()
+                    };
+                    if let Some(snapshot) = snapshot {
+                        files.push(Opened {
+                            file: snapshot.file,
+                            ctx: snapshot.ctx,
+                            layout: snapshot.layout,
+                            name: name.clone(),
+                        });
+                    }
+                    files.retain(|o| !o.file.data.bytes().is_empty());
+                    if !files.is_empty() {
+                        streams.push(files);
+                    }
+                    followed.push(Followed {
+                        follower,
+                        view: View::new(name),
+                        error: None,
+                    });
+                }
+                if streams.len() == 1 {
+                    past.extend(streams.into_iter().flatten().map(Past::File));
+                } else if !streams.is_empty() {
+                    past.push(Past::Merged(streams));
+                }
+            }
+        }
+    }
+
+    let stdout = std::io::stdout();
+    let mut live = Live {
+        run,
+        cont: Printer {
+            show_file: false,
+            ..run.printer.clone()
+        },
+        out: ChunkOut::default(),
+        sink: Sink::new(std::io::BufWriter::with_capacity(64 << 10, stdout.lock())),
+    };
+    write_backlog(run, &past, &mut live.sink)?;
+    drop(past);
+    live.sink.flush()?;
+    if live.sink.closed() {
+        return Ok(0);
+    }
+
+    let paths: Vec<PathBuf> = followed
+        .iter()
+        .map(|f| f.follower.path().to_path_buf())
+        .collect();
+    let mut waker = Waker::new(&paths);
+    if let Err(e) = waker.on_signals() {
+        eprintln!("velos: warning: cannot catch Ctrl-C ({e}); it will end the follow abruptly");
+    }
+    // Without it, a closed output is noticed at the next record.
+    let _ = waker.on_output_closed();
+    for (id, input) in inputs.into_iter().enumerate() {
+        waker.read_input(id, input)?;
+    }
+
+    loop {
+        let now = Instant::now();
+        for f in &mut followed {
+            live.poll(f, now)?;
+        }
+        live.sink.flush()?;
+        if live.sink.closed() {
+            return Ok(0);
+        }
+        if followed.is_empty() && streamed.iter().all(|s| s.ended) {
+            return Ok(0);
+        }
+
+        let deadline = followed
+            .iter()
+            .filter_map(|f| f.follower.deadline())
+            .chain(streamed.iter().filter_map(|s| s.pending.deadline()))
+            .min();
+        let mut timeout = waker.interval();
+        if let Some(deadline) = deadline {
+            timeout = timeout.min(deadline.saturating_duration_since(Instant::now()));
+        }
+        for wake in waker.wait(timeout) {
+            match wake {
+                Wake::Changed => {}
+                Wake::Interrupted => {
+                    live.finish(&mut followed, &mut streamed)?;
+                    live.sink.flush()?;
+                    return Ok(0);
+                }
+                Wake::OutputClosed => return Ok(0),
+                Wake::Input(id, bytes) => {
+                    if let Some(s) = streamed.get_mut(id) {
+                        s.pending.push(&bytes, Instant::now());
+                    }
+                }
+                Wake::InputEnd(id, error) => {
+                    if let Some(s) = streamed.get_mut(id) {
+                        if let Some(e) = error {
+                            eprintln!("velos: warning: {}: {e}", s.view.name);
+                        }
+                        live.take(s, Instant::now(), Release::All)?;
+                        s.ended = true;
+                    }
+                }
+            }
+        }
+        let now = Instant::now();
+        for s in &mut streamed {
+            if !s.ended {
+                live.take(s, now, Release::Records)?;
+            }
+        }
+        waker.refresh();
+    }
+}
+
+/// What `arg` is followed as. Names and paths that do not exist yet are
+/// waited for: a name as a managed process, a path (with a `/`) as a file.
+fn target_of(arg: &str, home: &Path) -> Result<Target, SourceError> {
+    let stdin = || Target::Stream {
+        name: "<stdin>".to_string(),
+        input: Box::new(std::io::stdin()),
+    };
+    match source::resolve(arg, home) {
+        Ok(Input::Stdin) => Ok(stdin()),
+        Ok(Input::File(path)) => {
+            let regular = std::fs::metadata(&path).is_ok_and(|m| m.is_file());
+            if regular {
+                return Ok(Target::Files {
+                    paths: vec![path],
+                    rotated: false,
+                });
+            }
+            let input = std::fs::File::open(&path).map_err(|e| SourceError::io(&path, e))?;
+            Ok(Target::Stream {
+                name: path.display().to_string(),
+                input: Box::new(input),
+            })
+        }
+        Ok(Input::Process { name, .. }) => Ok(Target::Files {
+            paths: process_paths(home, &name),
+            rotated: true,
+        }),
+        Err(SourceError::NotFound(name)) => {
+            eprintln!(
+                "velos: no logs of `{name}` yet; waiting for {}",
+                home.join("logs").join(format!("{name}.log")).display()
+            );
+            Ok(Target::Files {
+                paths: process_paths(home, &name),
+                rotated: true,
+            })
+        }
+        Err(SourceError::NoSuchFile(path)) => {
+            eprintln!(
+                "velos: {} does not exist yet; waiting for it",
+                path.display()
+            );
+            Ok(Target::Files {
+                paths: vec![path],
+                rotated: false,
+            })
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// A process's JSON log and raw-mode files.
+fn process_paths(home: &Path, name: &str) -> Vec<PathBuf> {
+    let logs = home.join("logs");
+    [
+        format!("{name}.log"),
+        format!("{name}-out.log"),
+        format!("{name}-err.log"),
+    ]
+    .into_iter()
+    .map(|file| logs.join(file))
+    .collect()
+}
+
+/// The rotated copies of `path`, oldest first, without the file being
+/// followed (a rotation between looking at both would list it twice).
+fn rotated_files(path: &Path, followed: Option<(u64, u64)>, zone: &Zone) -> Vec<Opened> {
+    use std::os::unix::fs::MetadataExt;
+    let Some(base) = path.file_name().and_then(|n| n.to_str()) else {
+        return Vec::new();
+    };
+    let mut files = Vec::new();
+    for older in source::rotated_set(&wake::dir_of(path), base) {
+        if older.file_name() == path.file_name() {
+            continue;
+        }
+        let id = std::fs::metadata(&older).ok().map(|m| (m.dev(), m.ino()));
+        if id.is_some() && id == followed {
+            continue;
+        }
+        // A rotated file that vanished meanwhile is simply not shown.
+        let Ok((file, ctx)) = crate::engine::open_with_context(&older, zone) else {
+            continue;
+        };
+        let data = file.data.bytes();
+        let layout = Layout::sniff(&data[..data.len().min(SNIFF_BYTES)], &ctx);
+        files.push(Opened {
+            file,
+            ctx,
+            layout,
+            name: older.display().to_string(),
+        });
+    }
+    files
+}
+
+/// Prints the records before the follow starts: the last N that pass the
+/// filters (`--lines`), or all that pass.
+fn write_backlog<W: Write>(
+    run: &Run<'_>,
+    past: &[Past],
+    sink: &mut Sink<W>,
+) -> Result<(), EngineError> {
+    for part in past {
+        let files: Vec<&Opened> = match part {
+            Past::File(o) => vec![o],
+            Past::Merged(streams) => streams.iter().flatten().collect(),
+        };
+        for o in files {
+            if run.query.has_time() && !o.layout.timed && !o.file.data.bytes().is_empty() {
+                return Err(EngineError::NoTimestamps(o.name.clone()));
+            }
+        }
+    }
+    let Some(want) = run.settings.tail else {
+        for part in past {
+            match part {
+                Past::File(o) => {
+                    let scanner = scanner_of(run, o);
+                    if let Err(offset) = run.forward(&scanner, &o.file.data, sink, None)? {
+                        shrank(&o.name, offset);
+                    }
+                }
+                Past::Merged(streams) => merge::run_opened(run, streams, sink, &mut None)?,
+            }
+            if sink.closed() {
+                break;
+            }
+        }
+        return Ok(());
+    };
+    let mut pieces: Vec<Vec<u8>> = Vec::new();
+    let mut have = 0;
+    for part in past.iter().rev() {
+        if have >= want {
+            break;
+        }
+        let (piece, count) = match part {
+            Past::File(o) => match run.tail(&scanner_of(run, o), &o.file.data, want - have) {
+                Ok(piece) => piece,
+                Err(offset) => {
+                    shrank(&o.name, offset);
+                    continue;
+                }
+            },
+            Past::Merged(streams) => {
+                let mut buffer = Some(TailBuffer::new(want - have));
+                merge::run_opened(run, streams, sink, &mut buffer)?;
+                buffer.map(TailBuffer::into_parts).unwrap_or_default()
+            }
+        };
+        have += count;
+        pieces.push(piece);
+    }
+    for piece in pieces.iter().rev() {
+        sink.write(piece)?;
+    }
+    Ok(())
+}
+
+fn scanner_of<'a>(run: &Run<'a>, o: &'a Opened) -> Scanner<'a> {
+    Scanner::new(
+        o.layout.clone(),
+        &o.ctx,
+        run.classifier,
+        run.query,
+        run.printer,
+        &o.name,
+    )
+}
+
+fn shrank(name: &str, offset: usize) {
+    eprintln!(
+        "velos: warning: {name} shrank while it was being read; its records from byte {offset} on are not shown"
+    );
+}
+
+/// Prints new records: the run's query and printer, and the output.
+struct Live<'r, 'a, W: Write> {
+    run: &'r Run<'a>,
+    /// Renders the later lines of a record shown early (no file prefix).
+    cont: Printer,
+    out: ChunkOut,
+    sink: Sink<W>,
+}
+
+impl<W: Write> Live<'_, '_, W> {
+    /// Polls one followed file and prints what it hands out.
+    fn poll(&mut self, f: &mut Followed, now: Instant) -> Result<(), EngineError> {
+        let mut failed = None;
+        let view = &mut f.view;
+        let polled = f.follower.poll(now, &mut |event| match event {
+            Event::Records(batch) => {
+                if failed.is_none()
+                    && let Err(e) = self.emit(view, &batch)
+                {
+                    failed = Some(e);
+                }
+            }
+            Event::Change(Change::Truncated) => {
+                eprintln!(
+                    "velos: {}: file truncated; reading it again from the start",
+                    view.name
+                );
+            }
+            Event::Change(_) => {}
+        });
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        match polled {
+            Ok(()) => f.error = None,
+            Err(e) => {
+                let text = e.to_string();
+                if f.error.as_deref() != Some(text.as_str()) {
+                    eprintln!("velos: warning: {text}; trying again");
+                    f.error = Some(text);
+                }
+            }
+        }
+        let shown = match f.follower.held() {
+            Some(held) => self.show_held(&mut f.view, &held)?,
+            None => None,
+        };
+        if let Some(upto) = shown {
+            f.follower.mark_shown(upto);
+        }
+        Ok(())
+    }
+
+    /// Hands out a stream's releasable records and prints them.
+    fn take(
+        &mut self,
+        s: &mut Streamed,
+        now: Instant,
+        release: Release,
+    ) -> Result<(), EngineError> {
+        let mut result = Ok(());
+        let view = &mut s.view;
+        s.pending.take(now, release, &mut |batch| {
+            if result.is_ok() {
+                result = self.emit(view, &batch);
+            }
+        });
+        result?;
+        let shown = match s.pending.held() {
+            Some(held) => self.show_held(&mut s.view, &held)?,
+            None => None,
+        };
+        if let Some(upto) = shown {
+            s.pending.mark_shown(upto);
+        }
+        Ok(())
+    }
+
+    /// Runs a batch of whole records through the query and prints the kept
+    /// ones; the rest of a record shown early is printed as it is.
+    fn emit(&mut self, view: &mut View, batch: &Batch<'_>) -> Result<(), EngineError> {
+        let run = self.run;
+        if run.query.has_time() && !batch.layout.timed && !view.warned_untimed {
+            view.warned_untimed = true;
+            eprintln!(
+                "velos: warning: {} has no timestamps, so --since/--until keep none of its records",
+                view.name
+            );
+        }
+        let data = batch.data;
+        let mut from = 0;
+        self.out.buf.clear();
+        self.out.ends.clear();
+        if batch.shown > 0 {
+            from = batch.layout.record_end(data, 0, data.len());
+            self.continuation(view, &data[batch.shown.min(from)..from]);
+        }
+        let mut scanner = Scanner::new(
+            batch.layout.clone(),
+            batch.ctx,
+            run.classifier,
+            run.query,
+            run.printer,
+            &view.name,
+        );
+        scanner.time_floor = batch.time_floor;
+        let first_line = run
+            .printer
+            .needs_line_numbers()
+            .then(|| batch.first_line + bytecount::count(&data[..from], b'\n') as u64);
+        scanner.scan(data, from, data.len(), first_line, &mut self.out);
+        self.sink.write(&self.out.buf)
+    }
+
+    /// Shows a held record before it is known to be whole, when that cannot
+    /// change the output: text output, the record passes the query, and
+    /// its level (for `--level` or colour) is stated by the record itself,
+    /// so lines joining it later cannot change it. Returns how many of its
+    /// bytes are shown by now.
+    fn show_held(
+        &mut self,
+        view: &mut View,
+        held: &Batch<'_>,
+    ) -> Result<Option<usize>, EngineError> {
+        let run = self.run;
+        if run.printer.format != Format::Text {
+            return Ok(None);
+        }
+        let data = held.data;
+        self.out.buf.clear();
+        self.out.ends.clear();
+        if held.shown > 0 {
+            if held.shown < data.len() {
+                self.continuation(view, &data[held.shown..]);
+                self.sink.write(&self.out.buf)?;
+            }
+            return Ok(Some(data.len()));
+        }
+        let rec = held.layout.read(data, 0, data.len(), held.ctx);
+        let level_matters = run.query.levels.is_some() || run.printer.color;
+        if level_matters && rec.explicit.is_none() {
+            return Ok(None);
+        }
+        let mut scanner = Scanner::new(
+            held.layout.clone(),
+            held.ctx,
+            run.classifier,
+            run.query,
+            run.printer,
+            &view.name,
+        );
+        scanner.time_floor = held.time_floor;
+        if !scanner.emit(data, 0, data.len(), None, false, &mut self.out) {
+            return Ok(None);
+        }
+        view.shown_level = run.classifier.classify(rec.explicit, rec.text);
+        self.sink.write(&self.out.buf)?;
+        Ok(Some(data.len()))
+    }
+
+    /// Renders lines that continue a record shown early.
+    fn continuation(&mut self, view: &View, lines: &[u8]) {
+        if lines.is_empty() {
+            return;
+        }
+        let text = crate::frame::trim_newline(lines);
+        let record = Record {
+            offset: 0,
+            len: lines.len(),
+            text,
+            ts: None,
+            explicit: None,
+            json: None,
+            head_end: 0,
+            first_len: text.iter().position(|&b| b == b'\n').unwrap_or(text.len()),
+            message_start: 0,
+        };
+        self.cont.write(
+            &Kept {
+                record: &record,
+                level: view.shown_level,
+                file: &view.name,
+                line: None,
+                message: text,
+                pattern: None,
+            },
+            &mut self.out.buf,
+        );
+    }
+
+    /// Prints every whole line still held back, when leaving.
+    fn finish(
+        &mut self,
+        followed: &mut [Followed],
+        streamed: &mut [Streamed],
+    ) -> Result<(), EngineError> {
+        let now = Instant::now();
+        for f in followed {
+            let mut result = Ok(());
+            let view = &mut f.view;
+            f.follower.finish(now, &mut |event| {
+                if let Event::Records(batch) = event
+                    && result.is_ok()
+                {
+                    result = self.emit(view, &batch);
+                }
+            });
+            result?;
+        }
+        for s in streamed {
+            self.take(s, now, Release::Lines)?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,26 @@
+//! Following logs as they are written: `velos logs --follow` and the TUI's
+//! log pane.
+//!
+//! One incremental reading core serves both:
+//!
+//! - [`Pending`] turns bytes as they arrive into whole records (a line is
+//!   whole at its line end; a record when the next one starts, when nothing
+//!   can continue it, or after [`SETTLE`] of silence);
+//! - [`Follower`] reads one path as it grows, across rotation, truncation
+//!   and a file that does not exist yet, and hands out [`Batch`]es of whole
+//!   records. `--follow` runs each batch through the same
+//!   [`Scanner`](crate::engine::Scanner) and [`Printer`](crate::output::Printer)
+//!   as the rest of `velos logs`, so every filter applies unchanged;
+//! - [`Tail`] wraps followers for programs and hands out [`Line`]s;
+//! - [`Waker`] is where a follow loop sleeps: file notifications with a
+//!   polling fallback, signals, streamed input.
+
+mod file;
+mod pending;
+mod tail;
+pub mod wake;
+
+pub use file::{Change, Event, Follower, Snapshot};
+pub use pending::{Batch, MAX_PARTIAL, Pending, Release, SETTLE};
+pub use tail::{Line, Tail};
+pub use wake::{Wake, Waker};

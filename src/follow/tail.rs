@@ -1,0 +1,298 @@
+//! [`Tail`]: a follower of one log source for programs (the TUI's log
+//! pane), handing out plain [`Line`]s: the last records first, then each
+//! new record as it is written.
+
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use super::file::{Event, Follower, Snapshot};
+use super::pending::Batch;
+use crate::classify::Classifier;
+use crate::frame::json::Scalar;
+use crate::frame::{self, Layout};
+use crate::level::Level;
+use crate::source;
+use crate::timestamp::{TimeContext, Zone};
+
+/// One record, ready to show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Line {
+    /// Its time, Unix ms, when it has one.
+    pub ts: Option<i64>,
+    /// Its level.
+    pub level: Level,
+    /// Where it came from: the `src` field of a JSON record (`stdout`,
+    /// `stderr`, `velos`), the stream of a raw-mode file; `None` for plain
+    /// files.
+    pub src: Option<String>,
+    /// The message of a JSON record, or the whole text of a plain one;
+    /// continuation lines included, without the final line end.
+    pub text: String,
+}
+
+struct Stream {
+    follower: Follower,
+    /// Rotated copies (`<file>.1`…) join the backlog when the file alone
+    /// holds too few records.
+    rotated: bool,
+    src: Option<&'static str>,
+}
+
+/// Follows one source incrementally. [`Tail::poll`] never blocks.
+pub struct Tail {
+    streams: Vec<Stream>,
+    backlog: usize,
+    started: bool,
+    zone: Zone,
+    classifier: Classifier,
+}
+
+impl Tail {
+    /// Follows a managed process: its JSON log `<name>.log` and the
+    /// raw-mode `<name>-out.log` / `<name>-err.log` in `logs_dir`, merged
+    /// as records arrive. Files that do not exist yet are waited for.
+    pub fn process(logs_dir: &Path, name: &str, backlog: usize) -> Tail {
+        let streams = [
+            (format!("{name}.log"), None),
+            (format!("{name}-out.log"), Some("stdout")),
+            (format!("{name}-err.log"), Some("stderr")),
+        ]
+        .into_iter()
+        .map(|(file, src)| (logs_dir.join(file), true, src))
+        .collect();
+        Tail::new(streams, backlog)
+    }
+
+    /// Follows one file (waited for when it does not exist yet).
+    pub fn file(path: &Path, backlog: usize) -> Tail {
+        Tail::new(vec![(path.to_path_buf(), false, None)], backlog)
+    }
+
+    fn new(paths: Vec<(PathBuf, bool, Option<&'static str>)>, backlog: usize) -> Tail {
+        let zone = Zone::local();
+        Tail {
+            streams: paths
+                .into_iter()
+                .map(|(path, rotated, src)| Stream {
+                    follower: Follower::new(&path, zone.clone()),
+                    rotated,
+                    src,
+                })
+                .collect(),
+            backlog,
+            started: false,
+            zone,
+            classifier: Classifier::default(),
+        }
+    }
+
+    /// Uses `classifier` (custom level rules) instead of the default rules.
+    pub fn with_classifier(mut self, classifier: Classifier) -> Tail {
+        self.classifier = classifier;
+        self
+    }
+
+    /// The followed paths (to watch them for changes, say).
+    pub fn paths(&self) -> Vec<&Path> {
+        self.streams.iter().map(|s| s.follower.path()).collect()
+    }
+
+    /// The records written since the last call. The first call returns the
+    /// last `backlog` records (by time across the streams of a process),
+    /// then what is new.
+    pub fn poll(&mut self) -> Vec<Line> {
+        let mut lines = Vec::new();
+        if !self.started {
+            self.started = true;
+            lines = self.start();
+        }
+        let now = Instant::now();
+        let classifier = &self.classifier;
+        for stream in &mut self.streams {
+            let src = stream.src;
+            // An unreadable file is tried again at the next poll.
+            let _ = stream.follower.poll(now, &mut |event| {
+                if let Event::Records(batch) = event {
+                    push_batch(&batch, classifier, src, &mut lines);
+                }
+            });
+        }
+        lines
+    }
+
+    /// Starts every stream at its end and collects the backlog.
+    fn start(&mut self) -> Vec<Line> {
+        let mut merged: Vec<(i64, usize, Line)> = Vec::new();
+        for (index, stream) in self.streams.iter_mut().enumerate() {
+            let Ok((follower, snapshot)) =
+                Follower::at_end(stream.follower.path(), &self.zone, false)
+            else {
+                continue;
+            };
+            stream.follower = follower;
+            let mut lines = Vec::new();
+            if let Some(snapshot) = &snapshot {
+                last_lines(
+                    snapshot,
+                    &self.classifier,
+                    stream.src,
+                    self.backlog,
+                    &mut lines,
+                );
+            }
+            if stream.rotated && lines.len() < self.backlog {
+                let path = stream.follower.path();
+                let dir = super::wake::dir_of(path);
+                let base = path.file_name().map(|n| n.to_string_lossy().into_owned());
+                let rotated = base
+                    .map(|b| source::rotated_set(&dir, &b))
+                    .unwrap_or_default();
+                let current = snapshot.as_ref().map(|s| s.id);
+                // Not the followed file itself, even if it was rotated since.
+                let other = |p: &&PathBuf| {
+                    p.file_name() != path.file_name()
+                        && std::fs::metadata(p)
+                            .map(|m| Some((m.dev(), m.ino())) != current)
+                            .unwrap_or(false)
+                };
+                for older in rotated.iter().rev().filter(other) {
+                    if lines.len() >= self.backlog {
+                        break;
+                    }
+                    let Ok((file, ctx)) = crate::engine::open_with_context(older, &self.zone)
+                    else {
+                        continue;
+                    };
+                    let data = file.data.bytes();
+                    let layout = Layout::sniff(&data[..data.len().min(frame::SNIFF_BYTES)], &ctx);
+                    let mut more = Vec::new();
+                    let want = self.backlog - lines.len();
+                    collect_last(
+                        data,
+                        &layout,
+                        &ctx,
+                        &self.classifier,
+                        stream.src,
+                        want,
+                        &mut more,
+                    );
+                    more.append(&mut lines);
+                    lines = more;
+                }
+            }
+            // Records without a time sort with the record before them.
+            let mut last = i64::MIN;
+            for line in lines {
+                last = line.ts.unwrap_or(last);
+                merged.push((last, index, line));
+            }
+        }
+        merged.sort_by_key(|(ts, index, _)| (*ts, *index));
+        let skip = merged.len().saturating_sub(self.backlog);
+        merged
+            .into_iter()
+            .skip(skip)
+            .map(|(_, _, line)| line)
+            .collect()
+    }
+}
+
+fn last_lines(
+    snapshot: &Snapshot,
+    classifier: &Classifier,
+    src: Option<&str>,
+    want: usize,
+    out: &mut Vec<Line>,
+) {
+    if snapshot.file.data.truncated() {
+        return;
+    }
+    let data = snapshot.file.data.bytes();
+    collect_last(
+        data,
+        &snapshot.layout,
+        &snapshot.ctx,
+        classifier,
+        src,
+        want,
+        out,
+    );
+}
+
+/// Appends the last `want` records of `data`, in order.
+fn collect_last(
+    data: &[u8],
+    layout: &Layout,
+    ctx: &TimeContext,
+    classifier: &Classifier,
+    src: Option<&str>,
+    want: usize,
+    out: &mut Vec<Line>,
+) {
+    let mut spans = Vec::new();
+    let mut end = data.len();
+    while end > 0 && spans.len() < want {
+        let start = layout.record_start(data, end - 1, 0);
+        spans.push((start, end));
+        end = start;
+    }
+    for &(start, end) in spans.iter().rev() {
+        out.push(line_of(data, start, end, layout, ctx, classifier, src));
+    }
+}
+
+fn push_batch(batch: &Batch<'_>, classifier: &Classifier, src: Option<&str>, out: &mut Vec<Line>) {
+    for (start, end) in frame::spans(batch.layout, batch.data, 0, batch.data.len()) {
+        out.push(line_of(
+            batch.data,
+            start,
+            end,
+            batch.layout,
+            batch.ctx,
+            classifier,
+            src,
+        ));
+    }
+}
+
+fn line_of(
+    data: &[u8],
+    start: usize,
+    end: usize,
+    layout: &Layout,
+    ctx: &TimeContext,
+    classifier: &Classifier,
+    src: Option<&str>,
+) -> Line {
+    let rec = layout.read(data, start, end, ctx);
+    let level = classifier.classify(rec.explicit, rec.text);
+    let mut buf = Vec::new();
+    let (text, src) = match &rec.json {
+        Some(json) => {
+            let text = match json.msg.as_ref().and_then(|m| m.text(&mut buf)) {
+                Some(msg) => String::from_utf8_lossy(msg).into_owned(),
+                None => String::from_utf8_lossy(rec.text).into_owned(),
+            };
+            let from = match json.src {
+                Some(s @ Scalar::Str { .. }) => {
+                    let mut b = Vec::new();
+                    s.text(&mut b)
+                        .map(|t| String::from_utf8_lossy(t).into_owned())
+                }
+                _ => None,
+            };
+            (text, from.or_else(|| src.map(str::to_string)))
+        }
+        None => (
+            String::from_utf8_lossy(rec.text).into_owned(),
+            src.map(str::to_string),
+        ),
+    };
+    Line {
+        ts: rec.ts,
+        level,
+        src,
+        text,
+    }
+}
