@@ -17,7 +17,27 @@ use rustix::pty::{OpenptFlags, grantpt, openpt, ptsname, unlockpt};
 use rustix::termios::{LocalModes, Winsize, tcgetattr, tcsetwinsize};
 use support::{TestHome, secs};
 
-const TICKER: &str = "while true; do echo tick; sleep 0.2; done";
+/// A shell loop printing `<name> says tick <n>` five times a second.
+fn ticker(name: &str) -> String {
+    format!("i=0; while true; do i=$((i+1)); echo \"{name} says tick $i\"; sleep 0.2; done")
+}
+
+/// The highest `<n>` of `<name> says tick <n>` on the screen.
+fn last_tick(screen: &str, name: &str) -> u64 {
+    let needle = format!("{name} says tick ");
+    screen
+        .lines()
+        .filter_map(|line| {
+            let at = line.find(&needle)? + needle.len();
+            let digits: String = line[at..]
+                .chars()
+                .take_while(char::is_ascii_digit)
+                .collect();
+            digits.parse().ok()
+        })
+        .max()
+        .unwrap_or(0)
+}
 
 /// `velos monit` running on the slave side of a pseudo-terminal. Dropping
 /// it kills the monitor if it is still running.
@@ -196,8 +216,24 @@ fn assert_restored(monit: &Monit) {
 #[test]
 fn keys_stop_restart_and_delete_the_selected_process_then_q_restores_the_terminal() {
     let home = TestHome::new();
-    home.ok(&["start", "--name", "alpha", "--", "sh", "-c", TICKER]);
-    home.ok(&["start", "--name", "bravo", "--", "sh", "-c", TICKER]);
+    home.ok(&[
+        "start",
+        "--name",
+        "alpha",
+        "--",
+        "sh",
+        "-c",
+        &ticker("alpha"),
+    ]);
+    home.ok(&[
+        "start",
+        "--name",
+        "bravo",
+        "--",
+        "sh",
+        "-c",
+        &ticker("bravo"),
+    ]);
     home.wait_status("alpha", "online", secs(10));
     home.wait_status("bravo", "online", secs(10));
 
@@ -205,11 +241,19 @@ fn keys_stop_restart_and_delete_the_selected_process_then_q_restores_the_termina
     let screen = monit.wait_for("bravo", secs(20));
     assert!(screen.contains("2 processes (2 online)"), "{screen}");
     monit.wait_for("▶ 0", secs(10));
+    monit.wait_for("INFO  alpha says tick", secs(10));
 
-    // Select bravo: its log pane follows; stop it.
+    // Select bravo: the log pane switches to its lines; stop it.
     monit.press("j");
     monit.wait_for("▶ 1", secs(10));
     monit.wait_for("logs · bravo", secs(10));
+    let screen = monit.wait_for("INFO  bravo says tick", secs(10));
+    assert!(!screen.contains("alpha says tick"), "{screen}");
+    // The pane is live: new lines keep coming.
+    let before = last_tick(&screen, "bravo");
+    monit.wait_until(secs(10), "newer lines", |s| {
+        last_tick(s, "bravo") > before + 2
+    });
     monit.press("s");
     home.wait_status("bravo", "stopped", secs(20));
     assert_eq!(home.process("alpha").unwrap()["status"], "online");

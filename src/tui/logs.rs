@@ -1,22 +1,13 @@
 //! Where the log pane's lines come from: a [`LogFeed`] per selected
-//! process, polled without blocking, handing out new [`Line`]s.
+//! process — the incremental follower ([`Tail`]) over its log files —
+//! polled without blocking, handing out new [`Line`]s.
 
 use std::path::Path;
 
-use crate::level::Level;
+use crate::classify::Classifier;
+use crate::follow::Tail;
 
-/// One log record as the pane shows it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Line {
-    /// Time, Unix ms, when the record has one.
-    pub ts: Option<i64>,
-    /// Level.
-    pub level: Level,
-    /// `stdout`, `stderr`, `velos`, when known.
-    pub src: Option<String>,
-    /// The text.
-    pub text: String,
-}
+pub use crate::follow::Line;
 
 /// A source of new lines for the pane.
 pub trait LogFeed {
@@ -25,19 +16,18 @@ pub trait LogFeed {
     fn poll(&mut self) -> Vec<Line>;
 }
 
+impl LogFeed for Tail {
+    fn poll(&mut self) -> Vec<Line> {
+        Tail::poll(self)
+    }
+}
+
 /// Lines shown when a process is selected.
 pub const BACKLOG: usize = 200;
 
-/// The feed of process `name`'s logs under `logs_dir`.
-pub fn open(logs_dir: &Path, name: &str) -> Box<dyn LogFeed> {
-    let _ = (logs_dir, name, BACKLOG);
-    Box::new(Nothing)
-}
-
-struct Nothing;
-
-impl LogFeed for Nothing {
-    fn poll(&mut self) -> Vec<Line> {
-        Vec::new()
-    }
+/// The feed of process `name`'s logs under `logs_dir` (`<name>.log`, or
+/// the raw `-out`/`-err` pair), levels from `classifier` where the records
+/// do not state them.
+pub fn open(logs_dir: &Path, name: &str, classifier: &Classifier) -> Box<dyn LogFeed> {
+    Box::new(Tail::process(logs_dir, name, BACKLOG).with_classifier(classifier.clone()))
 }

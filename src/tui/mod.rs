@@ -36,6 +36,7 @@ use ratatui::crossterm::terminal::{
 };
 use ratatui::crossterm::{cursor, execute};
 
+use crate::classify::Classifier;
 use crate::config::{Config, ConfigError, parse_monit_interval};
 use crate::home::{Home, HomeError};
 use crate::ipc::{Client, ClientError, ProcessInfo, Reply, Request};
@@ -119,6 +120,7 @@ pub fn run(args: MonitArgs) -> Result<i32, TuiError> {
 
     let (updates_tx, updates) = mpsc::channel();
     let poke = spawn_poller(client, home.clone(), interval, updates_tx.clone())?;
+    let classifier = analysis.classifier.clone();
     let health = HealthWorker::spawn(home.logs_dir(), analysis)?;
     install_signal_handlers();
 
@@ -134,6 +136,7 @@ pub fn run(args: MonitArgs) -> Result<i32, TuiError> {
             updates_tx: &updates_tx,
             poke: &poke,
             health: &health,
+            classifier: &classifier,
         },
     );
     drop(screen);
@@ -339,6 +342,7 @@ struct Channels<'a> {
     updates_tx: &'a Sender<Update>,
     poke: &'a Sender<()>,
     health: &'a HealthWorker,
+    classifier: &'a Classifier,
 }
 
 /// Applies worker results to the state; returns whether anything changed.
@@ -388,7 +392,9 @@ fn event_loop(
         let selected = app.selected().map(|p| p.name.clone());
         if selected != app.logs.name {
             app.logs.switch(selected.clone());
-            feed = selected.as_deref().map(|name| logs::open(&logs_dir, name));
+            feed = selected
+                .as_deref()
+                .map(|name| logs::open(&logs_dir, name, ch.classifier));
             dirty = true;
         }
         if let Some(feed) = feed.as_mut() {

@@ -379,7 +379,24 @@ fn clock(app: &App, ms: i64) -> String {
     )
 }
 
-fn log_line<'a>(app: &App, line: &'a Line) -> TextLine<'a> {
+/// Text safe to put on the screen: tabs become spaces, other control
+/// characters (which could drive the terminal) become U+FFFD.
+fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '\t' => ' ',
+            c if c.is_control() => '\u{fffd}',
+            c => c,
+        })
+        .collect()
+}
+
+/// Width of the time and level columns, with their spaces.
+const LOG_PREFIX: usize = 15;
+
+/// The screen rows of one record: time, level and the first line, then
+/// its continuation lines under the text.
+fn log_rows(app: &App, line: &Line, rows: &mut Vec<TextLine<'static>>) {
     let style = level_style(line.level);
     let time = line
         .ts
@@ -389,13 +406,23 @@ fn log_line<'a>(app: &App, line: &'a Line) -> TextLine<'a> {
     } else {
         style
     };
-    TextLine::from(vec![
-        Span::raw(time).dark_gray(),
-        Span::raw(" "),
-        Span::styled(line.level.label(), style),
-        Span::raw(" "),
-        Span::styled(line.text.as_str(), text_style),
-    ])
+    for (i, part) in line.text.split('\n').enumerate() {
+        let part = printable(part.strip_suffix('\r').unwrap_or(part));
+        if i == 0 {
+            rows.push(TextLine::from(vec![
+                Span::raw(time.clone()).dark_gray(),
+                Span::raw(" "),
+                Span::styled(line.level.label(), style),
+                Span::raw(" "),
+                Span::styled(part, text_style),
+            ]));
+        } else {
+            rows.push(TextLine::from(vec![
+                Span::raw(" ".repeat(LOG_PREFIX)),
+                Span::styled(part, text_style),
+            ]));
+        }
+    }
 }
 
 fn draw_logs(frame: &mut Frame, app: &App, area: Rect) {
@@ -427,14 +454,22 @@ fn draw_logs(frame: &mut Frame, app: &App, area: Rect) {
         frame.render_widget(Paragraph::new(Text::from(text).dark_gray()), inner);
         return;
     }
+    // The newest records that fit, bottom-aligned; a record taller than
+    // the pane shows its last rows.
+    let height = inner.height as usize;
     let end = pane.lines.len().saturating_sub(pane.scroll);
-    let start = end.saturating_sub(inner.height as usize);
-    let lines: Vec<TextLine<'_>> = pane
-        .lines
-        .range(start..end)
-        .map(|line| log_line(app, line))
-        .collect();
-    frame.render_widget(Paragraph::new(lines), inner);
+    let mut start = end;
+    let mut taken = 0;
+    while start > 0 && taken < height {
+        start -= 1;
+        taken += 1 + pane.lines[start].text.matches('\n').count();
+    }
+    let mut rows = Vec::with_capacity(taken);
+    for line in pane.lines.range(start..end) {
+        log_rows(app, line, &mut rows);
+    }
+    let skip = rows.len().saturating_sub(height);
+    frame.render_widget(Paragraph::new(rows.split_off(skip)), inner);
 }
 
 /// A rectangle of `width` × `height` centred in `area`, shrunk to fit.
@@ -586,6 +621,11 @@ mod tests {
                 Some("velos"),
                 "restarting in 100 ms (restart 2)",
             ),
+            (
+                Level::Error,
+                Some("stderr"),
+                "panic: index out of range\n\tat main.go:12\n\x1b[2Jcleared?",
+            ),
         ];
         app.logs.push(
             lines
@@ -699,6 +739,13 @@ mod tests {
         assert!(buffer[(x, y)].modifier.contains(Modifier::BOLD));
         // Times are the records' own, in the state's zone.
         assert!(find(buffer, "22:12:20 INFO  listening on :8080").is_some());
+        // Continuation lines sit under the text, control characters are
+        // made harmless.
+        let (x, _) = find(buffer, "panic: index").unwrap();
+        let (x2, _) = find(buffer, " at main.go:12").unwrap();
+        assert_eq!(x2, x);
+        assert_eq!(fg("at main.go"), Color::Red);
+        assert!(find(buffer, "\u{fffd}[2Jcleared?").is_some());
     }
 
     #[test]
