@@ -8,18 +8,24 @@
 //! pattern = "(?i)out of memory"
 //! level = "fatal"
 //! priority = 10
+//!
+//! [monit]
+//! interval = "2s"               # how often `velos monit` polls the daemon
 //! ```
 //!
 //! Unknown keys are errors (a typo should not silently do nothing), and
 //! every error names the file, the line and the key.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use serde::Deserialize;
+use toml::Spanned;
 
 use crate::analyze::config::{PipelineConfig, PipelineToml};
 use crate::classify::{Classifier, CustomRule};
 use crate::level::Level;
+use crate::query::parse_duration;
 
 /// A configuration that could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -63,6 +69,9 @@ pub struct Config {
     /// Analysis stages.
     #[serde(default)]
     pub pipeline: PipelineToml,
+    /// `velos monit`.
+    #[serde(default)]
+    pub monit: MonitConfig,
     /// Sections owned by other parts of velos, kept as read.
     #[serde(flatten)]
     pub other: toml::Table,
@@ -96,6 +105,29 @@ fn yes() -> bool {
     true
 }
 
+/// `[monit]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MonitConfig {
+    /// Refresh interval, e.g. `"2s"` or `"500ms"`.
+    pub interval: Option<Spanned<String>>,
+}
+
+/// Shortest refresh interval `velos monit` accepts.
+pub const MIN_MONIT_INTERVAL: Duration = Duration::from_millis(100);
+
+/// Parses a `velos monit` refresh interval: a duration such as `2s` or
+/// `500ms`, at least [`MIN_MONIT_INTERVAL`].
+pub fn parse_monit_interval(text: &str) -> Result<Duration, String> {
+    let ms = parse_duration(text)
+        .ok_or_else(|| format!("invalid interval `{text}`: use e.g. 2s, 500ms or 1m"))?;
+    let interval = Duration::from_millis(u64::try_from(ms).unwrap_or(0));
+    if interval < MIN_MONIT_INTERVAL {
+        return Err(format!("interval `{text}` is too short: use 100ms or more"));
+    }
+    Ok(interval)
+}
+
 /// `[[classify.rules]]`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -118,6 +150,23 @@ impl Config {
             .map_err(|(key, offset, message)| ConfigError::Value {
                 path: path.to_path_buf(),
                 key: format!("line {}: {key}", line_of(&self.text, offset)),
+                message,
+            })
+    }
+
+    /// The `[monit] interval`, checked, when set.
+    pub fn monit_interval(&self, path: &Path) -> Result<Option<Duration>, ConfigError> {
+        let Some(interval) = &self.monit.interval else {
+            return Ok(None);
+        };
+        parse_monit_interval(interval.get_ref())
+            .map(Some)
+            .map_err(|message| ConfigError::Value {
+                path: path.to_path_buf(),
+                key: format!(
+                    "line {}: monit.interval",
+                    line_of(&self.text, interval.span().start)
+                ),
                 message,
             })
     }
@@ -266,5 +315,26 @@ mod tests {
         let p = cfg.pipeline(path).unwrap();
         assert!(p.pattern && !p.dedup && !p.anomaly);
         assert_eq!(p.window_ms, 300_000);
+    }
+
+    #[test]
+    fn monit_interval_is_typed_and_checked() {
+        let path = Path::new("config.toml");
+        let cfg = Config::parse("", path).unwrap();
+        assert_eq!(cfg.monit_interval(path).unwrap(), None);
+        let cfg = Config::parse("[monit]\ninterval = \"500ms\"\n", path).unwrap();
+        assert_eq!(
+            cfg.monit_interval(path).unwrap(),
+            Some(Duration::from_millis(500))
+        );
+        let cfg = Config::parse("[monit]\n\ninterval = \"10ms\"\n", path).unwrap();
+        let err = cfg.monit_interval(path).unwrap_err().to_string();
+        assert!(err.contains("line 3: monit.interval"), "{err}");
+        let cfg = Config::parse("[monit]\ninterval = \"soon\"\n", path).unwrap();
+        assert!(cfg.monit_interval(path).is_err());
+        let err = Config::parse("[monit]\nrefresh = \"2s\"\n", path)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("refresh"), "{err}");
     }
 }

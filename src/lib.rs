@@ -30,6 +30,7 @@
 //! - [`home`] — the runtime home (`$VELOS_HOME`) and its paths.
 //! - [`ipc`] — the daemon's protocol and client, shared by CLI, daemon and TUI.
 //! - [`daemon`] — the supervisor daemon and its subcommands.
+//! - [`tui`] — `velos monit`, the live terminal monitor.
 
 pub mod analyze;
 pub mod classify;
@@ -47,3 +48,4 @@ pub mod output;
 pub mod query;
 pub mod source;
 pub mod timestamp;
+pub mod tui;

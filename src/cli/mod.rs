@@ -22,6 +22,8 @@ pub struct Cli {
 enum Command {
     /// Read, filter and analyze logs of a managed process, files or stdin.
     Logs(LogsArgs),
+    /// Live monitor: processes, CPU and memory, logs; restart, stop, delete.
+    Monit(crate::tui::MonitArgs),
     #[command(flatten)]
     Daemon(DaemonCommand),
 }
@@ -38,6 +40,7 @@ pub fn main() -> i32 {
     };
     let result = match cli.command {
         Command::Logs(args) => logs::run(args),
+        Command::Monit(args) => crate::tui::run(args).map_err(Into::into),
         Command::Daemon(cmd) => run_daemon_command(cmd),
     };
     match result {

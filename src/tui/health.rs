@@ -1,0 +1,366 @@
+//! Health scores for the process table: the summary engine's
+//! [`Report::health`](crate::analyze::report::Report::health) over each
+//! process's logs of the last hour, computed on a background thread.
+//!
+//! [`score`] is `velos logs <name> --since 1h --summary` without the
+//! printing: the engine's analysis run over `<name>.log` (or the raw
+//! `-out`/`-err` pair merged by time) and their rotations. Records without
+//! a time cannot be placed in the window and are left out; files last
+//! written before the window are not opened.
+//!
+//! [`HealthWorker`] runs it off the draw path, at most every
+//! [`MIN_PERIOD`] per process, and only when the logs changed or
+//! [`MAX_PERIOD`] passed (the window moves even when nothing is written).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crate::analyze::report::Health;
+use crate::analyze::{Pipeline, PipelineConfig};
+use crate::classify::Classifier;
+use crate::engine::analyze::Analyzer;
+use crate::engine::{Run, Scanner, Settings, merge, open_with_context};
+use crate::frame::Layout;
+use crate::output::{Format, Printer};
+use crate::query::{Query, QuerySpec};
+use crate::source::rotated_set;
+use crate::timestamp::{TimeContext, Zone};
+
+/// The window scored, as `--since` spells it.
+pub const WINDOW: &str = "1h";
+/// The window scored, ms.
+pub const WINDOW_MS: i64 = 3_600_000;
+/// Shortest time between two scorings of one process.
+pub const MIN_PERIOD: Duration = Duration::from_secs(10);
+/// Longest time between two scorings of one process.
+pub const MAX_PERIOD: Duration = Duration::from_secs(60);
+
+/// The settings the analysis runs with.
+#[derive(Debug, Clone)]
+pub struct Analysis {
+    /// Level rules for records without an explicit level.
+    pub classifier: Classifier,
+    /// Stage settings.
+    pub pipeline: PipelineConfig,
+    /// Zone for plain-text timestamps.
+    pub zone: Zone,
+}
+
+/// The log files of process `name`, one list per stream, oldest first.
+fn streams(logs_dir: &Path, name: &str) -> Vec<Vec<PathBuf>> {
+    [
+        format!("{name}.log"),
+        format!("{name}-out.log"),
+        format!("{name}-err.log"),
+    ]
+    .iter()
+    .map(|base| rotated_set(logs_dir, base))
+    .filter(|files| !files.is_empty())
+    .collect()
+}
+
+/// Size and modification time of the current files: changes when
+/// anything is written, rotated or flushed.
+fn fingerprint(logs_dir: &Path, name: &str) -> Vec<(u64, Option<std::time::SystemTime>)> {
+    ["", "-out", "-err"]
+        .iter()
+        .map(|suffix| {
+            std::fs::metadata(logs_dir.join(format!("{name}{suffix}.log")))
+                .map(|m| (m.len(), m.modified().ok()))
+                .unwrap_or((0, None))
+        })
+        .collect()
+}
+
+/// The health of process `name` over the hour before `now_ms`, from its
+/// logs under `logs_dir`; `None` when no record falls in the window or the
+/// files cannot be read.
+pub fn score(logs_dir: &Path, name: &str, now_ms: i64, analysis: &Analysis) -> Option<Health> {
+    let since = now_ms - WINDOW_MS;
+    let zone = &analysis.zone;
+    let query = Query::build(
+        &QuerySpec {
+            since: Some(WINDOW),
+            ..QuerySpec::default()
+        },
+        now_ms,
+        &TimeContext::new(zone.clone(), now_ms),
+    )
+    .ok()?;
+    let printer = Printer {
+        format: Format::Text,
+        color: false,
+        show_file: false,
+        zone: zone.clone(),
+    };
+    let run = Run {
+        classifier: &analysis.classifier,
+        query: &query,
+        printer: &printer,
+        settings: Settings::default(),
+        patterns: None,
+    };
+    let config = &analysis.pipeline;
+    let mut total = Pipeline::new(config);
+    let streams: Vec<Vec<PathBuf>> = streams(logs_dir, name)
+        .into_iter()
+        .map(|files| {
+            files
+                .into_iter()
+                .filter(|f| written_since(f, since))
+                .collect()
+        })
+        .filter(|files: &Vec<PathBuf>| !files.is_empty())
+        .collect();
+    match streams.as_slice() {
+        [] => return None,
+        [files] => {
+            for (i, path) in files.iter().enumerate() {
+                let Ok((file, ctx)) = open_with_context(path, zone) else {
+                    continue;
+                };
+                let label = path.display().to_string();
+                let layout = Layout::sniff(file.data.bytes(), &ctx);
+                let mut scanner = Scanner::for_run(&run, layout, &ctx, &label);
+                scanner.order_base = (i as u64) << 48;
+                // A file truncated while read is left for the next round.
+                if let Ok(state) = run.analyze(&scanner, &file.data, config) {
+                    total.merge(state);
+                }
+            }
+        }
+        several => {
+            let mut analyzer = Analyzer::new(config);
+            merge::for_each_record(&run, several, zone, 0, |scanner, data, start, end| {
+                scanner.visit(data, start, end, None, false, &mut analyzer);
+                Ok(true)
+            })
+            .ok()?;
+            total.merge(analyzer.pipeline);
+        }
+    }
+    let report = total.finish(config);
+    (report.counts.records > 0).then(|| report.health())
+}
+
+/// Whether `path` was modified at or after `since_ms` (Unix ms): older
+/// files hold nothing of the window.
+fn written_since(path: &Path, since_ms: i64) -> bool {
+    std::fs::metadata(path)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .is_none_or(|d| d.as_millis() as i64 >= since_ms)
+}
+
+/// Scores processes on a background thread.
+pub struct HealthWorker {
+    names: Sender<Vec<String>>,
+    scores: Receiver<(String, Option<u8>)>,
+}
+
+impl HealthWorker {
+    /// Starts the thread; it ends when the worker is dropped.
+    pub fn spawn(logs_dir: PathBuf, analysis: Analysis) -> std::io::Result<HealthWorker> {
+        let (names_tx, names_rx) = mpsc::channel();
+        let (scores_tx, scores_rx) = mpsc::channel();
+        thread::Builder::new()
+            .name("health".into())
+            .spawn(move || work(&logs_dir, &analysis, &names_rx, &scores_tx))?;
+        Ok(HealthWorker {
+            names: names_tx,
+            scores: scores_rx,
+        })
+    }
+
+    /// Tells the thread which processes exist now.
+    pub fn set_names(&self, names: Vec<String>) {
+        let _ = self.names.send(names);
+    }
+
+    /// Scores computed since the last call: (name, score or `None`).
+    pub fn results(&self) -> Vec<(String, Option<u8>)> {
+        self.scores.try_iter().collect()
+    }
+}
+
+struct Scored {
+    at: Instant,
+    fingerprint: Vec<(u64, Option<std::time::SystemTime>)>,
+}
+
+fn work(
+    logs_dir: &Path,
+    analysis: &Analysis,
+    names_rx: &Receiver<Vec<String>>,
+    scores: &Sender<(String, Option<u8>)>,
+) {
+    lower_priority();
+    // The engine's analysis runs on rayon: give it one low-priority thread
+    // of its own rather than the global pool.
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .thread_name(|_| "health-scan".into())
+        .start_handler(|_| lower_priority())
+        .build()
+        .ok();
+    let mut names: Vec<String> = Vec::new();
+    let mut done: HashMap<String, Scored> = HashMap::new();
+    loop {
+        match names_rx.recv_timeout(Duration::from_secs(1)) {
+            Ok(latest) => names = latest,
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => return,
+        }
+        if let Some(latest) = names_rx.try_iter().last() {
+            names = latest;
+        }
+        done.retain(|name, _| names.contains(name));
+        for name in &names {
+            let print = fingerprint(logs_dir, name);
+            let due = match done.get(name) {
+                None => true,
+                Some(s) => {
+                    let age = s.at.elapsed();
+                    age >= MAX_PERIOD || (age >= MIN_PERIOD && s.fingerprint != print)
+                }
+            };
+            if !due {
+                continue;
+            }
+            let now = crate::timestamp::now_ms();
+            let health = match &pool {
+                Some(pool) => pool.install(|| score(logs_dir, name, now, analysis)),
+                None => score(logs_dir, name, now, analysis),
+            };
+            done.insert(
+                name.clone(),
+                Scored {
+                    at: Instant::now(),
+                    fingerprint: print,
+                },
+            );
+            if scores
+                .send((name.clone(), health.map(|h| h.score)))
+                .is_err()
+            {
+                return;
+            }
+        }
+    }
+}
+
+/// Scoring yields to everything else on the machine.
+fn lower_priority() {
+    // SAFETY: setpriority on this thread's own id; no memory is passed.
+    unsafe {
+        let tid = libc::gettid();
+        libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, 10);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn analysis() -> Analysis {
+        Analysis {
+            classifier: Classifier::new(Vec::new(), true),
+            pipeline: PipelineConfig::default(),
+            zone: Zone::utc(),
+        }
+    }
+
+    fn record(ts: i64, lvl: &str, msg: &str, src: &str, event: Option<&str>) -> String {
+        let event = event.map_or_else(String::new, |e| format!(r#","event":"{e}""#));
+        format!(r#"{{"ts":{ts},"lvl":"{lvl}","pid":1,"msg":"{msg}","src":"{src}"{event}}}"#) + "\n"
+    }
+
+    #[test]
+    fn scores_the_last_hour_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let now = crate::timestamp::now_ms();
+        let mut text = String::new();
+        // Two hours ago: all errors, outside the window.
+        for i in 0..50 {
+            text += &record(now - 2 * WINDOW_MS + i, "error", "boom", "stderr", None);
+        }
+        // In the window: 99 fine, 1 error (1 % → −5), one crash restart
+        // (−3) and one requested restart (not counted).
+        for i in 0..99 {
+            text += &record(now - 1000 + i, "info", &format!("tick {i}"), "stdout", None);
+        }
+        text += &record(now - 500, "error", "boom", "stderr", None);
+        text += &record(
+            now - 400,
+            "warn",
+            "restarting in 100 ms",
+            "velos",
+            Some("restart"),
+        );
+        text += &record(
+            now - 300,
+            "info",
+            "restarting (requested)",
+            "velos",
+            Some("restart"),
+        );
+        std::fs::write(dir.path().join("web.log"), text).unwrap();
+        let health = score(dir.path(), "web", now, &analysis()).unwrap();
+        assert_eq!(health.restarts, 1);
+        assert!(
+            (health.error_percent - 100.0 / 102.0).abs() < 1e-9,
+            "{health:?}"
+        );
+        assert_eq!(health.score, 92);
+        assert!(score(dir.path(), "other", now, &analysis()).is_none());
+    }
+
+    #[test]
+    fn rotated_and_raw_files_count_and_old_ones_do_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let now = crate::timestamp::now_ms();
+        std::fs::write(
+            dir.path().join("api.log.1"),
+            record(now - 2000, "fatal", "down", "stderr", None),
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("api.log"),
+            record(now - 1000, "info", "up", "stdout", None),
+        )
+        .unwrap();
+        let health = score(dir.path(), "api", now, &analysis()).unwrap();
+        assert_eq!(health.error_percent, 50.0);
+        assert_eq!(health.score, 0);
+        // Raw output with its own timestamps.
+        std::fs::write(
+            dir.path().join("raw-out.log"),
+            "2020-01-01T00:00:00Z ERROR long ago\n",
+        )
+        .unwrap();
+        assert!(score(dir.path(), "raw", now, &analysis()).is_none());
+        // Raw stdout and stderr, merged by time: 1 error of 4 records.
+        let at = |ms: i64| jiff::Timestamp::from_millisecond(ms).unwrap().to_string();
+        std::fs::write(
+            dir.path().join("raw-out.log"),
+            format!(
+                "{} started\n{} ready\n{} serving\n",
+                at(now - 3000),
+                at(now - 2000),
+                at(now - 1000)
+            ),
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("raw-err.log"),
+            format!("{} ERROR disk full\n", at(now - 1500)),
+        )
+        .unwrap();
+        let health = score(dir.path(), "raw", now, &analysis()).unwrap();
+        assert_eq!(health.error_percent, 25.0);
+    }
+}

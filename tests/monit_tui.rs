@@ -1,0 +1,353 @@
+//! End-to-end tests of `velos monit`: the real binary in a pseudo-terminal
+//! against a real daemon with real children, driven by key presses.
+
+mod support;
+
+use std::fs::File;
+use std::io::{Read, Write};
+use std::os::fd::{AsFd, OwnedFd};
+use std::os::unix::process::CommandExt;
+use std::process::{Child, Stdio};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use rustix::fs::{Mode, OFlags};
+use rustix::pty::{OpenptFlags, grantpt, openpt, ptsname, unlockpt};
+use rustix::termios::{LocalModes, Winsize, tcgetattr, tcsetwinsize};
+use support::{TestHome, secs};
+
+/// A shell loop printing `<name> says tick <n>` five times a second.
+fn ticker(name: &str) -> String {
+    format!("i=0; while true; do i=$((i+1)); echo \"{name} says tick $i\"; sleep 0.2; done")
+}
+
+/// The highest `<n>` of `<name> says tick <n>` on the screen.
+fn last_tick(screen: &str, name: &str) -> u64 {
+    let needle = format!("{name} says tick ");
+    screen
+        .lines()
+        .filter_map(|line| {
+            let at = line.find(&needle)? + needle.len();
+            let digits: String = line[at..]
+                .chars()
+                .take_while(char::is_ascii_digit)
+                .collect();
+            digits.parse().ok()
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+/// `velos monit` running on the slave side of a pseudo-terminal. Dropping
+/// it kills the monitor if it is still running.
+struct Monit {
+    child: Child,
+    master: File,
+    output: Arc<Mutex<Vec<u8>>>,
+    termios_fd: OwnedFd,
+    rows: u16,
+    cols: u16,
+}
+
+impl Monit {
+    fn start(home: &TestHome, args: &[&str], cols: u16, rows: u16) -> Monit {
+        let master = openpt(OpenptFlags::RDWR | OpenptFlags::NOCTTY | OpenptFlags::CLOEXEC)
+            .expect("open a pseudo-terminal");
+        grantpt(&master).expect("grantpt");
+        unlockpt(&master).expect("unlockpt");
+        let name = ptsname(&master, Vec::new()).expect("ptsname");
+        tcsetwinsize(
+            &master,
+            Winsize {
+                ws_row: rows,
+                ws_col: cols,
+                ws_xpixel: 0,
+                ws_ypixel: 0,
+            },
+        )
+        .expect("set the window size");
+        let slave = rustix::fs::open(
+            name.as_c_str(),
+            OFlags::RDWR | OFlags::NOCTTY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .expect("open the slave side");
+        let mut command = home.command();
+        command
+            .arg("monit")
+            .args(args)
+            .env("TERM", "xterm-256color")
+            .stdin(Stdio::from(slave.try_clone().expect("dup")))
+            .stdout(Stdio::from(slave.try_clone().expect("dup")))
+            .stderr(Stdio::from(slave));
+        // SAFETY: setsid and ioctl are async-signal-safe; they make the
+        // pseudo-terminal the child's controlling terminal.
+        unsafe {
+            command.pre_exec(|| {
+                if libc::setsid() < 0 || libc::ioctl(0, libc::TIOCSCTTY, 0) < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        let child = command.spawn().expect("run velos monit");
+        drop(command);
+        let termios_fd = master.try_clone().expect("dup");
+        let master = File::from(master);
+        let output = Arc::new(Mutex::new(Vec::new()));
+        let mut reader = master.try_clone().expect("dup");
+        let sink = output.clone();
+        thread::spawn(move || {
+            let mut buf = [0u8; 16 * 1024];
+            // Ends with EIO once the monitor has exited.
+            while let Ok(n @ 1..) = reader.read(&mut buf) {
+                sink.lock().unwrap().extend_from_slice(&buf[..n]);
+            }
+        });
+        Monit {
+            child,
+            master,
+            output,
+            termios_fd,
+            rows,
+            cols,
+        }
+    }
+
+    fn output(&self) -> Vec<u8> {
+        self.output.lock().unwrap().clone()
+    }
+
+    /// The screen as a terminal shows it now.
+    fn screen(&self) -> String {
+        let size = |n: u16| std::num::NonZeroU16::new(n).expect("a screen size");
+        let mut parser = vt100::Parser::new(size(self.rows), size(self.cols), 0);
+        parser.process(&self.output());
+        parser.screen().contents()
+    }
+
+    /// Waits until the screen shows `needle`; the screen.
+    fn wait_for(&self, needle: &str, timeout: Duration) -> String {
+        self.wait_until(timeout, needle, |screen| screen.contains(needle))
+    }
+
+    fn wait_until(&self, timeout: Duration, what: &str, check: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let screen = self.screen();
+            if check(&screen) {
+                return screen;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what:?}; the screen:\n{screen}"
+            );
+            thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Changes the terminal's size (the kernel sends SIGWINCH).
+    fn resize(&mut self, cols: u16, rows: u16) {
+        tcsetwinsize(
+            self.termios_fd.as_fd(),
+            Winsize {
+                ws_row: rows,
+                ws_col: cols,
+                ws_xpixel: 0,
+                ws_ypixel: 0,
+            },
+        )
+        .expect("set the window size");
+        self.rows = rows;
+        self.cols = cols;
+    }
+
+    fn press(&mut self, keys: &str) {
+        self.master.write_all(keys.as_bytes()).expect("type");
+        self.master.flush().expect("flush");
+    }
+
+    /// Waits for the monitor to exit; its exit code.
+    fn wait_exit(&mut self, timeout: Duration) -> Option<i32> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                return status.code();
+            }
+            assert!(Instant::now() < deadline, "velos monit did not exit");
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Whether the terminal is back in canonical mode with echo (raw mode off).
+    fn cooked(&self) -> bool {
+        let termios = tcgetattr(self.termios_fd.as_fd()).expect("tcgetattr");
+        termios
+            .local_modes
+            .contains(LocalModes::ICANON | LocalModes::ECHO)
+    }
+}
+
+impl Drop for Monit {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Asserts the screen was put back: alternate screen left and cursor
+/// shown after the last frame, raw mode off.
+fn assert_restored(monit: &Monit) {
+    let out = monit.output();
+    let text = String::from_utf8_lossy(&out);
+    let entered = text
+        .rfind("\x1b[?1049h")
+        .expect("entered the alternate screen");
+    let left = text
+        .rfind("\x1b[?1049l")
+        .expect("left the alternate screen");
+    let shown = text.rfind("\x1b[?25h").expect("showed the cursor");
+    let hidden = text.rfind("\x1b[?25l").unwrap_or(0);
+    assert!(left > entered && shown > hidden, "{:?}", &text[left..]);
+    assert!(monit.cooked(), "raw mode is still on");
+}
+
+#[test]
+fn keys_stop_restart_and_delete_the_selected_process_then_q_restores_the_terminal() {
+    let home = TestHome::new();
+    home.ok(&[
+        "start",
+        "--name",
+        "alpha",
+        "--",
+        "sh",
+        "-c",
+        &ticker("alpha"),
+    ]);
+    home.ok(&[
+        "start",
+        "--name",
+        "bravo",
+        "--",
+        "sh",
+        "-c",
+        &ticker("bravo"),
+    ]);
+    home.wait_status("alpha", "online", secs(10));
+    home.wait_status("bravo", "online", secs(10));
+
+    let mut monit = Monit::start(&home, &["--interval", "300ms"], 80, 24);
+    let screen = monit.wait_for("bravo", secs(20));
+    assert!(screen.contains("2 processes (2 online)"), "{screen}");
+    monit.wait_for("▶ 0", secs(10));
+    monit.wait_for("INFO  alpha says tick", secs(10));
+
+    // Select bravo: the log pane switches to its lines; stop it.
+    monit.press("j");
+    monit.wait_for("▶ 1", secs(10));
+    monit.wait_for("logs · bravo", secs(10));
+    let screen = monit.wait_for("INFO  bravo says tick", secs(10));
+    assert!(!screen.contains("alpha says tick"), "{screen}");
+    // The pane is live: new lines keep coming.
+    let before = last_tick(&screen, "bravo");
+    monit.wait_until(secs(10), "newer lines", |s| {
+        last_tick(s, "bravo") > before + 2
+    });
+    monit.press("s");
+    home.wait_status("bravo", "stopped", secs(20));
+    assert_eq!(home.process("alpha").unwrap()["status"], "online");
+    monit.wait_for("stopped bravo", secs(10));
+    monit.wait_until(secs(10), "bravo stopped in the table", |screen| {
+        screen
+            .lines()
+            .any(|l| l.contains("bravo") && l.contains("stopped "))
+    });
+
+    // Restart it: one more restart.
+    let before = home.process("bravo").unwrap()["restarts"].as_u64().unwrap();
+    monit.press("r");
+    let after = home.wait_process("bravo", secs(20), |p| {
+        p["status"] == "online" || p["status"] == "starting"
+    });
+    assert_eq!(after["restarts"].as_u64().unwrap(), before + 1);
+    assert_eq!(
+        home.process("alpha").unwrap()["restarts"].as_u64().unwrap(),
+        0
+    );
+
+    monit.wait_for("restarted bravo", secs(10));
+
+    // Delete asks first; n keeps it, y deletes it.
+    monit.press("d");
+    monit.wait_for("Delete bravo (id 1)?", secs(10));
+    monit.press("n");
+    monit.wait_until(secs(10), "the question to go", |s| {
+        !s.contains("Delete bravo")
+    });
+    thread::sleep(Duration::from_millis(300));
+    assert!(home.process("bravo").is_some());
+    monit.press("d");
+    monit.wait_for("Delete bravo (id 1)?", secs(10));
+    monit.press("y");
+    let deadline = Instant::now() + secs(20);
+    while home.process("bravo").is_some() {
+        assert!(Instant::now() < deadline, "bravo was not deleted");
+        thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(home.process("alpha").unwrap()["status"], "online");
+    monit.wait_for("1 process (1 online)", secs(10));
+
+    // Help shows the keys; q quits from there too.
+    monit.press("?");
+    monit.wait_for("delete it (asks y/n)", secs(10));
+    monit.press("q");
+    assert_eq!(monit.wait_exit(secs(10)), Some(0));
+    assert_restored(&monit);
+}
+
+#[test]
+fn sigterm_restores_the_terminal_and_a_missing_daemon_is_started() {
+    let home = TestHome::new();
+    // No daemon yet: monit starts one, and shows the empty table.
+    let mut monit = Monit::start(&home, &[], 80, 24);
+    monit.wait_for("no processes — start one with `velos start …`", secs(20));
+    monit.wait_for("d delete", secs(10));
+    assert!(home.daemon_pid().is_some(), "a daemon was started");
+    // A smaller terminal gets the whole screen redrawn, with fewer keys.
+    monit.resize(60, 15);
+    let screen = monit.wait_for("? more keys", secs(10));
+    assert!(
+        screen.contains("no processes — start one with `velos start …`"),
+        "{screen}"
+    );
+    let pid = monit.child.id() as i32;
+    // SAFETY: kill(2) on the child this test started.
+    unsafe {
+        libc::kill(pid, libc::SIGTERM);
+    }
+    assert_eq!(monit.wait_exit(secs(10)), Some(0));
+    assert_restored(&monit);
+}
+
+#[test]
+fn without_a_terminal_or_with_a_bad_interval_it_explains_and_starts_nothing() {
+    let home = TestHome::new();
+    let run = home.run(&["monit"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("needs a terminal"), "{}", run.stderr);
+
+    let run = home.run(&["monit", "--interval", "10ms"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("too short"), "{}", run.stderr);
+
+    home.write_config("[monit]\ninterval = \"soon\"\n");
+    let run = home.run(&["monit"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("line 2: monit.interval"),
+        "{}",
+        run.stderr
+    );
+    assert!(home.daemon_pid().is_none(), "no daemon was started");
+}
