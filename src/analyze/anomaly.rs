@@ -86,6 +86,19 @@ pub struct Anomaly {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Anomalies {
     minutes: IdMap<i64, (u64, u64)>,
+    /// The minute being counted (records mostly come in time order), not
+    /// yet in `minutes`.
+    current: Option<(i64, u64, u64)>,
+}
+
+impl Anomalies {
+    fn flush(&mut self) {
+        if let Some((minute, total, errors)) = self.current.take() {
+            let slot = self.minutes.entry(minute).or_default();
+            slot.0 += total;
+            slot.1 += errors;
+        }
+    }
 }
 
 impl LogProcessor for Anomalies {
@@ -93,14 +106,24 @@ impl LogProcessor for Anomalies {
 
     #[inline]
     fn observe(&mut self, rec: &Observed<'_>) {
-        if let Some(ts) = rec.ts {
-            let slot = self.minutes.entry(minute_of(ts)).or_default();
-            slot.0 += 1;
-            slot.1 += u64::from(rec.level >= Level::Error);
+        let Some(ts) = rec.ts else { return };
+        let minute = minute_of(ts);
+        let error = u64::from(rec.level >= Level::Error);
+        match &mut self.current {
+            Some((m, total, errors)) if *m == minute => {
+                *total += 1;
+                *errors += error;
+            }
+            _ => {
+                self.flush();
+                self.current = Some((minute, 1, error));
+            }
         }
     }
 
-    fn merge(&mut self, next: Anomalies) {
+    fn merge(&mut self, mut next: Anomalies) {
+        self.flush();
+        next.flush();
         for (minute, (total, errors)) in next.minutes {
             let slot = self.minutes.entry(minute).or_default();
             slot.0 += total;
@@ -108,7 +131,8 @@ impl LogProcessor for Anomalies {
         }
     }
 
-    fn finish(self, ctx: &Finish<'_>) -> Vec<Anomaly> {
+    fn finish(mut self, ctx: &Finish<'_>) -> Vec<Anomaly> {
+        self.flush();
         let Some((first, last)) = ctx.period else {
             return Vec::new();
         };
