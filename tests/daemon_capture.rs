@@ -209,3 +209,31 @@ fn rotation_and_flush() {
     assert!(!logs.join("rot.log.2").exists());
     std::thread::sleep(Duration::from_millis(10));
 }
+
+#[test]
+fn custom_level_rules_from_the_config_apply_to_captured_lines() {
+    let home = TestHome::new();
+    home.write_config(
+        "[logs]\nkeep = 3\n\n[[classify.rules]]\npattern = \"OOM\"\nlevel = \"fatal\"\npriority = 1\n",
+    );
+    home.ok(&[
+        "start",
+        "--name",
+        "oom",
+        "--no-autorestart",
+        "--",
+        "sh",
+        "-c",
+        "echo 'OOM killer woke up'; echo fine",
+    ]);
+    home.wait_status("oom", "stopped", secs(10));
+    let records = home.records("oom.log");
+    let lvl = |msg: &str| {
+        records
+            .iter()
+            .find(|r| r["msg"] == msg)
+            .map(|r| r["lvl"].clone())
+    };
+    assert_eq!(lvl("OOM killer woke up"), Some(serde_json::json!("fatal")));
+    assert_eq!(lvl("fine"), Some(serde_json::json!("info")));
+}

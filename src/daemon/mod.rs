@@ -104,6 +104,21 @@ pub fn run_foreground(home: &Home) -> Result<(), DaemonError> {
     run_locked(home, &log).inspect_err(|err| log.error(&err.to_string()))
 }
 
+/// The level rules of `config.toml` (`[classify]`), so captured lines are
+/// classified as `velos logs` would; a broken section is logged and the
+/// default rules used, rather than refusing to supervise.
+fn level_rules(home: &Home, log: &DaemonLog) -> crate::classify::Classifier {
+    let path = home.config_file();
+    let loaded = crate::config::Config::load(&path, false)
+        .and_then(|(config, path)| config.classifier(&path));
+    loaded.unwrap_or_else(|err| {
+        log.warn(&format!(
+            "{err}; captured lines use the default level rules"
+        ));
+        crate::classify::Classifier::default()
+    })
+}
+
 fn run_locked(home: &Home, log: &Arc<DaemonLog>) -> Result<(), DaemonError> {
     let signals = block_signals().map_err(DaemonError::Setup)?;
     if let Err(err) = reaper::Reaper::become_subreaper() {
@@ -139,7 +154,8 @@ fn run_locked(home: &Home, log: &Arc<DaemonLog>) -> Result<(), DaemonError> {
         Err(err) if err.kind() == io::ErrorKind::NotFound => {}
         Err(source) => return Err(socket_err(source)),
     }
-    let shared = Arc::new(Shared::new(home.clone(), config, log.clone()));
+    let classifier = level_rules(home, log);
+    let shared = Arc::new(Shared::new(home.clone(), config, classifier, log.clone()));
     shared.restore(state);
     let listener = match UnixListener::bind(&socket)
         .and_then(|l| fs::set_permissions(&socket, fs::Permissions::from_mode(0o600)).map(|()| l))

@@ -179,12 +179,13 @@ fn error(code: ErrorCode, message: impl Into<String>) -> Reply {
 }
 
 impl Shared {
-    /// A daemon core with an empty table.
-    pub fn new(home: Home, config: Config, log: Arc<DaemonLog>) -> Shared {
+    /// A daemon core with an empty table; captured lines get their level
+    /// from `classifier` (the same rules as `velos logs`).
+    pub fn new(home: Home, config: Config, classifier: Classifier, log: Arc<DaemonLog>) -> Shared {
         Shared {
             home,
             config,
-            classifier: Classifier::default(),
+            classifier,
             log,
             table: Mutex::new(Table::default()),
             changed: Condvar::new(),
