@@ -134,7 +134,11 @@ pub fn run(args: LogsArgs) -> Result<i32> {
             .build_global()
             .context("starting worker threads")?;
     }
-    let home = source::velos_home();
+    // Files and stdin need no home; process names and the default config
+    // do, so a missing $HOME only matters when they are used.
+    let home = crate::home::Home::from_env()
+        .map(|h| h.root().to_path_buf())
+        .unwrap_or_else(|_| PathBuf::from(".velos"));
     let (config, config_path) = match &args.config {
         Some(path) => Config::load(path, true)?,
         None => Config::load(&home.join("config.toml"), false)?,

@@ -287,7 +287,9 @@ fn chain(b: &[u8], i: usize) -> Option<(usize, &'static [u8])> {
         }
     }
     // An IPv6 group is at most four hex digits: count no further.
-    let h = b.get(i..).map_or(0, |r| r.iter().take(5).take_while(|&&c| is_hex(c)).count());
+    let h = b
+        .get(i..)
+        .map_or(0, |r| r.iter().take(5).take_while(|&&c| is_hex(c)).count());
     if h <= 4
         && at(b, i + h) == b':'
         && let Some(e) = ipv6(b, i).filter(|&e| boundary(b, e))

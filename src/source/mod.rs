@@ -80,15 +80,6 @@ pub enum Input {
     },
 }
 
-/// The runtime home: `$VELOS_HOME`, else `~/.velos`.
-pub fn velos_home() -> PathBuf {
-    if let Some(home) = std::env::var_os("VELOS_HOME").filter(|h| !h.is_empty()) {
-        return PathBuf::from(home);
-    }
-    let base = std::env::var_os("HOME").map_or_else(|| PathBuf::from("."), PathBuf::from);
-    base.join(".velos")
-}
-
 /// Resolves a `velos logs` argument: `-`, an existing path, or a process
 /// name with log files under `home/logs/`.
 pub fn resolve(arg: &str, home: &Path) -> Result<Input, SourceError> {
