@@ -738,3 +738,63 @@ fn structured_records_show_their_level_in_text() {
         ]
     );
 }
+
+#[test]
+fn common_formats_seen_in_the_wild() {
+    let dir = tempfile::tempdir().unwrap();
+    // klog / glog, as Kubernetes components write it: the level is the first letter.
+    let klog = write(
+        dir.path(),
+        "kubelet.log",
+        "I0110 10:00:00.123456    1234 server.go:42] Started kubelet\n\
+         E0110 10:00:01.000001    1234 pod_workers.go:9] Error syncing pod\n\
+         W0110 10:00:02.5    1234 eviction.go:1] low memory\n",
+    );
+    let out = velos(dir.path())
+        .arg("logs")
+        .arg(&klog)
+        .args(["--level", "warn+", "--json"])
+        .output()
+        .unwrap();
+    let got: Vec<_> = json_lines(&out.stdout)
+        .iter()
+        .map(|v| v["lvl"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(got, ["error", "warn"]);
+    // Docker's json-file driver: `log` with its newline, `stream`, `time`.
+    let docker = write(
+        dir.path(),
+        "container.log",
+        "{\"log\":\"listening on :80\\n\",\"stream\":\"stdout\",\"time\":\"2026-01-10T10:00:00.5Z\"}\n\
+         {\"log\":\"panic: nil map\\n\",\"stream\":\"stderr\",\"time\":\"2026-01-10T10:00:01Z\"}\n",
+    );
+    let out = velos(dir.path())
+        .arg("logs")
+        .arg(&docker)
+        .args(["-n", "0"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        lines(&out.stdout),
+        [
+            "2026-01-10 10:00:00.500 INFO  listening on :80",
+            "2026-01-10 10:00:01.000 FATAL [stderr] panic: nil map"
+        ]
+    );
+    // Apache 2.4 error log: `[module:level]`.
+    let apache = write(
+        dir.path(),
+        "error_log",
+        "[Sun Jan 10 10:00:00.123456 2026] [mpm_event:notice] [pid 1:tid 2] AH00489: resuming normal operations\n\
+         [Sun Jan 10 10:00:01.000000 2026] [core:error] [pid 3:tid 4] [client 10.0.0.1:5] AH00037: Symbolic link not allowed\n",
+    );
+    let out = velos(dir.path())
+        .arg("logs")
+        .arg(&apache)
+        .args(["--level", "error", "--json"])
+        .output()
+        .unwrap();
+    let got = json_lines(&out.stdout);
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0]["ts"], 1_768_039_201_000i64);
+}

@@ -69,6 +69,16 @@ fn token_level(token: &[u8], style: HeaderStyle) -> Option<Level> {
         return Some(level);
     }
     let bracketed = open && closed;
+    // `[core:error]`, `[mpm_event:notice]`: the level after a module name.
+    if open
+        && let Some(close) = inner
+            .iter()
+            .position(|b| matches!(b, b']' | b'>' | b')' | b'}'))
+        && let Some(colon) = memchr::memrchr(b':', &inner[..close])
+        && let Some(level) = Level::from_word(&inner[colon + 1..close])
+    {
+        return Some(level);
+    }
     if bracketed || word.iter().all(|b| b.is_ascii_uppercase()) {
         // A bare upper-case word must stand alone or end the token with `:`.
         if !bracketed && end < inner.len() && inner[end] != b':' {
@@ -118,6 +128,8 @@ mod tests {
         assert_eq!(words("time=1 level=warn msg=x"), Some(Level::Warn));
         assert_eq!(words("lvl=\"debug\" msg=x"), Some(Level::Debug));
         assert_eq!(words("[FATAL] out of memory"), Some(Level::Fatal));
+        assert_eq!(words("[core:error] [pid 42] AH00124"), Some(Level::Error));
+        assert_eq!(words("[mpm_event:notice] resuming"), Some(Level::Info));
     }
 
     #[test]

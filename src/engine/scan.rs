@@ -19,7 +19,7 @@ use crate::frame::{self, Layout, Record};
 use crate::level::Level;
 use crate::output::{Kept, Printer};
 use crate::query::Query;
-use crate::timestamp::TimeContext;
+use crate::timestamp::{TimeContext, TsFormat};
 
 /// The kept records of one chunk, rendered.
 #[derive(Debug, Default)]
@@ -90,7 +90,9 @@ impl<'a> Scanner<'a> {
         file: &'a str,
     ) -> Scanner<'a> {
         // Letters and numbers name levels without a level word: no prefilter.
-        let words_only = layout.header == HeaderStyle::Words && !layout.numeric_levels;
+        let words_only = layout.header == HeaderStyle::Words
+            && !layout.numeric_levels
+            && layout.ts.is_none_or(|ts| ts.format != TsFormat::Glog);
         let prefilter = match query.levels {
             Some(levels) if words_only => LevelPrefilter::new(levels, classifier),
             _ => None,

@@ -53,7 +53,10 @@ impl<'a> Scalar<'a> {
     }
 }
 
-/// The log fields of one JSON object line.
+/// The log fields of one JSON object line. Besides velos's own keys it
+/// reads the common variants: `time`/`timestamp`/`@timestamp` (Serilog
+/// `@t`), `level`/`severity`/`levelname`/`log.level` (`@l`),
+/// `message`/`log` (Docker)/`@m`, `stream` for the source.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct JsonRecord<'a> {
     /// Time field.
@@ -88,12 +91,19 @@ fn field_of(key: &[u8]) -> Option<(Field, u8)> {
         b"time" => (Field::Ts, 1),
         b"timestamp" => (Field::Ts, 2),
         b"@timestamp" => (Field::Ts, 3),
+        b"@t" => (Field::Ts, 4),
         b"lvl" => (Field::Level, 0),
         b"level" => (Field::Level, 1),
         b"severity" => (Field::Level, 2),
         b"levelname" => (Field::Level, 3),
+        b"log.level" => (Field::Level, 4),
+        b"@l" => (Field::Level, 5),
         b"msg" => (Field::Msg, 0),
         b"message" => (Field::Msg, 1),
+        // Docker's json-file driver.
+        b"log" => (Field::Msg, 2),
+        b"@m" => (Field::Msg, 3),
+        b"@mt" => (Field::Msg, 4),
         b"pid" => (Field::Pid, 0),
         b"src" => (Field::Src, 0),
         b"stream" => (Field::Src, 1),

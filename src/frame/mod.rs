@@ -19,7 +19,7 @@ use memchr::{memchr, memrchr};
 use crate::classify::{HeaderStyle, explicit_level};
 use crate::level::Level;
 use crate::normalize::HeaderLayout;
-use crate::timestamp::{self, TimeContext, TsLayout, parse_iso_exact};
+use crate::timestamp::{self, TimeContext, TsFormat, TsLayout, parse_iso_exact};
 
 use json::{JsonRecord, Scalar};
 
@@ -191,7 +191,11 @@ impl Layout {
         } else {
             message_start
         };
-        let explicit = column_level.or_else(|| explicit_level(&first[head_end..], self.header));
+        let explicit = match found {
+            // glog writes the level as the timestamp's first letter.
+            Some(f) if f.format == TsFormat::Glog && f.start == 0 => Level::from_letter(first[0]),
+            _ => column_level.or_else(|| explicit_level(&first[head_end..], self.header)),
+        };
         Record {
             offset: start,
             len: raw.len(),

@@ -102,7 +102,7 @@ impl Printer {
                 }
                 let mut buf = Vec::new();
                 match json.msg.as_ref().and_then(|m| m.text(&mut buf)) {
-                    Some(msg) => write_lossy(msg, out),
+                    Some(msg) => write_lossy(crate::frame::trim_newline(msg), out),
                     None => write_lossy(rec.text, out),
                 }
             }
@@ -142,7 +142,7 @@ fn write_json(kept: &Kept<'_, '_>, out: &mut Vec<u8>) {
     out.extend_from_slice(b",\"msg\":");
     match rec.json.and_then(|j| j.msg) {
         Some(msg) => match msg.text(&mut buf) {
-            Some(text) => json_string(text, out),
+            Some(text) => json_string(crate::frame::trim_newline(text), out),
             None => json_string(rec.text, out),
         },
         None => json_string(kept.message, out),

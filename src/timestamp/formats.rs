@@ -25,6 +25,9 @@ pub enum TsFormat {
     Logcat,
     /// HDFS: `081109 203615`.
     Hdfs,
+    /// glog / klog (Kubernetes components), level letter first, no year:
+    /// `I0115 10:00:00.123456`.
+    Glog,
     /// Unix epoch in seconds (`1700000000`, `1700000000.123`) or
     /// milliseconds (`1700000000123`).
     Epoch,
@@ -32,7 +35,7 @@ pub enum TsFormat {
 
 impl TsFormat {
     /// Every format, in the order the detector tries them.
-    pub const ALL: [TsFormat; 9] = [
+    pub const ALL: [TsFormat; 10] = [
         TsFormat::Iso,
         TsFormat::Compact,
         TsFormat::Ctime,
@@ -41,6 +44,7 @@ impl TsFormat {
         TsFormat::ShortSlash,
         TsFormat::Logcat,
         TsFormat::Hdfs,
+        TsFormat::Glog,
         TsFormat::Epoch,
     ];
 
@@ -48,7 +52,7 @@ impl TsFormat {
     /// start of the line. Bare digit runs are too easily confused with
     /// numbers in a message.
     pub fn floats(self) -> bool {
-        !matches!(self, TsFormat::Hdfs | TsFormat::Epoch)
+        !matches!(self, TsFormat::Hdfs | TsFormat::Epoch | TsFormat::Glog)
     }
 
     /// Parses `s` from its first byte: (Unix ms, bytes used).
@@ -63,6 +67,7 @@ impl TsFormat {
             TsFormat::ShortSlash => short_slash(s, ctx),
             TsFormat::Logcat => logcat(s, ctx),
             TsFormat::Hdfs => hdfs(s, ctx),
+            TsFormat::Glog => glog(s, ctx),
             TsFormat::Epoch => epoch(s),
         }
     }
@@ -78,6 +83,7 @@ impl TsFormat {
             TsFormat::ShortSlash => "yy/MM/dd",
             TsFormat::Logcat => "logcat",
             TsFormat::Hdfs => "yyMMdd HHmmss",
+            TsFormat::Glog => "glog",
             TsFormat::Epoch => "epoch",
         }
     }
@@ -484,6 +490,18 @@ fn hdfs(s: &[u8], ctx: &TimeContext) -> Option<(i64, usize)> {
         finish(ctx, century(yy), month, day, (h, m, sec.min(59)), 0, None)?,
         13,
     ))
+}
+
+fn glog(s: &[u8], ctx: &TimeContext) -> Option<(i64, usize)> {
+    if !matches!(s.first(), Some(b'I' | b'W' | b'E' | b'F')) || !is(s, 5, b' ') {
+        return None;
+    }
+    let month = d2(s, 1)?;
+    let day = d2(s, 3)?;
+    let (h, m, sec, next) = hms(s, 6, false)?;
+    let (ms, next) = fraction(s, next);
+    let year = ctx.infer_year(month, day);
+    Some((finish(ctx, year, month, day, (h, m, sec), ms, None)?, next))
 }
 
 /// Unix seconds within 2000..2100, or milliseconds in the same range.

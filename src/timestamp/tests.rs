@@ -70,6 +70,12 @@ fn named_formats() {
         at("03-17 16:13:38.811  1702  2395 D W").unwrap().0,
         ms(2026, 3, 17, 16, 13, 38, 811)
     );
+    let glog = at("I0317 16:13:38.811123    1 main.go:1] x").unwrap();
+    assert_eq!(
+        (glog.0, glog.1),
+        (ms(2026, 3, 17, 16, 13, 38, 811), TsFormat::Glog)
+    );
+    assert_eq!(at("X0317 16:13:38.811 x"), None);
     assert_eq!(at("1700000000 msg").unwrap().0, 1_700_000_000_000);
     assert_eq!(at("1700000000.25 msg").unwrap().0, 1_700_000_000_250);
     assert_eq!(at("1700000000123 msg").unwrap().0, 1_700_000_000_123);
