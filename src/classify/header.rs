@@ -31,6 +31,14 @@ const MAX_HEADER_BYTES: usize = 128;
 /// (`sshd[42]:`, `com.example.Main:`), where the message starts.
 pub fn explicit_level(head: &[u8], style: HeaderStyle) -> Option<Level> {
     let head = &head[..head.len().min(MAX_HEADER_BYTES)];
+    if memchr::memchr(0x1b, head).is_some() {
+        // Coloured output: look through the escape codes.
+        return scan_tokens(&super::strip_ansi(head), style);
+    }
+    scan_tokens(head, style)
+}
+
+fn scan_tokens(head: &[u8], style: HeaderStyle) -> Option<Level> {
     let mut tokens = head
         .split(|b| b.is_ascii_whitespace() || *b == b'|')
         .filter(|t| !t.is_empty());

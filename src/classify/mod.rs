@@ -118,8 +118,17 @@ impl Classifier {
     }
 
     /// Level of a message with no explicit level: custom rules, then the
-    /// default keyword rules, otherwise info.
+    /// default keyword rules, otherwise info. Terminal colour codes
+    /// (`\x1b[31m`) are looked through.
     pub fn classify_text(&self, text: &[u8]) -> Level {
+        if memchr::memchr(0x1b, text).is_some() {
+            let plain = strip_ansi(text);
+            return self.classify_plain(&plain);
+        }
+        self.classify_plain(text)
+    }
+
+    fn classify_plain(&self, text: &[u8]) -> Level {
         for rule in &self.custom {
             if rule.pattern.is_match(text) {
                 return rule.level;
@@ -159,6 +168,37 @@ impl Classifier {
         }
         best.map(|rule| DEFAULT_KEYWORD_RULES[rule as usize].0)
     }
+}
+
+/// `text` without ANSI escape sequences (CSI `ESC [ … final` and two-byte
+/// `ESC x`), as programs write them to colour their output.
+pub fn strip_ansi(text: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(text.len());
+    let mut i = 0;
+    while i < text.len() {
+        if text[i] != 0x1b {
+            out.push(text[i]);
+            i += 1;
+            continue;
+        }
+        match text.get(i + 1) {
+            Some(b'[') => {
+                let mut j = i + 2;
+                while j < text.len() && (0x20..=0x3f).contains(&text[j]) {
+                    j += 1;
+                }
+                // The final byte (0x40..=0x7e) ends the sequence.
+                i = if j < text.len() && (0x40..=0x7e).contains(&text[j]) {
+                    j + 1
+                } else {
+                    j
+                };
+            }
+            Some(_) => i += 2,
+            None => i += 1,
+        }
+    }
+    out
 }
 
 /// ASCII word character, as regex's `\b` sees it with Unicode off.
@@ -219,6 +259,17 @@ mod tests {
         assert_eq!(c.classify_text(b"0 errors, failover ok"), Level::Info);
         assert_eq!(c.classify_text(b"stderr closed"), Level::Info);
         assert_eq!(c.classify_text(b""), Level::Info);
+    }
+
+    #[test]
+    fn colour_codes_are_looked_through() {
+        let c = Classifier::default();
+        assert_eq!(
+            c.classify_text(b"\x1b[31mconnection failed\x1b[0m"),
+            Level::Error
+        );
+        assert_eq!(c.classify_line(b"\x1b[33mWARN\x1b[0m disk"), Level::Warn);
+        assert_eq!(strip_ansi(b"a\x1b[1;32mb\x1b[0mc\x1b"), b"abc");
     }
 
     #[test]
