@@ -106,8 +106,7 @@ impl LogProcessor for Anomalies {
 
     #[inline]
     fn observe(&mut self, rec: &Observed<'_>) {
-        let Some(ts) = rec.ts else { return };
-        let minute = minute_of(ts);
+        let Some(minute) = rec.minute else { return };
         let error = u64::from(rec.level >= Level::Error);
         match &mut self.current {
             Some((m, total, errors)) if *m == minute => {

@@ -19,6 +19,8 @@ pub struct Observed<'a> {
     pub order: u64,
     /// Time: the record's own, or the one of the timestamped record before.
     pub ts: Option<i64>,
+    /// The minute of `ts` ([`minute_of`]), computed once for all stages.
+    pub minute: Option<i64>,
     /// Level.
     pub level: Level,
     /// Id of the record's exact template.

@@ -97,11 +97,10 @@ impl LogProcessor for Trends {
     fn observe(&mut self, rec: &Observed<'_>) {
         let s = self.series.entry(rec.template).or_default();
         s.level = Some(s.level.map_or(rec.level, |l| l.max(rec.level)));
-        let Some(ts) = rec.ts else {
+        let Some(minute) = rec.minute else {
             s.untimed += 1;
             return;
         };
-        let minute = minute_of(ts);
         match s.minutes.last_mut() {
             Some((m, n)) if *m == minute => *n += 1,
             Some((m, _)) if *m < minute => s.minutes.push((minute, 1)),

@@ -6,6 +6,7 @@ use rayon::prelude::*;
 
 use super::{Run, Scanner, Visit, Visitor, narrow, plan};
 use crate::analyze::dedup::Group;
+use crate::analyze::stage::minute_of;
 use crate::analyze::{Observed, Pipeline, PipelineConfig};
 use crate::frame::Layout;
 use crate::frame::json::Scalar;
@@ -19,6 +20,9 @@ pub struct Analyzer {
     pub pipeline: Pipeline,
     message: Vec<u8>,
     template: Vec<u8>,
+    /// The last minute seen: (its start in ms, its index), so records of
+    /// the same minute skip the division.
+    minute: (i64, i64),
 }
 
 impl Analyzer {
@@ -33,6 +37,7 @@ impl Analyzer {
             pipeline: Pipeline::with_samples(config, keep_samples),
             message: Vec::new(),
             template: Vec::new(),
+            minute: (i64::MIN, 0),
         }
     }
 }
@@ -53,12 +58,23 @@ impl Visitor for Analyzer {
             pipeline,
             message,
             template,
+            minute: last_minute,
         } = self;
+        let minute = v.ts.map(|ts| {
+            if ts.checked_sub(last_minute.0).is_some_and(|d| (0..60_000).contains(&d)) {
+                last_minute.1
+            } else {
+                let m = minute_of(ts);
+                *last_minute = (m.checked_mul(60_000).unwrap_or(i64::MIN), m);
+                m
+            }
+        });
         let msg = v.scanner.layout.first_message_line(rec, message);
         let template_id = crate::normalize::normalize(msg, template);
         pipeline.observe(&Observed {
             order: v.order,
             ts: v.ts,
+            minute,
             level: v.level,
             template: template_id,
             template_text: template,
