@@ -27,13 +27,32 @@ const MAX_SAMPLE: usize = 4096;
 const NO_TIME: i64 = i64::MIN;
 
 /// A run of one template's repeats (kept small: there can be many).
+///
+/// Whether the next occurrence joins the run depends only on its time and
+/// the time of the occurrence just before it in input order (`last_seen`),
+/// never on earlier ones — so runs split the same way however the input
+/// was cut into chunks, even when times go backwards.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Run {
     first_order: u64,
-    first_ts: i64,
-    last_ts: i64,
+    /// Time of the first occurrence (input order).
+    first_seen: i64,
+    /// Time of the last occurrence (input order).
+    last_seen: i64,
+    /// Earliest and latest time of the run's occurrences.
+    earliest: i64,
+    latest: i64,
     count: u32,
     level: Level,
+}
+
+/// The earlier of two times, either of which may be missing.
+fn earlier(a: i64, b: i64) -> i64 {
+    match (a == NO_TIME, b == NO_TIME) {
+        (true, _) => b,
+        (_, true) => a,
+        _ => a.min(b),
+    }
 }
 
 fn time(ts: i64) -> Option<i64> {
@@ -86,9 +105,11 @@ impl Dedup {
         }
     }
 
+    /// Whether an occurrence at `next` joins the run whose previous
+    /// occurrence was at `last`. Without times the window cannot apply:
+    /// repeats join; a time going backwards is no gap.
     #[inline]
     fn joins(&self, last: i64, next: i64) -> bool {
-        // Without times the window cannot apply: repeats join.
         last == NO_TIME || next == NO_TIME || next - last <= self.window_ms
     }
 }
@@ -102,17 +123,23 @@ impl LogProcessor for Dedup {
         let window = self.window_ms;
         let runs = self.runs.entry(rec.template).or_default();
         if let Some(run) = runs.last_mut()
-            && (run.last_ts == NO_TIME || ts == NO_TIME || ts - run.last_ts <= window)
+            && (run.last_seen == NO_TIME || ts == NO_TIME || ts - run.last_seen <= window)
         {
             run.count += 1;
-            run.last_ts = run.last_ts.max(ts);
+            if ts != NO_TIME {
+                run.last_seen = ts;
+                run.earliest = earlier(run.earliest, ts);
+                run.latest = run.latest.max(ts);
+            }
             run.level = run.level.max(rec.level);
             return;
         }
         runs.push(Run {
             first_order: rec.order,
-            first_ts: ts,
-            last_ts: ts,
+            first_seen: ts,
+            last_seen: ts,
+            earliest: ts,
+            latest: ts,
             count: 1,
             level: rec.level,
         });
@@ -134,12 +161,16 @@ impl LogProcessor for Dedup {
                 .get(&template)
                 .and_then(|runs| runs.last())
                 .zip(next_runs.first())
-                .is_some_and(|(last, first)| self.joins(last.last_ts, first.first_ts));
+                .is_some_and(|(last, first)| self.joins(last.last_seen, first.first_seen));
             let mine = self.runs.entry(template).or_default();
             let mut rest = next_runs.into_iter();
             if joins_first && let (Some(last), Some(first)) = (mine.last_mut(), rest.next()) {
                 last.count += first.count;
-                last.last_ts = last.last_ts.max(first.last_ts);
+                if first.last_seen != NO_TIME {
+                    last.last_seen = first.last_seen;
+                }
+                last.earliest = earlier(last.earliest, first.earliest);
+                last.latest = last.latest.max(first.latest);
                 last.level = last.level.max(first.level);
                 if let Some(samples) = &mut self.samples {
                     samples.remove(&first.first_order);
@@ -173,14 +204,14 @@ impl LogProcessor for Dedup {
         let mut groups = Vec::new();
         for (pattern, (template, mut runs)) in by_pattern {
             // Runs with times by start time; runs without keep input order.
-            runs.sort_by_key(|r| (r.first_ts, r.first_order));
+            runs.sort_by_key(|r| (r.earliest, r.first_order));
             let mut current: Option<Group> = None;
             for run in runs {
                 if let Some(g) = current.as_mut() {
                     let last = g.last.unwrap_or(NO_TIME);
-                    if last == NO_TIME || run.first_ts == NO_TIME || run.first_ts - last <= window {
+                    if last == NO_TIME || run.earliest == NO_TIME || run.earliest - last <= window {
                         g.count += u64::from(run.count);
-                        g.last = time(last.max(run.last_ts));
+                        g.last = time(last.max(run.latest));
                         g.level = g.level.max(run.level);
                         g.first_order = g.first_order.min(run.first_order);
                         continue;
@@ -193,8 +224,8 @@ impl LogProcessor for Dedup {
                     sample: Vec::new(),
                     level: run.level,
                     count: u64::from(run.count),
-                    first: time(run.first_ts),
-                    last: time(run.last_ts),
+                    first: time(run.earliest),
+                    last: time(run.latest),
                     first_order: run.first_order,
                 });
             }

@@ -61,7 +61,10 @@ impl Visitor for Analyzer {
             minute: last_minute,
         } = self;
         let minute = v.ts.map(|ts| {
-            if ts.checked_sub(last_minute.0).is_some_and(|d| (0..60_000).contains(&d)) {
+            if ts
+                .checked_sub(last_minute.0)
+                .is_some_and(|d| (0..60_000).contains(&d))
+            {
                 last_minute.1
             } else {
                 let m = minute_of(ts);
@@ -144,24 +147,27 @@ impl Run<'_> {
             to,
             self.settings.analysis_chunk_size,
         );
-        // Dedup samples are read back from the file at the end.
-        let mut total = Pipeline::with_samples(config, false);
-        for wave in chunks.chunks(self.wave_len()) {
-            let states: Vec<Pipeline> = wave
-                .par_iter()
-                .map(|&(s, e)| {
-                    data.populate(s, e);
-                    let mut analyzer = Analyzer::with_samples(config, false);
-                    scanner.visit_range(bytes, s, e, None, &mut analyzer);
-                    analyzer.pipeline
-                })
-                .collect();
-            if data.truncated() {
-                return Err(wave[0].0);
-            }
-            for state in states {
-                total.merge(state);
-            }
+        // Chunks fold into states that merge pairwise in chunk order
+        // (rayon's reduce keeps the order), so there is no barrier between
+        // groups of chunks and only a few states are alive at once. Dedup
+        // samples are read back from the file at the end.
+        let total = chunks
+            .par_iter()
+            .map(|&(s, e)| {
+                data.populate(s, e);
+                let mut analyzer = Analyzer::with_samples(config, false);
+                scanner.visit_range(bytes, s, e, None, &mut analyzer);
+                analyzer.pipeline
+            })
+            .reduce(
+                || Pipeline::with_samples(config, false),
+                |mut earlier, later| {
+                    earlier.merge(later);
+                    earlier
+                },
+            );
+        if data.truncated() {
+            return Err(from);
         }
         Ok(total)
     }
