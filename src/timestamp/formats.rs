@@ -287,15 +287,25 @@ fn time_after_date(
         return None;
     }
     let (h, m, sec, next) = hms(s, i + 1, true)?;
+    fraction_zone(s, next, ctx, (year, month, day), (h, m, sec))
+}
+
+/// The end shared by formats that may carry a zone: an optional fraction,
+/// an optional zone suffix, then the conversion.
+#[inline]
+fn fraction_zone(
+    s: &[u8],
+    next: usize,
+    ctx: &TimeContext,
+    (year, month, day): (i32, u32, u32),
+    clock: (u32, u32, u32),
+) -> Option<(i64, usize)> {
     let (ms, next) = fraction(s, next);
     let (offset, next) = match zone_suffix(s, next) {
         Some((off, n)) => (Some(off), n),
         None => (None, next),
     };
-    Some((
-        finish(ctx, year, month, day, (h, m, sec), ms, offset)?,
-        next,
-    ))
+    Some((finish(ctx, year, month, day, clock, ms, offset)?, next))
 }
 
 fn iso(s: &[u8], ctx: &TimeContext) -> Option<(i64, usize)> {
@@ -408,15 +418,7 @@ fn clf(s: &[u8], ctx: &TimeContext) -> Option<(i64, usize)> {
     let month = month3(s, 3)?;
     let year = d4(s, 7)? as i32;
     let (h, m, sec, next) = hms(s, 12, false)?;
-    let (ms, next) = fraction(s, next);
-    let (offset, next) = match zone_suffix(s, next) {
-        Some((off, n)) => (Some(off), n),
-        None => (None, next),
-    };
-    Some((
-        finish(ctx, year, month, day, (h, m, sec), ms, offset)?,
-        next,
-    ))
+    fraction_zone(s, next, ctx, (year, month, day), (h, m, sec))
 }
 
 fn syslog(s: &[u8], ctx: &TimeContext) -> Option<(i64, usize)> {
