@@ -43,6 +43,7 @@
 use std::collections::HashMap;
 
 use super::idmap::IdMap;
+use super::trends::Series;
 use std::fmt;
 
 use xxhash_rust::xxh3::xxh3_64;
@@ -86,6 +87,8 @@ pub struct TemplateStat {
     pub count: u64,
     /// Offset (byte or record position) of its first record.
     pub first_offset: u64,
+    /// Its counts over time (filled when trends are wanted).
+    pub series: Series,
 }
 
 /// Mergeable per-chunk counts of exact templates.
@@ -122,24 +125,61 @@ impl TemplateCounts {
                         template: template.into(),
                         count,
                         first_offset: offset,
+                        series: Series::default(),
                     },
                 );
             }
         }
     }
 
-    /// Adds `other`'s counts to these.
-    pub fn merge(&mut self, other: TemplateCounts) {
+    /// Counts one record and returns its template's entry (for the caller
+    /// to add to its series).
+    #[inline]
+    pub fn observe_entry(&mut self, id: u64, template: &[u8], offset: u64) -> &mut TemplateStat {
+        let stat = self.stats.entry(id).or_insert_with(|| TemplateStat {
+            template: template.into(),
+            count: 0,
+            first_offset: offset,
+            series: Series::default(),
+        });
+        stat.count += 1;
+        if offset < stat.first_offset {
+            stat.first_offset = offset;
+            stat.template = template.into();
+        }
+        stat
+    }
+
+    /// Adds `other`'s counts (and series) to these. Every part of a stat
+    /// merges commutatively, so the smaller map is folded into the larger.
+    pub fn merge(&mut self, mut other: TemplateCounts) {
         if self.stats.len() < other.stats.len() {
-            let mine = std::mem::replace(&mut self.stats, other.stats);
-            for (id, s) in mine {
-                self.observe_n(id, &s.template, s.count, s.first_offset);
+            std::mem::swap(&mut self.stats, &mut other.stats);
+        }
+        for (id, stat) in other.stats {
+            self.absorb(id, stat);
+        }
+    }
+
+    fn absorb(&mut self, id: u64, stat: TemplateStat) {
+        match self.stats.get_mut(&id) {
+            Some(s) => {
+                s.count += stat.count;
+                if stat.first_offset < s.first_offset {
+                    s.first_offset = stat.first_offset;
+                    s.template = stat.template;
+                }
+                s.series.merge(stat.series);
             }
-        } else {
-            for (id, s) in other.stats {
-                self.observe_n(id, &s.template, s.count, s.first_offset);
+            None => {
+                self.stats.insert(id, stat);
             }
         }
+    }
+
+    /// Every template with its stats (any order).
+    pub fn iter(&self) -> impl Iterator<Item = (u64, &TemplateStat)> {
+        self.stats.iter().map(|(&id, s)| (id, s))
     }
 
     /// Number of distinct templates.

@@ -10,7 +10,7 @@ use super::dedup::Dedup;
 use super::patterns::{PatternConfig, Patterns, TemplateCounts};
 use super::report::Report;
 use super::stage::{Finish, LogProcessor, Observed};
-use super::trends::Trends;
+use super::trends::trends;
 
 /// One chunk's analysis state.
 #[derive(Debug, Clone)]
@@ -18,7 +18,8 @@ pub struct Pipeline {
     counts: Counts,
     templates: TemplateCounts,
     dedup: Option<Dedup>,
-    trends: Option<Trends>,
+    /// Whether template entries keep their series (the trends).
+    trends: bool,
     anomalies: Option<Anomalies>,
 }
 
@@ -39,7 +40,7 @@ impl Pipeline {
             dedup: config
                 .dedup
                 .then(|| Dedup::new(config.window_ms, keep_samples)),
-            trends: (config.pattern && config.trends).then(Trends::default),
+            trends: config.pattern && config.trends,
             anomalies: config.anomaly.then(Anomalies::default),
         }
     }
@@ -48,13 +49,14 @@ impl Pipeline {
     #[inline]
     pub fn observe(&mut self, rec: &Observed<'_>) {
         self.counts.observe(rec);
-        self.templates
-            .observe(rec.template, rec.template_text, rec.order);
+        let stat = self
+            .templates
+            .observe_entry(rec.template, rec.template_text, rec.order);
+        if self.trends {
+            stat.series.observe(rec.minute, rec.level);
+        }
         if let Some(d) = &mut self.dedup {
             d.observe(rec);
-        }
-        if let Some(t) = &mut self.trends {
-            t.observe(rec);
         }
         if let Some(a) = &mut self.anomalies {
             a.observe(rec);
@@ -66,7 +68,6 @@ impl Pipeline {
         self.counts.merge(next.counts);
         self.templates.merge(next.templates);
         merge_opt(&mut self.dedup, next.dedup);
-        merge_opt(&mut self.trends, next.trends);
         merge_opt(&mut self.anomalies, next.anomalies);
     }
 
@@ -93,7 +94,7 @@ impl Pipeline {
         let counts = self.counts.finish(&ctx);
         Report {
             dedup: self.dedup.map(|d| d.finish(&ctx)),
-            trends: self.trends.map(|t| t.finish(&ctx)),
+            trends: self.trends.then(|| trends(&self.templates, &ctx)),
             anomalies: self.anomalies.map(|a| a.finish(&ctx)),
             pattern_count: patterns.len(),
             template_count: self.templates.len(),

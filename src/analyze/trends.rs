@@ -12,12 +12,11 @@
 
 use std::collections::HashMap;
 
-use super::idmap::IdMap;
-
 use serde::Serialize;
 
 use super::patterns::PatternId;
-use super::stage::{Finish, LogProcessor, Observed, minute_of};
+use super::patterns::TemplateCounts;
+use super::stage::{Finish, minute_of};
 use crate::level::Level;
 
 /// Fewer occurrences than this are always Stable.
@@ -75,29 +74,23 @@ fn hex_id<S: serde::Serializer>(id: &PatternId, s: S) -> Result<S::Ok, S::Error>
     s.serialize_str(&id.to_string())
 }
 
-/// Per-template state: counts per minute (sorted), records without a time,
-/// most severe level.
+/// One template's counts over time: per minute (sorted), records without a
+/// time, most severe level. It lives in the template's entry of the pattern
+/// stage ([`TemplateCounts`]), so a record costs one lookup for both.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-struct Series {
+pub struct Series {
     minutes: Vec<(i64, u64)>,
     untimed: u64,
     level: Option<Level>,
 }
 
-/// The trends stage.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Trends {
-    series: IdMap<u64, Series>,
-}
-
-impl LogProcessor for Trends {
-    type Part = Vec<PatternTrend>;
-
+impl Series {
+    /// Counts one record of `minute` (none: without a time) at `level`.
     #[inline]
-    fn observe(&mut self, rec: &Observed<'_>) {
-        let s = self.series.entry(rec.template).or_default();
-        s.level = Some(s.level.map_or(rec.level, |l| l.max(rec.level)));
-        let Some(minute) = rec.minute else {
+    pub fn observe(&mut self, minute: Option<i64>, level: Level) {
+        let s = self;
+        s.level = Some(s.level.map_or(level, |l| l.max(level)));
+        let Some(minute) = minute else {
             s.untimed += 1;
             return;
         };
@@ -113,85 +106,84 @@ impl LogProcessor for Trends {
         }
     }
 
-    fn merge(&mut self, next: Trends) {
-        for (template, theirs) in next.series {
-            let mine = self.series.entry(template).or_default();
-            mine.untimed += theirs.untimed;
-            mine.level = match (mine.level, theirs.level) {
-                (Some(a), Some(b)) => Some(a.max(b)),
-                (a, b) => a.or(b),
-            };
-            // Chunks mostly follow each other in time: append in place.
-            match (
-                mine.minutes.last().copied(),
-                theirs.minutes.first().copied(),
-            ) {
-                (Some(last), Some(first)) if last.0 < first.0 => {
-                    mine.minutes.extend(theirs.minutes)
-                }
-                (Some(last), Some(first)) if last.0 == first.0 => {
-                    if let Some(end) = mine.minutes.last_mut() {
-                        end.1 += first.1;
-                    }
-                    mine.minutes.extend_from_slice(&theirs.minutes[1..]);
-                }
-                (None, _) => mine.minutes = theirs.minutes,
-                (_, None) => {}
-                _ => mine.minutes = merge_sorted(std::mem::take(&mut mine.minutes), theirs.minutes),
-            }
-        }
-    }
-
-    fn finish(self, ctx: &Finish<'_>) -> Vec<PatternTrend> {
-        let (start, end) = ctx
-            .period
-            .map_or((0, 0), |(a, b)| (minute_of(a), minute_of(b)));
-        let span_minutes = (end - start + 1).max(1);
-        // The period divided into equal buckets (whole minutes land in the
-        // bucket their start falls in), so no bucket is cut short.
-        let buckets = BUCKETS.min(span_minutes);
-        let bucket_of = |minute: i64| {
-            ((minute - start) * buckets / span_minutes).clamp(0, buckets - 1) as usize
+    /// Adds another chunk's counts of the same template (any order).
+    pub fn merge(&mut self, theirs: Series) {
+        let mine = self;
+        mine.untimed += theirs.untimed;
+        mine.level = match (mine.level, theirs.level) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
         };
-        let bucket_ms = span_minutes * 60_000 / buckets;
-        let mut out: HashMap<PatternId, PatternTrend> = HashMap::new();
-        for (template, series) in self.series {
-            let (id, text) = match ctx.patterns.pattern_of(template) {
-                Some(p) => (p.id, String::from_utf8_lossy(&p.text).into_owned()),
-                None => (PatternId(template), String::new()),
-            };
-            let entry = out.entry(id).or_insert_with(|| PatternTrend {
-                id,
-                template: text,
-                count: 0,
-                per_minute: 0.0,
-                buckets: vec![0; buckets as usize],
-                bucket_ms,
-                trend: Trend::Stable,
-                level: Level::Debug,
-            });
-            entry.level = entry.level.max(series.level.unwrap_or(Level::Info));
-            entry.count += series.untimed;
-            for (minute, n) in series.minutes {
-                entry.count += n;
-                entry.buckets[bucket_of(minute)] += n;
+        // Chunks mostly follow each other in time: append in place.
+        match (
+            mine.minutes.last().copied(),
+            theirs.minutes.first().copied(),
+        ) {
+            (Some(last), Some(first)) if last.0 < first.0 => mine.minutes.extend(theirs.minutes),
+            (Some(last), Some(first)) if last.0 == first.0 => {
+                if let Some(end) = mine.minutes.last_mut() {
+                    end.1 += first.1;
+                }
+                mine.minutes.extend_from_slice(&theirs.minutes[1..]);
             }
+            (None, _) => mine.minutes = theirs.minutes,
+            (_, None) => {}
+            _ => mine.minutes = merge_sorted(std::mem::take(&mut mine.minutes), theirs.minutes),
         }
-        let mut trends: Vec<PatternTrend> = out
-            .into_values()
-            .map(|mut t| {
-                t.per_minute = t.count as f64 / span_minutes as f64;
-                t.trend = if ctx.period.is_some() {
-                    trend_of(&t.buckets, t.count)
-                } else {
-                    Trend::Stable
-                };
-                t
-            })
-            .collect();
-        trends.sort_by(|a, b| b.count.cmp(&a.count).then(a.id.cmp(&b.id)));
-        trends
     }
+}
+
+/// The patterns' trends over the period, most frequent first, from the
+/// per-template series of the pattern stage.
+pub fn trends(templates: &TemplateCounts, ctx: &Finish<'_>) -> Vec<PatternTrend> {
+    let (start, end) = ctx
+        .period
+        .map_or((0, 0), |(a, b)| (minute_of(a), minute_of(b)));
+    let span_minutes = (end - start + 1).max(1);
+    // The period divided into equal buckets (whole minutes land in the
+    // bucket their start falls in), so no bucket is cut short.
+    let buckets = BUCKETS.min(span_minutes);
+    let bucket_of =
+        |minute: i64| ((minute - start) * buckets / span_minutes).clamp(0, buckets - 1) as usize;
+    let bucket_ms = span_minutes * 60_000 / buckets;
+    let mut out: HashMap<PatternId, PatternTrend> = HashMap::new();
+    for (template, stat) in templates.iter() {
+        let series = &stat.series;
+        let (id, text) = match ctx.patterns.pattern_of(template) {
+            Some(p) => (p.id, String::from_utf8_lossy(&p.text).into_owned()),
+            None => (PatternId(template), String::new()),
+        };
+        let entry = out.entry(id).or_insert_with(|| PatternTrend {
+            id,
+            template: text,
+            count: 0,
+            per_minute: 0.0,
+            buckets: vec![0; buckets as usize],
+            bucket_ms,
+            trend: Trend::Stable,
+            level: Level::Debug,
+        });
+        entry.level = entry.level.max(series.level.unwrap_or(Level::Info));
+        entry.count += series.untimed;
+        for &(minute, n) in &series.minutes {
+            entry.count += n;
+            entry.buckets[bucket_of(minute)] += n;
+        }
+    }
+    let mut trends: Vec<PatternTrend> = out
+        .into_values()
+        .map(|mut t| {
+            t.per_minute = t.count as f64 / span_minutes as f64;
+            t.trend = if ctx.period.is_some() {
+                trend_of(&t.buckets, t.count)
+            } else {
+                Trend::Stable
+            };
+            t
+        })
+        .collect();
+    trends.sort_by(|a, b| b.count.cmp(&a.count).then(a.id.cmp(&b.id)));
+    trends
 }
 
 /// The direction of a series of bucket counts (see the module docs).
