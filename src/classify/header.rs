@@ -55,6 +55,11 @@ fn scan_tokens(head: &[u8], style: HeaderStyle) -> Option<Level> {
 }
 
 fn token_level(token: &[u8], style: HeaderStyle) -> Option<Level> {
+    // `][INFO` after a bracketed timestamp (`[…][INFO ][node]`).
+    let token = match token.iter().position(|b| !matches!(b, b']' | b')')) {
+        Some(start) => &token[start..],
+        None => return None,
+    };
     if let Some(value) = logfmt_value(token) {
         return Level::from_word(value);
     }
@@ -137,6 +142,7 @@ mod tests {
         assert_eq!(words("lvl=\"debug\" msg=x"), Some(Level::Debug));
         assert_eq!(words("[FATAL] out of memory"), Some(Level::Fatal));
         assert_eq!(words("[core:error] [pid 42] AH00124"), Some(Level::Error));
+        assert_eq!(words("][WARN ][o.e.c.r.a] low disk"), Some(Level::Warn));
         assert_eq!(words("[mpm_event:notice] resuming"), Some(Level::Info));
     }
 

@@ -17,6 +17,9 @@ pub enum TsFormat {
     Ctime,
     /// Common log format: `10/Oct/2000:13:55:36 -0700`.
     Clf,
+    /// Day, month name, year: Redis `15 Jan 2024 10:00:00.123`, RFC 2822
+    /// `Mon, 15 Jan 2024 10:00:00 +0000`.
+    DayMonth,
     /// BSD syslog, no year: `Jun 14 15:16:01`, `Jun  4 15:16:01.123`.
     Syslog,
     /// Log4j / Spark short date: `17/06/09 20:10:40`.
@@ -35,11 +38,12 @@ pub enum TsFormat {
 
 impl TsFormat {
     /// Every format, in the order the detector tries them.
-    pub const ALL: [TsFormat; 10] = [
+    pub const ALL: [TsFormat; 11] = [
         TsFormat::Iso,
         TsFormat::Compact,
         TsFormat::Ctime,
         TsFormat::Clf,
+        TsFormat::DayMonth,
         TsFormat::Syslog,
         TsFormat::ShortSlash,
         TsFormat::Logcat,
@@ -63,6 +67,7 @@ impl TsFormat {
             TsFormat::Compact => compact(s, ctx),
             TsFormat::Ctime => ctime(s, ctx),
             TsFormat::Clf => clf(s, ctx),
+            TsFormat::DayMonth => day_month(s, ctx),
             TsFormat::Syslog => syslog(s, ctx),
             TsFormat::ShortSlash => short_slash(s, ctx),
             TsFormat::Logcat => logcat(s, ctx),
@@ -79,6 +84,7 @@ impl TsFormat {
             TsFormat::Compact => "compact date",
             TsFormat::Ctime => "ctime",
             TsFormat::Clf => "common log format",
+            TsFormat::DayMonth => "day month year",
             TsFormat::Syslog => "syslog",
             TsFormat::ShortSlash => "yy/MM/dd",
             TsFormat::Logcat => "logcat",
@@ -418,6 +424,27 @@ fn clf(s: &[u8], ctx: &TimeContext) -> Option<(i64, usize)> {
     let month = month3(s, 3)?;
     let year = d4(s, 7)? as i32;
     let (h, m, sec, next) = hms(s, 12, false)?;
+    fraction_zone(s, next, ctx, (year, month, day), (h, m, sec))
+}
+
+fn day_month(s: &[u8], ctx: &TimeContext) -> Option<(i64, usize)> {
+    // An optional weekday: `Mon, `.
+    let i = if weekday3(s, 0) && is(s, 3, b',') && is(s, 4, b' ') {
+        5
+    } else {
+        0
+    };
+    let (day, i) = match (digit(s, i), digit(s, i + 1)) {
+        (Some(a), Some(b)) => (a * 10 + b, i + 2),
+        (Some(a), None) => (a, i + 1),
+        _ => return None,
+    };
+    if !is(s, i, b' ') || !is(s, i + 4, b' ') || !is(s, i + 9, b' ') {
+        return None;
+    }
+    let month = month3(s, i + 1)?;
+    let year = d4(s, i + 5)? as i32;
+    let (h, m, sec, next) = hms(s, i + 10, false)?;
     fraction_zone(s, next, ctx, (year, month, day), (h, m, sec))
 }
 

@@ -76,6 +76,13 @@ fn named_formats() {
         (ms(2026, 3, 17, 16, 13, 38, 811), TsFormat::Glog)
     );
     assert_eq!(at("X0317 16:13:38.811 x"), None);
+    let redis = at("1234:M 15 Jan 2026 10:00:00.123 * Ready to accept connections").unwrap();
+    assert_eq!(
+        (redis.0, redis.1),
+        (ms(2026, 1, 15, 10, 0, 0, 123), TsFormat::DayMonth)
+    );
+    let rfc2822 = at("Thu, 15 Jan 2026 10:00:00 +0100 mail delivered").unwrap();
+    assert_eq!(rfc2822.0, ms(2026, 1, 15, 9, 0, 0, 0));
     assert_eq!(at("1700000000 msg").unwrap().0, 1_700_000_000_000);
     assert_eq!(at("1700000000.25 msg").unwrap().0, 1_700_000_000_250);
     assert_eq!(at("1700000000123 msg").unwrap().0, 1_700_000_000_123);
