@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{json_lines, lines, velos, write};
+use common::{json_lines, lines, logs, velos, write};
 use serde_json::Value;
 
 const T0: i64 = 1_768_003_200_000; // 2026-01-10T00:00:00Z
@@ -187,24 +187,18 @@ fn dedupe_window_edges() {
         ]
     );
     // --template prints the template; --window widens the window.
-    let out = velos(dir.path())
-        .arg("logs")
-        .arg(&path)
-        .args(["--dedupe", "--template", "--window", "5m"])
-        .output()
-        .unwrap();
+    let out = logs(
+        dir.path(),
+        &path,
+        &["--dedupe", "--template", "--window", "5m"],
+    );
     let got = lines(&out.stdout);
     assert_eq!(got.len(), 2);
     assert!(
         got[0].starts_with("disk almost full on /dev/<ID> (x4, first: 2026-01-10 00:00:00"),
         "{got:?}"
     );
-    let out = velos(dir.path())
-        .arg("logs")
-        .arg(&path)
-        .args(["--dedupe", "--json"])
-        .output()
-        .unwrap();
+    let out = logs(dir.path(), &path, &["--dedupe", "--json"]);
     let groups = json_lines(&out.stdout);
     assert_eq!(groups.len(), 3);
     for key in [
@@ -285,22 +279,12 @@ fn pattern_ids_drill_down_from_the_summary() {
         .unwrap()
         .to_string();
     assert_eq!(report["top_patterns"][0]["count"], 40);
-    let out = velos(dir.path())
-        .arg("logs")
-        .arg(&path)
-        .args(["--pattern", &top, "--json"])
-        .output()
-        .unwrap();
+    let out = logs(dir.path(), &path, &["--pattern", &top, "--json"]);
     let records = json_lines(&out.stdout);
     assert_eq!(records.len(), 40);
     assert!(records.iter().all(|r| r["pattern"] == top.as_str()));
     // Every --json record carries its pattern.
-    let out = velos(dir.path())
-        .arg("logs")
-        .arg(&path)
-        .args(["--json", "-n", "0"])
-        .output()
-        .unwrap();
+    let out = logs(dir.path(), &path, &["--json", "-n", "0"]);
     let all = json_lines(&out.stdout);
     assert_eq!(all.len(), 50);
     assert_eq!(

@@ -7,6 +7,26 @@ mod common;
 use common::{json_lines, shared, velos};
 use velos::timestamp::zone::civil_from_days;
 
+/// The eight loghub systems.
+const SYSTEMS: [&str; 8] = [
+    "Apache",
+    "HDFS",
+    "Hadoop",
+    "HealthApp",
+    "Linux",
+    "OpenSSH",
+    "Spark",
+    "Zookeeper",
+];
+
+/// A system's structured CSV: its header and rows.
+fn structured(dir: &std::path::Path, system: &str) -> (Vec<String>, Vec<Vec<String>>) {
+    let csv = std::fs::read_to_string(dir.join(format!("{system}_2k.log_structured.csv"))).unwrap();
+    let mut rows = csv.lines().map(csv_row);
+    let header = rows.next().unwrap();
+    (header, rows.collect())
+}
+
 /// Splits one CSV row, honouring quotes.
 fn csv_row(line: &str) -> Vec<String> {
     let mut fields = Vec::new();
@@ -156,23 +176,10 @@ fn every_loghub_line_is_a_record_with_the_csv_time_and_level() {
         return;
     };
     let home = tempfile::tempdir().unwrap();
-    for system in [
-        "Apache",
-        "HDFS",
-        "Hadoop",
-        "HealthApp",
-        "Linux",
-        "OpenSSH",
-        "Spark",
-        "Zookeeper",
-    ] {
+    for system in SYSTEMS {
         let dir = shared.join("loghub").join(system);
         let log = dir.join(format!("{system}_2k.log"));
-        let csv =
-            std::fs::read_to_string(dir.join(format!("{system}_2k.log_structured.csv"))).unwrap();
-        let mut rows = csv.lines().map(csv_row);
-        let header = rows.next().unwrap();
-        let rows: Vec<Vec<String>> = rows.collect();
+        let (header, rows) = structured(&dir, system);
         let out = velos(home.path())
             .arg("logs")
             .arg(&log)
@@ -233,23 +240,11 @@ fn pattern_ids_group_loghub_lines_like_the_ground_truth() {
     };
     let home = tempfile::tempdir().unwrap();
     let mut scores = Vec::new();
-    for system in [
-        "Apache",
-        "HDFS",
-        "Hadoop",
-        "HealthApp",
-        "Linux",
-        "OpenSSH",
-        "Spark",
-        "Zookeeper",
-    ] {
+    for system in SYSTEMS {
         let dir = shared.join("loghub").join(system);
-        let csv =
-            std::fs::read_to_string(dir.join(format!("{system}_2k.log_structured.csv"))).unwrap();
-        let mut rows = csv.lines().map(csv_row);
-        let header = rows.next().unwrap();
+        let (header, rows) = structured(&dir, system);
         let event = header.iter().position(|h| h == "EventId").unwrap();
-        let truth: Vec<String> = rows.map(|r| r[event].clone()).collect();
+        let truth: Vec<String> = rows.iter().map(|r| r[event].clone()).collect();
         let out = velos(home.path())
             .arg("logs")
             .arg(dir.join(format!("{system}_2k.log")))

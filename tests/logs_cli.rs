@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{json_lines, lines, velos, write};
+use common::{json_lines, lines, logs, velos, write};
 use predicates::prelude::*;
 
 const APP: &str = "\
@@ -46,24 +46,14 @@ fn without_filters_shows_the_last_15_records() {
 #[test]
 fn lines_counts_records_and_zero_means_all() {
     let (dir, path) = app();
-    let out = velos(dir.path())
-        .arg("logs")
-        .arg(&path)
-        .args(["--lines", "4"])
-        .output()
-        .unwrap();
+    let out = logs(dir.path(), &path, &["--lines", "4"]);
     let got = lines(&out.stdout);
     assert_eq!(
         got[0],
         "2026-01-10T10:03:00.000Z ERROR [api] request timeout after 30s"
     );
     assert_eq!(got.len(), 6, "a record with its stack trace counts once");
-    let out = velos(dir.path())
-        .arg("logs")
-        .arg(&path)
-        .args(["-n", "0"])
-        .output()
-        .unwrap();
+    let out = logs(dir.path(), &path, &["-n", "0"]);
     assert_eq!(lines(&out.stdout).len(), 9);
 }
 
@@ -81,31 +71,16 @@ fn grep_keeps_whole_records_and_supports_ignore_case() {
              java.net.SocketTimeoutException: Read timed out\n\
              \tat java.net.SocketInputStream.read(SocketInputStream.java:150)\n",
         );
-    let out = velos(dir.path())
-        .arg("logs")
-        .arg(&path)
-        .args(["-g", "timeout", "-i"])
-        .output()
-        .unwrap();
+    let out = logs(dir.path(), &path, &["-g", "timeout", "-i"]);
     assert_eq!(lines(&out.stdout).len(), 4);
     // A match inside a continuation line selects its record.
-    let out = velos(dir.path())
-        .arg("logs")
-        .arg(&path)
-        .args(["--grep", "SocketInputStream"])
-        .output()
-        .unwrap();
+    let out = logs(dir.path(), &path, &["--grep", "SocketInputStream"]);
     assert_eq!(
         lines(&out.stdout)[0],
         "2026-01-10T10:03:00.000Z ERROR [api] request timeout after 30s"
     );
     // Anchors match at line starts.
-    let out = velos(dir.path())
-        .arg("logs")
-        .arg(&path)
-        .args(["--grep", "^java"])
-        .output()
-        .unwrap();
+    let out = logs(dir.path(), &path, &["--grep", "^java"]);
     assert_eq!(lines(&out.stdout).len(), 3);
 }
 
@@ -113,12 +88,7 @@ fn grep_keeps_whole_records_and_supports_ignore_case() {
 fn level_filter_accepts_lists_aliases_and_plus() {
     let (dir, path) = app();
     let levels = |spec: &str| {
-        let out = velos(dir.path())
-            .arg("logs")
-            .arg(&path)
-            .args(["--level", spec, "--json"])
-            .output()
-            .unwrap();
+        let out = logs(dir.path(), &path, &["--level", spec, "--json"]);
         assert!(out.status.success(), "{spec}");
         json_lines(&out.stdout)
             .iter()
@@ -142,12 +112,7 @@ fn keyword_rules_classify_lines_without_a_level() {
         "plain.log",
         "connection failed\nall good\nWarning: disk at 91%\nFATAL crash\n",
     );
-    let out = velos(dir.path())
-        .arg("logs")
-        .arg(&path)
-        .args(["--level", "warn+", "--json"])
-        .output()
-        .unwrap();
+    let out = logs(dir.path(), &path, &["--level", "warn+", "--json"]);
     let got: Vec<_> = json_lines(&out.stdout)
         .iter()
         .map(|v| {
@@ -170,17 +135,16 @@ fn keyword_rules_classify_lines_without_a_level() {
 #[test]
 fn since_and_until_take_absolute_and_relative_times() {
     let (dir, path) = app();
-    let out = velos(dir.path())
-        .arg("logs")
-        .arg(&path)
-        .args([
+    let out = logs(
+        dir.path(),
+        &path,
+        &[
             "--since",
             "2026-01-10 10:02",
             "--until",
             "2026-01-10T10:04:00Z",
-        ])
-        .output()
-        .unwrap();
+        ],
+    );
     let got = lines(&out.stdout);
     assert_eq!(got.len(), 5);
     assert!(got[0].contains("slow query") && got[4].contains("parity"));
@@ -194,36 +158,21 @@ fn since_and_until_take_absolute_and_relative_times() {
         .map(|ago| format!("{} INFO {ago}s ago\n", now - ago))
         .collect();
     let path = write(dir.path(), "recent.log", recent);
-    let out = velos(dir.path())
-        .arg("logs")
-        .arg(&path)
-        .args(["--since", "1h"])
-        .output()
-        .unwrap();
+    let out = logs(dir.path(), &path, &["--since", "1h"]);
     assert_eq!(lines(&out.stdout).len(), 2);
-    let out = velos(dir.path())
-        .arg("logs")
-        .arg(&path)
-        .args(["--until", "30m"])
-        .output()
-        .unwrap();
+    let out = logs(dir.path(), &path, &["--until", "30m"]);
     assert_eq!(lines(&out.stdout).len(), 2);
-    let out = velos(dir.path())
-        .arg("logs")
-        .arg(&path)
-        .args(["--since", "today", "--until", "now"])
-        .output()
-        .unwrap();
+    let out = logs(dir.path(), &path, &["--since", "today", "--until", "now"]);
     assert!(out.status.success());
 }
 
 #[test]
 fn filters_combine_in_one_pass() {
     let (dir, path) = app();
-    let out = velos(dir.path())
-        .arg("logs")
-        .arg(&path)
-        .args([
+    let out = logs(
+        dir.path(),
+        &path,
+        &[
             "--grep",
             "timeout",
             "-i",
@@ -232,9 +181,8 @@ fn filters_combine_in_one_pass() {
             "--since",
             "2026-01-10 10:03",
             "--json",
-        ])
-        .output()
-        .unwrap();
+        ],
+    );
     let got = json_lines(&out.stdout);
     assert_eq!(got.len(), 1);
     assert_eq!(got[0]["line"], 4);
@@ -249,12 +197,7 @@ fn json_output_has_the_structured_keys() {
         "s.log",
         "{\"ts\":1768039200000,\"lvl\":\"warn\",\"pid\":7,\"msg\":\"disk \\\"low\\\"\",\"src\":\"stderr\"}\nplain line\n",
     );
-    let out = velos(dir.path())
-        .arg("logs")
-        .arg(&path)
-        .args(["--json", "-n", "0"])
-        .output()
-        .unwrap();
+    let out = logs(dir.path(), &path, &["--json", "-n", "0"]);
     let got = json_lines(&out.stdout);
     assert_eq!(got[0]["ts"], 1_768_039_200_000i64);
     assert_eq!(got[0]["lvl"], "warn");
@@ -284,12 +227,7 @@ fn json_variants_are_read() {
          {\"time\":1768039201,\"level\":\"warning\",\"message\":\"b\"}\n\
          {\"timestamp\":\"2026-01-10T11:00:02+01:00\",\"level\":\"info\",\"msg\":\"c\"}\n",
     );
-    let out = velos(dir.path())
-        .arg("logs")
-        .arg(&path)
-        .args(["--json", "-n", "0"])
-        .output()
-        .unwrap();
+    let out = logs(dir.path(), &path, &["--json", "-n", "0"]);
     let got: Vec<_> = json_lines(&out.stdout)
         .iter()
         .map(|v| {
@@ -312,26 +250,19 @@ fn json_variants_are_read() {
 #[test]
 fn color_follows_the_flags_and_no_color() {
     let (dir, path) = app();
-    let out = velos(dir.path())
-        .arg("logs")
-        .arg(&path)
-        .args(["--level", "error", "--color", "always"])
-        .output()
-        .unwrap();
+    let out = logs(
+        dir.path(),
+        &path,
+        &["--level", "error", "--color", "always"],
+    );
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("\x1b[31m"));
-    let out = velos(dir.path())
-        .arg("logs")
-        .arg(&path)
-        .args(["--level", "error", "--color", "always", "--no-color"])
-        .output()
-        .unwrap();
+    let out = logs(
+        dir.path(),
+        &path,
+        &["--level", "error", "--color", "always", "--no-color"],
+    );
     assert!(!out.stdout.contains(&0x1b));
-    let out = velos(dir.path())
-        .arg("logs")
-        .arg(&path)
-        .args(["--level", "error"])
-        .output()
-        .unwrap();
+    let out = logs(dir.path(), &path, &["--level", "error"]);
     assert!(
         !out.stdout.contains(&0x1b),
         "no colour when stdout is not a terminal"
@@ -472,12 +403,7 @@ fn custom_rules_from_the_config_file() {
         "config.toml",
         "[[classify.rules]]\npattern = \"OOM\"\nlevel = \"warn\"\n",
     );
-    let out = velos(dir.path())
-        .arg("logs")
-        .arg(&log)
-        .args(["--level", "warn", "--json"])
-        .output()
-        .unwrap();
+    let out = logs(dir.path(), &log, &["--level", "warn", "--json"]);
     assert_eq!(json_lines(&out.stdout).len(), 1);
     // A bad config names the line and the key.
     let bad = write(dir.path(), "bad.toml", "[classify]\nrulez = 1\n");
@@ -570,22 +496,12 @@ fn hostile_bytes_never_crash() {
     bytes.extend((0..=255u8).cycle().take(5000));
     bytes.extend_from_slice(b"\n2026-01-10T10:00:01Z INFO last line without newline");
     let path = write(dir.path(), "bin.log", &bytes);
-    let out = velos(dir.path())
-        .arg("logs")
-        .arg(&path)
-        .args(["-n", "0"])
-        .output()
-        .unwrap();
+    let out = logs(dir.path(), &path, &["-n", "0"]);
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).expect("output is valid UTF-8");
     assert!(text.contains("bad \u{FFFD}"));
     assert!(text.ends_with("last line without newline\n"));
-    let out = velos(dir.path())
-        .arg("logs")
-        .arg(&path)
-        .args(["--json", "--level", "error"])
-        .output()
-        .unwrap();
+    let out = logs(dir.path(), &path, &["--json", "--level", "error"]);
     assert_eq!(json_lines(&out.stdout).len(), 1);
 }
 
@@ -610,12 +526,11 @@ fn empty_file_and_huge_line() {
     big.extend(std::iter::repeat_n(b'x', 10 << 20));
     big.extend_from_slice(b" timeout\n2026-01-10T10:00:01Z INFO small\n");
     let path = write(dir.path(), "big.log", &big);
-    let out = velos(dir.path())
-        .arg("logs")
-        .arg(&path)
-        .args(["--grep", "timeout", "--chunk-size", "4096"])
-        .output()
-        .unwrap();
+    let out = logs(
+        dir.path(),
+        &path,
+        &["--grep", "timeout", "--chunk-size", "4096"],
+    );
     assert!(out.status.success());
     assert_eq!(
         out.stdout.len(),
@@ -702,12 +617,7 @@ fn time_bounds_on_a_large_file_match_a_full_scan() {
             "error",
         ],
     ] {
-        let from_file = velos(dir.path())
-            .arg("logs")
-            .arg(&path)
-            .args(&args)
-            .output()
-            .unwrap();
+        let from_file = logs(dir.path(), &path, &args);
         let from_stdin = velos(dir.path())
             .args(["logs", "-"])
             .args(&args)
@@ -750,12 +660,7 @@ fn common_formats_seen_in_the_wild() {
          E0110 10:00:01.000001    1234 pod_workers.go:9] Error syncing pod\n\
          W0110 10:00:02.5    1234 eviction.go:1] low memory\n",
     );
-    let out = velos(dir.path())
-        .arg("logs")
-        .arg(&klog)
-        .args(["--level", "warn+", "--json"])
-        .output()
-        .unwrap();
+    let out = logs(dir.path(), &klog, &["--level", "warn+", "--json"]);
     let got: Vec<_> = json_lines(&out.stdout)
         .iter()
         .map(|v| v["lvl"].as_str().unwrap().to_string())
@@ -768,12 +673,7 @@ fn common_formats_seen_in_the_wild() {
         "{\"log\":\"listening on :80\\n\",\"stream\":\"stdout\",\"time\":\"2026-01-10T10:00:00.5Z\"}\n\
          {\"log\":\"panic: nil map\\n\",\"stream\":\"stderr\",\"time\":\"2026-01-10T10:00:01Z\"}\n",
     );
-    let out = velos(dir.path())
-        .arg("logs")
-        .arg(&docker)
-        .args(["-n", "0"])
-        .output()
-        .unwrap();
+    let out = logs(dir.path(), &docker, &["-n", "0"]);
     assert_eq!(
         lines(&out.stdout),
         [
@@ -788,12 +688,7 @@ fn common_formats_seen_in_the_wild() {
         "[Sun Jan 10 10:00:00.123456 2026] [mpm_event:notice] [pid 1:tid 2] AH00489: resuming normal operations\n\
          [Sun Jan 10 10:00:01.000000 2026] [core:error] [pid 3:tid 4] [client 10.0.0.1:5] AH00037: Symbolic link not allowed\n",
     );
-    let out = velos(dir.path())
-        .arg("logs")
-        .arg(&apache)
-        .args(["--level", "error", "--json"])
-        .output()
-        .unwrap();
+    let out = logs(dir.path(), &apache, &["--level", "error", "--json"]);
     let got = json_lines(&out.stdout);
     assert_eq!(got.len(), 1);
     assert_eq!(got[0]["ts"], 1_768_039_201_000i64);

@@ -13,6 +13,7 @@ use crate::analyze::report::{SummaryContext, dedup_json, dedup_line, summary_jso
 use crate::analyze::{Pipeline, PipelineConfig};
 use crate::config::Config;
 use crate::engine::analyze::{Analyzer, read_samples};
+use crate::engine::merge::Opened;
 use crate::engine::{
     self, EngineError, PatternFilter, Run, Scanner, Settings, Sink, TailBuffer, merge,
 };
@@ -447,7 +448,7 @@ fn analyze_units(
         let base = (i as u64) << UNIT_SHIFT;
         match unit {
             Unit::Stdin => {
-                let ctx = TimeContext::new(zone.clone(), timestamp::now_ms());
+                let ctx = stdin_context(zone);
                 analyze_stream(
                     run,
                     &ctx,
@@ -535,7 +536,7 @@ fn run_forward<W: Write>(
         }
         match unit {
             Unit::Stdin => {
-                let ctx = TimeContext::new(zone.clone(), timestamp::now_ms());
+                let ctx = stdin_context(zone);
                 let mut none = None;
                 engine::stream(
                     run,
@@ -585,7 +586,7 @@ fn run_tail<W: Write>(
         let mut buffer = Some(TailBuffer::new(want - have));
         let piece = match unit {
             Unit::Stdin => {
-                let ctx = TimeContext::new(zone.clone(), timestamp::now_ms());
+                let ctx = stdin_context(zone);
                 engine::stream(
                     run,
                     &ctx,
@@ -631,14 +632,6 @@ fn drain(buffer: Option<TailBuffer>) -> (Vec<u8>, usize) {
     buffer.map(TailBuffer::into_parts).unwrap_or_default()
 }
 
-/// An opened file with its time context, layout and display name.
-struct Opened {
-    file: crate::source::OpenFile,
-    ctx: TimeContext,
-    layout: Layout,
-    name: String,
-}
-
 /// Opens a file unit: maps it, learns its layout, and checks that a time
 /// filter can apply to it.
 fn open_unit(run: &Run<'_>, path: &std::path::Path, zone: &Zone) -> Result<Opened> {
@@ -652,6 +645,11 @@ fn open_unit(run: &Run<'_>, path: &std::path::Path, zone: &Zone) -> Result<Opene
         layout,
         name,
     })
+}
+
+/// Time context of stdin: yearless dates are placed at or before now.
+fn stdin_context(zone: &Zone) -> TimeContext {
+    TimeContext::new(zone.clone(), timestamp::now_ms())
 }
 
 fn check_times(

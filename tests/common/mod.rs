@@ -14,6 +14,16 @@ pub fn velos(home: &Path) -> Command {
     cmd
 }
 
+/// Runs `velos logs <path> <args>…` with the home `home`.
+pub fn logs(home: &Path, path: &Path, args: &[&str]) -> std::process::Output {
+    velos(home)
+        .arg("logs")
+        .arg(path)
+        .args(args)
+        .output()
+        .expect("velos runs")
+}
+
 /// Writes `content` to `dir/name` and returns the path.
 pub fn write(dir: &Path, name: &str, content: impl AsRef<[u8]>) -> PathBuf {
     let path = dir.join(name);
