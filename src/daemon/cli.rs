@@ -116,31 +116,23 @@ fn parse_env(text: &str) -> Result<(String, String), String> {
     }
 }
 
-/// Parses `5s`, `500ms`, `2m`, `1h`, or a plain number of seconds.
+/// Parses `5s`, `500ms`, `2m`, `1h`, `1.5s` (the forms `velos logs` takes,
+/// see [`crate::query::parse_duration`]), or a plain number of seconds.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
-    let split = text
-        .find(|c: char| !c.is_ascii_digit() && c != '.')
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let number: f64 = number
-        .parse()
-        .map_err(|_| format!("invalid duration '{text}': expected e.g. 5s or 500ms"))?;
-    let seconds = match unit.trim() {
-        "" | "s" | "sec" => number,
-        "ms" => number / 1000.0,
-        "m" | "min" => number * 60.0,
-        "h" => number * 3600.0,
-        other => {
-            return Err(format!(
-                "invalid duration unit '{other}': use ms, s, m or h"
-            ));
-        }
-    };
-    if !seconds.is_finite() || seconds < 0.0 {
-        return Err(format!("invalid duration '{text}'"));
+    if let Ok(seconds) = text.parse::<f64>() {
+        return if seconds.is_finite() && seconds >= 0.0 {
+            Ok(Duration::from_secs_f64(seconds))
+        } else {
+            Err(format!("invalid duration '{text}'"))
+        };
     }
-    Ok(Duration::from_secs_f64(seconds))
+    match crate::query::parse_duration(text) {
+        Some(ms) if ms >= 0 => Ok(Duration::from_millis(ms as u64)),
+        _ => Err(format!(
+            "invalid duration '{text}': expected e.g. 5s, 500ms, 2m or 1h"
+        )),
+    }
 }
 
 /// Runs a supervisor subcommand; returns the process exit code.

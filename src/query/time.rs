@@ -53,7 +53,7 @@ pub fn parse_time(expr: &str, now_ms: i64, ctx: &TimeContext) -> Result<i64, Bad
     Err(bad())
 }
 
-/// `30s`, `15m`, `1h30m`, `2d`, `1w`, `500ms` → milliseconds.
+/// `30s`, `15m`, `1h30m`, `2d`, `1w`, `500ms`, `1.5s` → milliseconds.
 pub fn parse_duration(s: &str) -> Option<i64> {
     let s = s.trim();
     if s.is_empty() {
@@ -62,11 +62,22 @@ pub fn parse_duration(s: &str) -> Option<i64> {
     let mut total: i64 = 0;
     let mut rest = s;
     while !rest.is_empty() {
-        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
-        if digits == 0 {
+        // A number, with an optional fraction (`1.5s`).
+        let int = rest.bytes().take_while(u8::is_ascii_digit).count();
+        let frac = match rest.as_bytes().get(int) {
+            Some(b'.') => {
+                1 + rest[int + 1..]
+                    .bytes()
+                    .take_while(u8::is_ascii_digit)
+                    .count()
+            }
+            _ => 0,
+        };
+        let digits = int + frac;
+        if int == 0 || frac == 1 {
             return None;
         }
-        let n: i64 = rest[..digits].parse().ok()?;
+        let n: f64 = rest[..digits].parse().ok()?;
         rest = &rest[digits..];
         let unit_len = rest.bytes().take_while(u8::is_ascii_alphabetic).count();
         let unit = &rest[..unit_len];
@@ -80,7 +91,11 @@ pub fn parse_duration(s: &str) -> Option<i64> {
             "w" | "week" | "weeks" => 7 * MS_PER_DAY,
             _ => return None,
         };
-        total = total.checked_add(n.checked_mul(scale)?)?;
+        let ms = (n * scale as f64).round();
+        if !ms.is_finite() || ms >= i64::MAX as f64 {
+            return None;
+        }
+        total = total.checked_add(ms as i64)?;
     }
     Some(total)
 }
@@ -136,6 +151,7 @@ mod tests {
         assert_eq!(t("1h"), now - 3_600_000);
         assert_eq!(t("2d"), now - 2 * MS_PER_DAY);
         assert_eq!(t("1h30m"), now - 5_400_000);
+        assert_eq!(t("1.5s"), now - 1_500);
         assert_eq!(t("now"), now);
         assert_eq!(t("today"), civil_ms(2026, 2, 12, 0, 0, 0, 0));
         assert_eq!(t("yesterday"), civil_ms(2026, 2, 11, 0, 0, 0, 0));
