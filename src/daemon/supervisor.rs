@@ -209,6 +209,17 @@ impl Shared {
         &self.home
     }
 
+    /// Locks the table and resolves `target` (name, id or `all`), unless
+    /// the daemon is shutting down.
+    fn lock_targets(&self, target: &str) -> Result<(MutexGuard<'_, Table>, Vec<u32>), Reply> {
+        let table = self.lock();
+        if table.shutting_down {
+            return Err(shutting_down());
+        }
+        let ids = resolve(&table, target)?;
+        Ok((table, ids))
+    }
+
     fn lock(&self) -> MutexGuard<'_, Table> {
         match self.table.lock() {
             Ok(guard) => guard,
@@ -653,12 +664,8 @@ impl Shared {
     }
 
     fn stop(self: &Arc<Self>, target: &str, intent: Intent) -> Reply {
-        let mut table = self.lock();
-        if table.shutting_down {
-            return shutting_down();
-        }
-        let ids = match resolve(&table, target) {
-            Ok(ids) => ids,
+        let (mut table, ids) = match self.lock_targets(target) {
+            Ok(found) => found,
             Err(reply) => return reply,
         };
         let now = Instant::now();
@@ -695,12 +702,8 @@ impl Shared {
     }
 
     fn restart(self: &Arc<Self>, target: &str) -> Reply {
-        let mut table = self.lock();
-        if table.shutting_down {
-            return shutting_down();
-        }
-        let ids = match resolve(&table, target) {
-            Ok(ids) => ids,
+        let (mut table, ids) = match self.lock_targets(target) {
+            Ok(found) => found,
             Err(reply) => return reply,
         };
         let now = Instant::now();
