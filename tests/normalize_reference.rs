@@ -215,11 +215,29 @@ proptest! {
     }
 
     #[test]
-    fn arbitrary_bytes_agree_too(msg in prop::collection::vec(any::<u8>(), 0..64)) {
+    fn arbitrary_bytes_agree_too(msg in prop::collection::vec(any::<u8>(), 0..200)) {
         let reference = REFERENCE.with(|r| r.normalize(&msg));
         let mut out = Vec::new();
         normalize(&msg, &mut out);
         prop_assert_eq!(out, reference);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// Messages past 512 bytes keep their class bitmaps on the heap.
+    #[test]
+    fn long_messages_agree_too(parts in prop::collection::vec(message(), 4..12)) {
+        let msg = parts.join(&b' ');
+        let reference = REFERENCE.with(|r| r.normalize(&msg));
+        let mut out = Vec::new();
+        normalize(&msg, &mut out);
+        prop_assert_eq!(
+            String::from_utf8_lossy(&out),
+            String::from_utf8_lossy(&reference),
+            "input {:?}", String::from_utf8_lossy(&msg)
+        );
     }
 }
 

@@ -29,6 +29,8 @@
 
 use xxhash_rust::xxh3::xxh3_64;
 
+use super::classes::{ClassMap, Storage};
+
 /// Placeholder for IPv4 and IPv6 addresses, with their port if any.
 pub const IP: &[u8] = b"<IP>";
 /// Placeholder for UUIDs.
@@ -75,18 +77,6 @@ static CLASS: [u8; 256] = {
     }
     t
 };
-
-/// Whether all eight bytes of `w` are ASCII letters (SWAR: per byte,
-/// `x | 0x20` lies in `a..=z`; bytes ≥ 0x80 are not letters).
-#[inline(always)]
-fn all_letters(w: u64) -> bool {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let x = (w | (0x20 * ONES)) & !HIGH;
-    let at_least_a = x + 0x1f * ONES; // high bit set iff x >= 0x61
-    let past_z = x + 0x05 * ONES; // high bit set iff x >= 0x7b
-    (at_least_a & !past_z & !w & HIGH) == HIGH
-}
 
 #[inline(always)]
 fn class(b: u8) -> u8 {
@@ -165,86 +155,137 @@ pub fn is_placeholder(token: &[u8]) -> bool {
         && PLACEHOLDERS.contains(&token)
 }
 
+/// The scan: jump to the next byte where a placeholder could start (a
+/// digit or a starter, found in the class bitmaps), back up to the start of
+/// the token it belongs to, run the matchers there, and repeat. Everything
+/// jumped over is copied unchanged, as the table says it must be: no row
+/// matches text without digits or starters, except a month name, which
+/// [`calendar_start`] finds by looking back from the day's digits.
 fn mask_into(b: &[u8], out: &mut Vec<u8>) {
+    let mut storage = Storage::new();
+    let map = storage.map(b);
     let n = b.len();
     let mut i = 0;
     let mut lit = 0;
-    while i < n {
-        let c = b[i];
-        let k = class(c);
-        if k & ALNUM == 0 {
-            if k & STARTER != 0
-                && (i == 0 || !is_alnum(b[i - 1]))
-                && let Some((end, ph)) = special(b, i)
-            {
-                out.extend_from_slice(&b[lit..i]);
-                out.extend_from_slice(ph);
-                i = end;
-                lit = i;
-                continue;
-            }
-            i += 1;
-            continue;
+    loop {
+        let p = map.next_special(i);
+        if p >= n {
+            break;
         }
-        // A run of letters and digits; its previous byte is not one.
-        let mut j = i + 1;
-        let mut any = k;
-        // Eight letters at a time while the run is all letters.
-        while let Some(word) = b.get(j..j + 8) {
-            let w = u64::from_le_bytes(word.try_into().unwrap_or([0; 8]));
-            if !all_letters(w) {
-                break;
-            }
-            any |= LETTER;
-            j += 8;
-        }
-        while j < n {
-            let kj = class(b[j]);
-            if kj & ALNUM == 0 {
-                break;
-            }
-            any |= kj;
-            j += 1;
-        }
-        if k & DIGIT == 0 && !matches!(at(b, j), b':' | b'-') {
-            // Starts with a letter and cannot be a UUID or IPv6 address.
-            if j - i == 3
-                && at(b, j) == b' '
-                && c.is_ascii_uppercase()
-                && let Some(end) = calendar(b, i)
-            {
-                out.extend_from_slice(&b[lit..i]);
-                out.extend_from_slice(TS);
-                i = end;
-                lit = i;
-                continue;
-            }
-            if any & DIGIT != 0 {
-                out.extend_from_slice(&b[lit..i]);
-                out.extend_from_slice(id_or_hex(&b[i..j]));
-                lit = j;
-            }
-            i = j;
-            continue;
-        }
-        out.extend_from_slice(&b[lit..i]);
-        match chain(b, i) {
-            Some((end, ph)) => {
-                out.extend_from_slice(ph);
-                i = end;
-            }
-            None => {
-                if any & DIGIT != 0 {
-                    out.extend_from_slice(id_or_hex(&b[i..j]));
-                } else {
-                    out.extend_from_slice(&b[i..j]);
-                }
-                i = j;
-            }
-        }
-        lit = i;
+        i = resume_point(b, &map, i, p);
+        i = step(b, &map, i, &mut lit, out);
     }
     out.extend_from_slice(&b[lit..]);
+}
+
+/// Where the scan resumes for the special byte at `p`, given that nothing
+/// in `from..p` is special: the start of the token holding `p` (or ending
+/// just before it), or an earlier month or weekday name when `p` starts the
+/// day of a date such as `Sun Jul  3`.
+#[inline]
+fn resume_point(b: &[u8], map: &ClassMap<'_>, from: usize, p: usize) -> usize {
+    let start = map.run_start(p).max(from);
+    if start == p
+        && is_digit(b[p])
+        && let Some(name) = calendar_start(b, from, p)
+    {
+        return name;
+    }
+    start
+}
+
+/// The start of `[Www +]Mmm +` ending right before the digit at `p`, no
+/// earlier than `from`.
+fn calendar_start(b: &[u8], from: usize, p: usize) -> Option<usize> {
+    let word_before = |end: usize, set: &[&[u8; 3]]| -> Option<usize> {
+        let mut q = end;
+        while q > from && b[q - 1] == b' ' {
+            q -= 1;
+        }
+        if q == end || q < from + 3 {
+            return None;
+        }
+        let w = q - 3;
+        (word3_in(b, w, set) && (w == from || !is_alnum(b[w - 1]))).then_some(w)
+    };
+    let month = word_before(p, &MONTHS)?;
+    Some(word_before(month, &WEEKDAYS).unwrap_or(month))
+}
+
+/// Runs the matchers at `i`, a token start or a starter byte: writes the
+/// pending literal and a placeholder on a match; returns where to go on.
+#[inline]
+fn step(b: &[u8], map: &ClassMap<'_>, i: usize, lit: &mut usize, out: &mut Vec<u8>) -> usize {
+    let c = b[i];
+    let k = class(c);
+    if k & ALNUM == 0 {
+        if k & STARTER != 0
+            && (i == 0 || !is_alnum(b[i - 1]))
+            && let Some((end, ph)) = special(b, i)
+        {
+            out.extend_from_slice(&b[*lit..i]);
+            put(out, ph);
+            *lit = end;
+            return end;
+        }
+        return i + 1;
+    }
+    // A run of letters and digits; its previous byte is not one.
+    let j = map.run_end(i);
+    if k & DIGIT != 0 && !matches!(at(b, j), b'-' | b':' | b'.' | b'%') && !map.any_letter(i, j) {
+        // Plain digits: rows 2 to 6 all need a `-`, `:`, `.` or `x`.
+        out.extend_from_slice(&b[*lit..i]);
+        put(out, NUM);
+        *lit = j;
+        return j;
+    }
+    let has_digit = k & DIGIT != 0 || map.any_digit(i, j);
+    if k & DIGIT == 0 && !matches!(at(b, j), b':' | b'-') {
+        // Starts with a letter and cannot be a UUID or IPv6 address.
+        if j - i == 3
+            && at(b, j) == b' '
+            && c.is_ascii_uppercase()
+            && let Some(end) = calendar(b, i)
+        {
+            out.extend_from_slice(&b[*lit..i]);
+            put(out, TS);
+            *lit = end;
+            return end;
+        }
+        if has_digit {
+            out.extend_from_slice(&b[*lit..i]);
+            put(out, id_or_hex(&b[i..j]));
+            *lit = j;
+        }
+        return j;
+    }
+    match chain(b, i) {
+        Some((end, ph)) => {
+            out.extend_from_slice(&b[*lit..i]);
+            put(out, ph);
+            *lit = end;
+            end
+        }
+        None => {
+            if has_digit {
+                out.extend_from_slice(&b[*lit..i]);
+                put(out, id_or_hex(&b[i..j]));
+                *lit = j;
+            }
+            j
+        }
+    }
+}
+
+/// Appends a placeholder with a copy of known length (no `memcpy` call).
+#[inline(always)]
+fn put(out: &mut Vec<u8>, placeholder: &'static [u8]) {
+    match *placeholder {
+        [a, b, c, d] => out.extend_from_slice(&[a, b, c, d]),
+        [a, b, c, d, e] => out.extend_from_slice(&[a, b, c, d, e]),
+        [a, b, c, d, e, f] => out.extend_from_slice(&[a, b, c, d, e, f]),
+        _ => out.extend_from_slice(placeholder),
+    }
 }
 
 /// Row 8: a run of letters and digits holding a digit.
@@ -680,31 +721,5 @@ mod tests {
         assert_eq!(ia, ib);
         assert_eq!(ia, xxh3_64(b"took <NUM>"));
         assert!(is_placeholder(b"<NUM>") && !is_placeholder(b"<FOO>"));
-    }
-
-    #[test]
-    fn all_letters_matches_a_bytewise_check() {
-        for word in [
-            &b"abcdefgh"[..],
-            b"ABCDEFGH",
-            b"abcdefg1",
-            b"abc defg",
-            b"abc_defg",
-            b"abcdef\xe9g",
-            b"@[`{azAZ",
-            b"zzzzzzzz",
-        ] {
-            let w = u64::from_le_bytes(word.try_into().unwrap());
-            assert_eq!(
-                all_letters(w),
-                word.iter().all(u8::is_ascii_alphabetic),
-                "{:?}",
-                String::from_utf8_lossy(word)
-            );
-        }
-        for b in 0..=255u8 {
-            let w = u64::from_le_bytes([b, b'a', b'a', b'a', b'a', b'a', b'a', b'a']);
-            assert_eq!(all_letters(w), b.is_ascii_alphabetic(), "{b}");
-        }
     }
 }

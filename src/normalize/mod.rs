@@ -4,11 +4,13 @@
 //! where the message starts in a line.
 //!
 //! - [`normalize`] / [`Normalizer`]: the masking scanner, one pass over the
-//!   bytes with lookup tables (see [`mask`] for the exact grammar).
+//!   message that jumps between digits and separators found in per-byte
+//!   class bitmaps (see [`mask`] for the exact grammar).
 //! - [`HeaderLayout`] ([`header`]): the per-file header layout learner,
 //!   which tells where the message starts after the timestamp, level, pid,
 //!   host and component columns.
 
+mod classes;
 pub mod header;
 pub mod mask;
 
