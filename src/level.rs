@@ -59,7 +59,7 @@ impl Level {
     /// `error`, `ERR`, `Warning`, `crit`, `notice`, `trace`… Returns `None`
     /// for words that are not level names.
     pub fn from_word(word: &[u8]) -> Option<Level> {
-        if word.is_empty() || word.len() > 11 {
+        if word.is_empty() || word.len() > 16 {
             return None;
         }
         // Every level name starts with one of these letters.
@@ -69,23 +69,33 @@ impl Level {
         ) {
             return None;
         }
-        let mut buf = [0u8; 11];
-        let lower = &mut buf[..word.len()];
-        for (dst, src) in lower.iter_mut().zip(word) {
-            *dst = src.to_ascii_lowercase();
+        // Level names are all letters, and `| 0x20` turns a byte into a
+        // lowercase letter only if it was a letter: packing the bytes with
+        // it and comparing integers is an exact, case-blind comparison.
+        let (head, tail) = word.split_at(word.len().min(8));
+        let word_key = (word.len(), pack_lower(head), pack_lower(tail));
+        const fn key(name: &[u8]) -> (usize, u64, u64) {
+            let (head, tail) = name.split_at(if name.len() < 8 { name.len() } else { 8 });
+            (name.len(), pack_lower(head), pack_lower(tail))
         }
-        Some(match &*lower {
-            b"fatal" | b"panic" | b"critical" | b"crit" | b"alert" | b"emerg" | b"emergency" => {
-                Level::Fatal
-            }
-            b"error" | b"err" | b"severe" | b"eror" => Level::Error,
-            b"warn" | b"warning" => Level::Warn,
-            b"info" | b"information" | b"informational" | b"notice" => Level::Info,
-            b"debug" | b"trace" | b"verbose" | b"fine" | b"finer" | b"finest" | b"dbug" => {
-                Level::Debug
-            }
-            _ => return None,
-        })
+        macro_rules! level_of {
+            ($($level:ident: $($name:literal)|+;)+) => {{
+                $($(
+                    const { assert!($name.len() <= 16) };
+                    if word_key == const { key($name) } {
+                        return Some(Level::$level);
+                    }
+                )+)+
+                None
+            }};
+        }
+        level_of! {
+            Fatal: b"fatal" | b"panic" | b"critical" | b"crit" | b"alert" | b"emerg" | b"emergency";
+            Error: b"error" | b"err" | b"severe" | b"eror";
+            Warn: b"warn" | b"warning";
+            Info: b"info" | b"information" | b"informational" | b"notice";
+            Debug: b"debug" | b"trace" | b"verbose" | b"fine" | b"finer" | b"finest" | b"dbug";
+        }
     }
 
     /// Parses a one-letter level as Android logcat and glog write it
@@ -209,6 +219,36 @@ mod tests {
         assert_eq!(Level::from_word(b"trace"), Some(Level::Debug));
         assert_eq!(Level::from_word(b"errors"), None);
         assert_eq!(Level::from_word(b""), None);
+        assert_eq!(Level::from_word(b"Informational"), Some(Level::Info));
+        assert_eq!(Level::from_word(b"EMERGENCY"), Some(Level::Fatal));
+    }
+
+    #[test]
+    fn only_letters_fold_case() {
+        // `| 0x20` must not let other bytes pass for letters.
+        for word in [
+            &b"err\0"[..],
+            b"\x05rror",
+            b"e\x12ror",
+            b"erro\xd2",
+            b"warn\x00\x00\x00\x00",
+            b"informationa\xcc",
+            b"Warnin\xc7",
+            b"debu",
+            b"fatal ",
+        ] {
+            assert_eq!(Level::from_word(word), None, "{word:?}");
+        }
+        for name in [
+            "debug", "dbug", "info", "warning", "error", "fatal", "finest",
+        ] {
+            let upper = name.to_ascii_uppercase();
+            assert_eq!(
+                Level::from_word(name.as_bytes()),
+                Level::from_word(upper.as_bytes())
+            );
+            assert!(Level::from_word(name.as_bytes()).is_some());
+        }
     }
 
     #[test]
@@ -224,4 +264,16 @@ mod tests {
         assert!(LevelSet::parse("loud").is_err());
         assert!(LevelSet::parse(",").is_err());
     }
+}
+
+/// Up to eight bytes, each `| 0x20`, little-endian in a `u64` (compared
+/// together with the length, since shorter words are zero-padded).
+const fn pack_lower(bytes: &[u8]) -> u64 {
+    let mut packed = 0;
+    let mut k = 0;
+    while k < bytes.len() && k < 8 {
+        packed ^= ((bytes[k] | 0x20) as u64) << (8 * k);
+        k += 1;
+    }
+    packed
 }
