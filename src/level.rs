@@ -206,6 +206,18 @@ impl LevelSet {
 )]
 pub struct UnknownLevel(pub String);
 
+/// Up to eight bytes, each `| 0x20`, little-endian in a `u64` (compared
+/// together with the length, since shorter words are zero-padded).
+const fn pack_lower(bytes: &[u8]) -> u64 {
+    let mut packed = 0;
+    let mut k = 0;
+    while k < bytes.len() && k < 8 {
+        packed ^= ((bytes[k] | 0x20) as u64) << (8 * k);
+        k += 1;
+    }
+    packed
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -264,16 +276,4 @@ mod tests {
         assert!(LevelSet::parse("loud").is_err());
         assert!(LevelSet::parse(",").is_err());
     }
-}
-
-/// Up to eight bytes, each `| 0x20`, little-endian in a `u64` (compared
-/// together with the length, since shorter words are zero-padded).
-const fn pack_lower(bytes: &[u8]) -> u64 {
-    let mut packed = 0;
-    let mut k = 0;
-    while k < bytes.len() && k < 8 {
-        packed ^= ((bytes[k] | 0x20) as u64) << (8 * k);
-        k += 1;
-    }
-    packed
 }
