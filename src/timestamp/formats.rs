@@ -3,7 +3,7 @@
 //! none allocates or panics on any input.
 
 use super::TimeContext;
-use super::zone::{civil_ms, days_in_month};
+use super::zone::MS_PER_DAY;
 
 /// A timestamp shape that can start a log line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -253,11 +253,6 @@ fn signed_offset(s: &[u8], i: usize, short_ok: bool) -> Option<(i32, usize)> {
     Some((sign * (h as i32 * 3600 + m as i32 * 60), next))
 }
 
-#[inline]
-fn valid_date(year: i32, month: u32, day: u32) -> bool {
-    (1..=12).contains(&month) && day >= 1 && day <= days_in_month(year, month)
-}
-
 /// Converts a civil time to Unix ms: with an explicit offset, or in the
 /// context's zone.
 #[inline]
@@ -271,10 +266,11 @@ fn finish(
     ms: u32,
     offset: Option<i32>,
 ) -> Option<i64> {
-    if !valid_date(year, month, day) {
-        return None;
-    }
-    let local = civil_ms(year, month, day, h, m, sec, ms);
+    let local = ctx.days(year, month, day)? * MS_PER_DAY
+        + i64::from(h) * 3_600_000
+        + i64::from(m) * 60_000
+        + i64::from(sec) * 1000
+        + i64::from(ms);
     Some(match offset {
         Some(off) => local - i64::from(off) * 1000,
         None => ctx.zone.local_to_utc(local),

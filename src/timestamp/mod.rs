@@ -19,13 +19,65 @@ pub use zone::Zone;
 
 /// Everything a parser needs besides the bytes: the zone for wall-clock
 /// times and the reference date for times without a year.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct TimeContext {
     /// Zone of times written without an offset.
     pub zone: Zone,
     /// Reference date (year, month, day): yearless times are placed in the
     /// latest year that does not put them after this date.
     pub reference: (i32, u32, u32),
+    /// The last valid date converted and its day number (see [`DayCache`]).
+    days: DayCache,
+}
+
+impl Clone for TimeContext {
+    fn clone(&self) -> Self {
+        TimeContext {
+            zone: self.zone.clone(),
+            reference: self.reference,
+            days: DayCache::default(),
+        }
+    }
+}
+
+/// A one-entry cache of (year, month, day) → days since 1970-01-01 for
+/// valid dates, shared by the threads reading one source: consecutive
+/// records nearly always fall on the same day.
+#[derive(Debug, Default)]
+struct DayCache(std::sync::atomic::AtomicU64);
+
+impl DayCache {
+    /// The packed date (years in `i16` range only), with a set bit so that
+    /// an empty cache matches nothing.
+    #[inline]
+    fn key(year: i32, month: u32, day: u32) -> Option<u64> {
+        let year = i16::try_from(year).ok()?;
+        if month > 15 || day > 31 {
+            return None;
+        }
+        Some(1 << 25 | u64::from(year as u16) << 9 | u64::from(month) << 5 | u64::from(day))
+    }
+
+    /// Days since 1970-01-01 of a date, or `None` if the date is invalid.
+    #[inline]
+    fn days(&self, year: i32, month: u32, day: u32) -> Option<i64> {
+        use std::sync::atomic::Ordering::Relaxed;
+        let key = Self::key(year, month, day);
+        let cached = self.0.load(Relaxed);
+        if let Some(key) = key
+            && cached >> 32 == key
+        {
+            return Some(i64::from(cached as u32 as i32));
+        }
+        if !zone::valid_date(year, month, day) {
+            return None;
+        }
+        let days = zone::days_from_civil(year, month, day);
+        if let (Some(key), Ok(small)) = (key, i32::try_from(days)) {
+            self.0.store(key << 32 | u64::from(small as u32), Relaxed);
+        }
+        Some(days)
+    }
 }
 
 impl TimeContext {
@@ -34,12 +86,23 @@ impl TimeContext {
     pub fn new(zone: Zone, reference_ms: i64) -> TimeContext {
         let local = zone.utc_to_local(reference_ms);
         let reference = zone::civil_from_days(local.div_euclid(86_400_000));
-        TimeContext { zone, reference }
+        TimeContext {
+            zone,
+            reference,
+            days: DayCache::default(),
+        }
     }
 
     /// Local time, reference now.
     pub fn local_now() -> TimeContext {
         TimeContext::new(Zone::local(), now_ms())
+    }
+
+    /// Days since 1970-01-01 of a civil date, or `None` if it is not a
+    /// valid date.
+    #[inline]
+    pub fn days(&self, year: i32, month: u32, day: u32) -> Option<i64> {
+        self.days.days(year, month, day)
     }
 
     /// The year of a yearless (month, day): the reference year, or the one

@@ -154,3 +154,32 @@ fn local_time_uses_the_zone() {
     let found = detect(b"2026-01-10T08:00:00Z x", &ctx).unwrap();
     assert_eq!(found.ms, ms(2026, 1, 10, 8, 0, 0, 0));
 }
+
+#[test]
+fn day_cache_never_answers_for_another_or_an_invalid_date() {
+    let ctx = utc();
+    let days = |y, m, d| ctx.days(y, m, d);
+    assert_eq!(
+        days(2026, 1, 31),
+        Some(super::zone::days_from_civil(2026, 1, 31))
+    );
+    // Same day again (from the cache), then dates whose bits alias it.
+    assert_eq!(
+        days(2026, 1, 31),
+        Some(super::zone::days_from_civil(2026, 1, 31))
+    );
+    assert_eq!(days(2026, 17, 31), None);
+    assert_eq!(days(2026, 1, 63), None);
+    assert_eq!(days(2026, 2, 30), None);
+    assert_eq!(
+        days(2026 + 65536, 1, 31),
+        Some(super::zone::days_from_civil(2026 + 65536, 1, 31))
+    );
+    assert_eq!(
+        days(2024, 2, 29),
+        Some(super::zone::days_from_civil(2024, 2, 29))
+    );
+    assert_eq!(days(2023, 2, 29), None);
+    assert_eq!(days(1969, 12, 31), Some(-1));
+    assert_eq!(days(1969, 12, 31), Some(-1));
+}

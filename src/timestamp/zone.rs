@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use jiff::tz::TimeZone;
 
-const MS_PER_DAY: i64 = 86_400_000;
+pub(crate) const MS_PER_DAY: i64 = 86_400_000;
 /// Cache granularity: zone transitions fall on quarter hours.
 const BUCKET_MS: i64 = 15 * 60 * 1000;
 const EMPTY: u64 = u64::MAX;
@@ -51,6 +51,12 @@ pub fn days_in_month(year: i32, month: u32) -> u32 {
         _ if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
         _ => 28,
     }
+}
+
+/// Whether (year, month, day) is a date of the proleptic Gregorian calendar.
+#[inline]
+pub fn valid_date(year: i32, month: u32, day: u32) -> bool {
+    (1..=12).contains(&month) && day >= 1 && day <= days_in_month(year, month)
 }
 
 /// A time zone with cached offsets, for reading and printing wall-clock times.
