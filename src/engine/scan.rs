@@ -163,9 +163,15 @@ impl<'a> Scanner<'a> {
         };
         match self.driver() {
             Driver::Every => {
-                for (start, end) in frame::spans(&self.layout, data, from, to) {
+                let mut start = from;
+                while start < to {
+                    let (end, single_line) = self.layout.record_extent(data, start, to);
                     let line = lines.at(data, start);
-                    self.visit(data, start, end, line, false, visitor);
+                    let rec = self
+                        .layout
+                        .read_extent(data, start, end, single_line, self.ctx);
+                    self.visit_record(data, &rec, line, false, visitor);
+                    start = end;
                 }
             }
             Driver::Grep(re) => {
@@ -231,6 +237,20 @@ impl<'a> Scanner<'a> {
         visitor: &mut V,
     ) -> bool {
         let rec = self.layout.read(data, start, end, self.ctx);
+        self.visit_record(data, &rec, line, grep_confirmed, visitor)
+    }
+
+    /// [`Scanner::visit`] for a record already read from `data`.
+    #[inline]
+    fn visit_record<V: Visitor>(
+        &self,
+        data: &[u8],
+        rec: &Record<'_>,
+        line: Option<u64>,
+        grep_confirmed: bool,
+        visitor: &mut V,
+    ) -> bool {
+        let start = rec.offset;
         if !grep_confirmed
             && let Some(re) = &self.query.grep
             && !re.is_match(rec.text)
@@ -258,7 +278,7 @@ impl<'a> Scanner<'a> {
             return false;
         }
         let template = (self.patterns.is_some() || visitor.needs_template())
-            .then(|| template_of(&self.layout, &rec));
+            .then(|| template_of(&self.layout, rec));
         let pattern = match (&self.patterns, template) {
             (Some(p), Some(t)) => {
                 let id = p.patterns.id_of(t).map_or(t, |id| id.0);
@@ -271,7 +291,7 @@ impl<'a> Scanner<'a> {
         };
         visitor.kept(&Visit {
             scanner: self,
-            record: &rec,
+            record: rec,
             level,
             ts,
             line,

@@ -142,14 +142,23 @@ impl Layout {
     /// newline, or `limit`), not after `limit` (a record boundary).
     #[inline]
     pub fn record_end(&self, data: &[u8], start: usize, limit: usize) -> usize {
+        self.record_extent(data, start, limit).0
+    }
+
+    /// [`Layout::record_end`], and whether the record is a single line.
+    #[inline]
+    pub fn record_extent(&self, data: &[u8], start: usize, limit: usize) -> (usize, bool) {
         let mut end = next_line(data, start).min(limit);
+        let mut single = true;
         while end < limit && !self.starts_record(data, end) {
             end = next_line(data, end).min(limit);
+            single = false;
         }
-        end
+        (end, single)
     }
 
     /// Reads the record spanning `data[start..end]`.
+    #[inline]
     pub fn read<'a>(
         &self,
         data: &'a [u8],
@@ -157,9 +166,27 @@ impl Layout {
         end: usize,
         ctx: &TimeContext,
     ) -> Record<'a> {
+        self.read_extent(data, start, end, false, ctx)
+    }
+
+    /// [`Layout::read`] for a record whose extent is known: `single_line`
+    /// says it holds no newline before its last byte, which spares a search.
+    pub fn read_extent<'a>(
+        &self,
+        data: &'a [u8],
+        start: usize,
+        end: usize,
+        single_line: bool,
+        ctx: &TimeContext,
+    ) -> Record<'a> {
         let raw = &data[start..end];
         let text = trim_newline(raw);
-        let first = trim_cr(&text[..memchr(b'\n', text).unwrap_or(text.len())]);
+        let first_end = if single_line {
+            text.len()
+        } else {
+            memchr(b'\n', text).unwrap_or(text.len())
+        };
+        let first = trim_cr(&text[..first_end]);
         let first_len = first.len();
         if let Some(rec) = json_line(first) {
             let ts = rec.ts.and_then(|v| json_time(v, ctx));
