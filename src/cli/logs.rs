@@ -231,7 +231,7 @@ pub fn run(args: LogsArgs) -> Result<i32> {
             anomaly: false,
             ..pipeline.clone()
         };
-        let state = analyze_units(&run, &units, &zone, &templates_only)?;
+        let state = analyze_units(&run, &units, &zone, &templates_only, None)?;
         Some(PatternFilter {
             patterns: state.patterns(&pipeline),
             keep,
@@ -256,7 +256,10 @@ pub fn run(args: LogsArgs) -> Result<i32> {
                 ..pipeline.clone()
             }
         };
-        let report = analyze_units(&run, &units, &zone, &shown)?.finish(&shown);
+        // Dedup samples are read back from the files the analysis mapped.
+        let mut mapped = Vec::new();
+        let keep_mapped = (!args.summary).then_some(&mut mapped);
+        let report = analyze_units(&run, &units, &zone, &shown, keep_mapped)?.finish(&shown);
         if args.summary {
             let ctx = SummaryContext {
                 sources: &args.sources,
@@ -276,7 +279,7 @@ pub fn run(args: LogsArgs) -> Result<i32> {
         } else {
             let mut report = report;
             if let Some(groups) = &mut report.dedup {
-                fill_samples(groups, &units, &zone)?;
+                fill_samples(groups, &units, &zone, &mapped)?;
             }
             write_dedup(&report, &args, &printer, tail_for_groups(&args), &mut sink)?;
         }
@@ -385,14 +388,29 @@ fn shell_quote(s: &str) -> String {
 /// Position bits of a record inside its unit (the unit index is above).
 const UNIT_SHIFT: u32 = 48;
 
+/// How many analyzed files stay mapped for reading dedup samples; the
+/// rest are opened again.
+const MAX_KEPT_MAPPED: usize = 16;
+
 /// Reads the first message of dedup groups whose sample was not kept (the
-/// records of mapped files), from their file again.
-fn fill_samples(groups: &mut [Group], units: &[Unit], zone: &Zone) -> Result<()> {
+/// records of mapped files): from the mapping the analysis used (`mapped`,
+/// by unit index), else from their file again.
+fn fill_samples(
+    groups: &mut [Group],
+    units: &[Unit],
+    zone: &Zone,
+    mapped: &[(usize, Opened)],
+) -> Result<()> {
     for (i, unit) in units.iter().enumerate() {
         let Unit::File(path) = unit else { continue };
         let unit_base = (i as u64) << UNIT_SHIFT;
         let wanted = |g: &Group| g.sample.is_empty() && g.first_order >> UNIT_SHIFT == i as u64;
         if !groups.iter().any(wanted) {
+            continue;
+        }
+        if let Some((_, o)) = mapped.iter().find(|(unit, _)| *unit == i) {
+            let bytes = o.file.data.bytes();
+            read_samples(groups, unit_base, 1 << UNIT_SHIFT, bytes, &o.layout, &o.ctx);
             continue;
         }
         let (file, ctx) = engine::open_with_context(path, zone)?;
@@ -436,12 +454,14 @@ fn analyze_stream(
     )
 }
 
-/// Runs the analysis stages over every unit, in order.
+/// Runs the analysis stages over every unit, in order. With `keep_mapped`,
+/// the first analyzed files are handed back still mapped, by unit index.
 fn analyze_units(
     run: &Run<'_>,
     units: &[Unit],
     zone: &Zone,
     config: &PipelineConfig,
+    mut keep_mapped: Option<&mut Vec<(usize, Opened)>>,
 ) -> Result<Pipeline> {
     let mut total = Pipeline::new(config);
     for (i, unit) in units.iter().enumerate() {
@@ -460,19 +480,23 @@ fn analyze_units(
                 )?;
             }
             Unit::File(path) => {
-                let Opened {
-                    file,
-                    ctx,
-                    layout,
-                    name,
-                } = open_unit(run, path, zone)?;
-                let mut scanner = Scanner::for_run(run, layout, &ctx, &name);
+                let opened = open_unit(run, path, zone)?;
+                let mut scanner =
+                    Scanner::for_run(run, opened.layout.clone(), &opened.ctx, &opened.name);
                 scanner.order_base = base;
-                match run.analyze(&scanner, &file.data, config) {
-                    Ok(state) => total.merge(state),
+                match run.analyze(&scanner, &opened.file.data, config) {
+                    Ok(state) => {
+                        total.merge(state);
+                        if let Some(kept) = keep_mapped.as_deref_mut()
+                            && kept.len() < MAX_KEPT_MAPPED
+                        {
+                            kept.push((i, opened));
+                        }
+                    }
                     Err(_) => {
                         let rest = truncated_fallback(path, 0)?;
-                        analyze_stream(run, &ctx, &name, &rest[..], base, config, &mut total)?;
+                        let (ctx, name) = (&opened.ctx, &opened.name);
+                        analyze_stream(run, ctx, name, &rest[..], base, config, &mut total)?;
                     }
                 }
             }

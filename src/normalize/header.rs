@@ -127,6 +127,7 @@ impl<'a> Fields<'a> {
 impl Iterator for Fields<'_> {
     type Item = (usize, usize);
 
+    #[inline]
     fn next(&mut self) -> Option<(usize, usize)> {
         self.skip_seps();
         let line = self.line;
