@@ -199,19 +199,26 @@ fn message() -> impl Strategy<Value = Vec<u8>> {
         })
 }
 
+/// The scanner's template of `msg` is the reference's.
+fn agrees_with_reference(msg: &[u8]) -> Result<(), TestCaseError> {
+    let reference = REFERENCE.with(|r| r.normalize(msg));
+    let mut out = Vec::new();
+    normalize(msg, &mut out);
+    prop_assert_eq!(
+        String::from_utf8_lossy(&out),
+        String::from_utf8_lossy(&reference),
+        "input {:?}",
+        String::from_utf8_lossy(msg)
+    );
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(4000))]
 
     #[test]
     fn fast_path_agrees_with_regex_reference(msg in message()) {
-        let reference = REFERENCE.with(|r| r.normalize(&msg));
-        let mut out = Vec::new();
-        normalize(&msg, &mut out);
-        prop_assert_eq!(
-            String::from_utf8_lossy(&out),
-            String::from_utf8_lossy(&reference),
-            "input {:?}", String::from_utf8_lossy(&msg)
-        );
+        agrees_with_reference(&msg)?;
     }
 
     #[test]
@@ -230,14 +237,7 @@ proptest! {
     #[test]
     fn long_messages_agree_too(parts in prop::collection::vec(message(), 4..12)) {
         let msg = parts.join(&b' ');
-        let reference = REFERENCE.with(|r| r.normalize(&msg));
-        let mut out = Vec::new();
-        normalize(&msg, &mut out);
-        prop_assert_eq!(
-            String::from_utf8_lossy(&out),
-            String::from_utf8_lossy(&reference),
-            "input {:?}", String::from_utf8_lossy(&msg)
-        );
+        agrees_with_reference(&msg)?;
     }
 }
 
