@@ -108,10 +108,7 @@ fn date_only(s: &str, ctx: &TimeContext) -> Option<i64> {
     let year: i32 = s[..4].parse().ok()?;
     let month: u32 = s[5..7].parse().ok()?;
     let day: u32 = s[8..10].parse().ok()?;
-    if !(1..=12).contains(&month)
-        || day == 0
-        || day > crate::timestamp::zone::days_in_month(year, month)
-    {
+    if !crate::timestamp::zone::valid_date(year, month, day) {
         return None;
     }
     Some(

@@ -3,7 +3,7 @@
 //! none allocates or panics on any input.
 
 use super::TimeContext;
-use super::zone::MS_PER_DAY;
+use super::zone::day_ms;
 
 /// A timestamp shape that can start a log line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -262,15 +262,11 @@ fn finish(
     year: i32,
     month: u32,
     day: u32,
-    (h, m, sec): (u32, u32, u32),
+    clock: (u32, u32, u32),
     ms: u32,
     offset: Option<i32>,
 ) -> Option<i64> {
-    let local = ctx.days(year, month, day)? * MS_PER_DAY
-        + i64::from(h) * 3_600_000
-        + i64::from(m) * 60_000
-        + i64::from(sec) * 1000
-        + i64::from(ms);
+    let local = day_ms(ctx.days(year, month, day)?, clock, ms);
     Some(match offset {
         Some(off) => local - i64::from(off) * 1000,
         None => ctx.zone.local_to_utc(local),

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use jiff::tz::TimeZone;
 
-pub(crate) const MS_PER_DAY: i64 = 86_400_000;
+const MS_PER_DAY: i64 = 86_400_000;
 /// Cache granularity: zone transitions fall on quarter hours.
 const BUCKET_MS: i64 = 15 * 60 * 1000;
 const EMPTY: u64 = u64::MAX;
@@ -158,7 +158,14 @@ fn cached(cell: &AtomicU64, bucket: i64, compute: impl FnOnce() -> i32) -> i64 {
 /// Local ms since the epoch of a civil date and time.
 #[inline]
 pub fn civil_ms(year: i32, month: u32, day: u32, hour: u32, min: u32, sec: u32, ms: u32) -> i64 {
-    days_from_civil(year, month, day) * MS_PER_DAY
+    day_ms(days_from_civil(year, month, day), (hour, min, sec), ms)
+}
+
+/// Local ms since the epoch of a day number (days since 1970-01-01) and a
+/// time of day.
+#[inline]
+pub fn day_ms(days: i64, (hour, min, sec): (u32, u32, u32), ms: u32) -> i64 {
+    days * MS_PER_DAY
         + i64::from(hour) * 3_600_000
         + i64::from(min) * 60_000
         + i64::from(sec) * 1000
