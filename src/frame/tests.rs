@@ -136,6 +136,13 @@ proptest! {
             .collect();
         prop_assert_eq!(&pieces, &whole);
         for &(s, e) in &whole {
+            // Reading with the extent the framer saw is reading afresh.
+            let (end, single_line) = layout.record_extent(&data, s, data.len());
+            prop_assert_eq!(end, e);
+            prop_assert_eq!(
+                format!("{:?}", layout.read_extent(&data, s, e, single_line, &ctx())),
+                format!("{:?}", layout.read(&data, s, e, &ctx()))
+            );
             for p in s..e {
                 prop_assert_eq!(layout.record_start(&data, p.max(s), 0), s);
             }
