@@ -508,7 +508,7 @@ impl<W: Write> Live<'_, '_, W> {
             .printer
             .needs_line_numbers()
             .then(|| batch.first_line + bytecount::count(&data[..from], b'\n') as u64);
-        scanner.visit_range(data, from, data.len(), first_line, &mut self.out);
+        scanner.scan(data, from, data.len(), first_line, &mut self.out);
         self.sink.write(&self.out.buf)
     }
 
@@ -550,7 +550,7 @@ impl<W: Write> Live<'_, '_, W> {
             &view.name,
         );
         scanner.time_floor = held.time_floor;
-        if !scanner.visit(data, 0, data.len(), None, false, &mut self.out) {
+        if !scanner.emit(data, 0, data.len(), None, false, &mut self.out) {
             return Ok(None);
         }
         view.shown_level = run.classifier.classify(rec.explicit, rec.text);

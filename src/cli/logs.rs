@@ -14,7 +14,9 @@ use crate::analyze::{Pipeline, PipelineConfig};
 use crate::config::Config;
 use crate::engine::analyze::{Analyzer, read_samples};
 use crate::engine::merge::Opened;
-use crate::engine::{self, EngineError, PatternFilter, Run, Settings, Sink, TailBuffer, merge};
+use crate::engine::{
+    self, EngineError, PatternFilter, Run, Scanner, Settings, Sink, TailBuffer, merge,
+};
 use crate::frame::Layout;
 use crate::output::{Format, Printer};
 use crate::query::{Query, QuerySpec, parse_duration};
@@ -479,7 +481,8 @@ fn analyze_units(
             }
             Unit::File(path) => {
                 let opened = open_unit(run, path, zone)?;
-                let mut scanner = opened.scanner(run);
+                let mut scanner =
+                    Scanner::for_run(run, opened.layout.clone(), &opened.ctx, &opened.name);
                 scanner.order_base = base;
                 match run.analyze(&scanner, &opened.file.data, config) {
                     Ok(state) => {
@@ -569,12 +572,17 @@ fn run_forward<W: Write>(
                 )?;
             }
             Unit::File(path) => {
-                let opened = open_unit(run, path, zone)?;
-                let scanner = opened.scanner(run);
-                if let Err(offset) = run.forward(&scanner, &opened.file.data, sink, bar.as_ref())? {
+                let Opened {
+                    file,
+                    ctx,
+                    layout,
+                    name,
+                } = open_unit(run, path, zone)?;
+                let scanner = Scanner::for_run(run, layout, &ctx, &name);
+                if let Err(offset) = run.forward(&scanner, &file.data, sink, bar.as_ref())? {
                     let rest = truncated_fallback(path, offset)?;
-                    let (ctx, name) = (&opened.ctx, &opened.name);
-                    engine::stream(run, ctx, name, &rest[..], sink, &mut None)?;
+                    let mut none = None;
+                    engine::stream(run, &ctx, &name, &rest[..], sink, &mut none)?;
                 }
             }
             Unit::Merged(streams) => merge::run(run, streams, zone, sink, &mut None)?,
@@ -614,14 +622,18 @@ fn run_tail<W: Write>(
                 drain(buffer)
             }
             Unit::File(path) => {
-                let opened = open_unit(run, path, zone)?;
-                let scanner = opened.scanner(run);
-                match run.tail(&scanner, &opened.file.data, want - have) {
+                let Opened {
+                    file,
+                    ctx,
+                    layout,
+                    name,
+                } = open_unit(run, path, zone)?;
+                let scanner = Scanner::for_run(run, layout, &ctx, &name);
+                match run.tail(&scanner, &file.data, want - have) {
                     Ok(piece) => piece,
                     Err(_) => {
                         let rest = truncated_fallback(path, 0)?;
-                        let (ctx, name) = (&opened.ctx, &opened.name);
-                        engine::stream(run, ctx, name, &rest[..], sink, &mut buffer)?;
+                        engine::stream(run, &ctx, &name, &rest[..], sink, &mut buffer)?;
                         drain(buffer)
                     }
                 }

@@ -25,13 +25,6 @@ pub struct Opened {
     pub name: String,
 }
 
-impl Opened {
-    /// A scanner over this file with the run's rules, filters and printer.
-    pub fn scanner<'a>(&'a self, run: &super::Run<'a>) -> Scanner<'a> {
-        Scanner::for_run(run, self.layout.clone(), &self.ctx, &self.name)
-    }
-}
-
 /// Where a stream is: which file, which byte, the last time seen.
 struct Cursor {
     stream: usize,
@@ -90,7 +83,7 @@ pub fn for_each_opened(
                 .iter()
                 .enumerate()
                 .map(|(f, o)| {
-                    let mut scanner = o.scanner(run);
+                    let mut scanner = Scanner::for_run(run, o.layout.clone(), &o.ctx, &o.name);
                     scanner.order_base = order_base + ((s as u64) << 44) + ((f as u64) << 32);
                     scanner
                 })
@@ -156,7 +149,7 @@ pub fn run_opened<W: Write>(
     for_each_opened(run, opened, 0, |scanner, data, start, end| {
         out.buf.clear();
         out.ends.clear();
-        if scanner.visit(data, start, end, None, false, &mut out) {
+        if scanner.emit(data, start, end, None, false, &mut out) {
             match tail.as_mut() {
                 Some(t) => t.push(out.buf.clone()),
                 None => sink.write(&out.buf)?,

@@ -174,7 +174,7 @@ impl Run<'_> {
                     let mut out = ChunkOut::default();
                     let (s, e) = chunks[i];
                     data.populate(s, e);
-                    scanner.visit_range(bytes, s, e, first_lines.as_ref().map(|l| l[i]), &mut out);
+                    scanner.scan(bytes, s, e, first_lines.as_ref().map(|l| l[i]), &mut out);
                     out
                 })
                 .collect();
@@ -220,7 +220,7 @@ impl Run<'_> {
                 .map(|&i| {
                     let mut out = ChunkOut::default();
                     let (s, e) = chunks[i];
-                    scanner.visit_range(bytes, s, e, first_lines.as_ref().map(|l| l[i]), &mut out);
+                    scanner.scan(bytes, s, e, first_lines.as_ref().map(|l| l[i]), &mut out);
                     out
                 })
                 .collect();

@@ -134,9 +134,21 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    /// Scans `data[from..to]` (both record boundaries), handing every kept
-    /// record to `visitor` (a [`ChunkOut`] renders them); `first_line` is the
-    /// 1-based line number at `from` when line numbers are wanted.
+    /// Scans `data[from..to]` (both record boundaries); `first_line` is the
+    /// 1-based line number at `from` when line numbers are wanted. Kept
+    /// records are rendered into `out`.
+    pub fn scan(
+        &self,
+        data: &[u8],
+        from: usize,
+        to: usize,
+        first_line: Option<u64>,
+        out: &mut ChunkOut,
+    ) {
+        self.visit_range(data, from, to, first_line, out);
+    }
+
+    /// Scans `data[from..to]`, handing every kept record to `visitor`.
     pub fn visit_range<V: Visitor>(
         &self,
         data: &[u8],
@@ -196,6 +208,20 @@ impl<'a> Scanner<'a> {
                 }
             }
         }
+    }
+
+    /// Checks the record `data[start..end]` against the query and renders
+    /// it into `out` when it passes.
+    pub fn emit(
+        &self,
+        data: &[u8],
+        start: usize,
+        end: usize,
+        line: Option<u64>,
+        grep_confirmed: bool,
+        out: &mut ChunkOut,
+    ) -> bool {
+        self.visit(data, start, end, line, grep_confirmed, out)
     }
 
     /// Checks the record `data[start..end]` against the query and hands it
