@@ -78,12 +78,7 @@ fn a_burst_is_flagged_in_its_minute_with_its_severity() {
         ]
     );
     // Text form names the minute and the severity.
-    let out = velos(dir.path())
-        .arg("logs")
-        .arg(&path)
-        .arg("--summary")
-        .output()
-        .unwrap();
+    let out = logs(dir.path(), &path, &["--summary"]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
         text.contains("2026-01-10 00:20 error_rate       5"),
@@ -172,12 +167,7 @@ fn dedupe_window_edges() {
         .map(|(t, m)| format!("{} WARN  {m}\n", iso(T0 + t)))
         .collect();
     let path = write(dir.path(), "dup.log", log);
-    let out = velos(dir.path())
-        .arg("logs")
-        .arg(&path)
-        .arg("--dedupe")
-        .output()
-        .unwrap();
+    let out = logs(dir.path(), &path, &["--dedupe"]);
     assert_eq!(
         lines(&out.stdout),
         [
@@ -292,12 +282,7 @@ fn pattern_ids_drill_down_from_the_summary() {
         40
     );
     // The text summary shows the drill-down command.
-    let out = velos(dir.path())
-        .arg("logs")
-        .arg(&path)
-        .arg("--summary")
-        .output()
-        .unwrap();
+    let out = logs(dir.path(), &path, &["--summary"]);
     assert!(String::from_utf8_lossy(&out.stdout).contains(&format!("--pattern {top}")));
 }
 
@@ -309,19 +294,9 @@ fn without_timestamps_dedupe_works_in_file_order_and_the_summary_says_what_needs
         "plain.log",
         "job 1 failed\njob 2 failed\nall done\njob 3 failed\n",
     );
-    let out = velos(dir.path())
-        .arg("logs")
-        .arg(&path)
-        .arg("--dedupe")
-        .output()
-        .unwrap();
+    let out = logs(dir.path(), &path, &["--dedupe"]);
     assert_eq!(lines(&out.stdout), ["job 1 failed (x3)", "all done (x1)"]);
-    let out = velos(dir.path())
-        .arg("logs")
-        .arg(&path)
-        .arg("--summary")
-        .output()
-        .unwrap();
+    let out = logs(dir.path(), &path, &["--summary"]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
         text.contains("no timestamps (trends and anomalies need them)"),
@@ -335,12 +310,7 @@ fn bad_analysis_flags_and_config_are_reported() {
     let dir = tempfile::tempdir().unwrap();
     let path = write(dir.path(), "a.log", "2026-01-10T00:00:00Z INFO x\n");
     let fails = |args: &[&str], needle: &str| {
-        let out = velos(dir.path())
-            .arg("logs")
-            .arg(&path)
-            .args(args)
-            .output()
-            .unwrap();
+        let out = logs(dir.path(), &path, args);
         assert!(!out.status.success(), "{args:?}");
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(err.lines().count(), 1, "{err}");

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{json_lines, shared, velos};
+use common::{json_lines, logs, shared};
 use velos::timestamp::zone::civil_from_days;
 
 /// The eight loghub systems.
@@ -180,12 +180,7 @@ fn every_loghub_line_is_a_record_with_the_csv_time_and_level() {
         let dir = shared.join("loghub").join(system);
         let log = dir.join(format!("{system}_2k.log"));
         let (header, rows) = structured(&dir, system);
-        let out = velos(home.path())
-            .arg("logs")
-            .arg(&log)
-            .args(["--json", "-n", "0"])
-            .output()
-            .unwrap();
+        let out = logs(home.path(), &log, &["--json", "-n", "0"]);
         assert!(out.status.success(), "{system}");
         let records = json_lines(&out.stdout);
         assert_eq!(records.len(), rows.len(), "{system}: one record per line");
@@ -245,12 +240,11 @@ fn pattern_ids_group_loghub_lines_like_the_ground_truth() {
         let (header, rows) = structured(&dir, system);
         let event = header.iter().position(|h| h == "EventId").unwrap();
         let truth: Vec<String> = rows.iter().map(|r| r[event].clone()).collect();
-        let out = velos(home.path())
-            .arg("logs")
-            .arg(dir.join(format!("{system}_2k.log")))
-            .args(["--json", "-n", "0"])
-            .output()
-            .unwrap();
+        let out = logs(
+            home.path(),
+            &dir.join(format!("{system}_2k.log")),
+            &["--json", "-n", "0"],
+        );
         let predicted: Vec<String> = json_lines(&out.stdout)
             .iter()
             .map(|r| r["pattern"].as_str().unwrap().to_string())
