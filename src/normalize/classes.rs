@@ -97,10 +97,11 @@ impl ClassMap<'_> {
         }
     }
 
-    /// Whether a letter lies in `from..to`.
+    /// The end of the run of digits from `from`: the first byte at or after
+    /// `from` that is not a digit, or the length.
     #[inline]
-    pub fn any_letter(&self, from: usize, to: usize) -> bool {
-        self.next_set(from, |b| b.alnum & !b.digit) < to
+    pub fn digits_end(&self, from: usize) -> usize {
+        self.next_set(from, |b| !b.digit)
     }
 
     /// Whether a digit lies in `from..to`.
@@ -287,6 +288,10 @@ mod tests {
         assert_eq!(map.run_start(10), 0);
         assert_eq!(map.run_start(11), 11);
         assert!(map.any_digit(11, 70) && !map.any_digit(0, 66));
+        assert_eq!(
+            (map.digits_end(66), map.digits_end(73), map.digits_end(0)),
+            (67, 74, 0)
+        );
         assert_eq!(map.next_special(74), 74);
         assert_eq!(map.run_end(73), 74);
     }

@@ -232,10 +232,21 @@ fn step(b: &[u8], map: &ClassMap<'_>, i: usize, lit: &mut usize, out: &mut Vec<u
     }
     // A run of letters and digits; its previous byte is not one.
     let j = map.run_end(i);
-    if k & DIGIT != 0 && !matches!(at(b, j), b'-' | b':' | b'.' | b'%') && !map.any_letter(i, j) {
-        // Plain digits: rows 2 to 6 all need a `-`, `:`, `.` or `x`.
+    if k & DIGIT != 0
+        && !matches!(at(b, j), b'-' | b':' | b'.' | b'%')
+        && !(c == b'0' && matches!(at(b, i + 1), b'x' | b'X'))
+    {
+        // Digits, then maybe letters and digits, and no `-`, `:`, `.`, `%`
+        // or `0x`: rows 1 to 6 cannot match, so it is a number (digits and
+        // up to five unit letters) or else row 8.
+        let letters = map.digits_end(i);
+        let placeholder = if letters >= j || (j - letters <= 5 && !map.any_digit(letters, j)) {
+            NUM
+        } else {
+            id_or_hex(&b[i..j])
+        };
         out.extend_from_slice(&b[*lit..i]);
-        put(out, NUM);
+        put(out, placeholder);
         *lit = j;
         return j;
     }
