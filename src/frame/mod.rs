@@ -73,8 +73,12 @@ impl Layout {
         let ts = TsLayout::sniff(plain.iter().copied(), ctx);
         let header_columns = HeaderLayout::learn(plain.iter().copied());
         let header = match ts {
-            Some(ts) if letters_dominate(&plain, ts, ctx) => HeaderStyle::Letters,
-            _ => HeaderStyle::Words,
+            Some(ts) => HeaderStyle::sniff(
+                plain
+                    .iter()
+                    .filter_map(|line| ts.parse(line, ctx).map(|found| &line[found.end..])),
+            ),
+            None => HeaderStyle::Words,
         };
         Layout {
             ts,
@@ -439,25 +443,6 @@ fn epoch_number(n: &[u8]) -> Option<i64> {
         v / 1e6
     };
     Some(ms.round() as i64)
-}
-
-/// Whether, in most timestamped lines, the level is a single letter.
-fn letters_dominate(lines: &[&[u8]], ts: TsLayout, ctx: &TimeContext) -> bool {
-    let mut timed = 0;
-    let mut letters = 0;
-    for line in lines {
-        let Some(found) = ts.parse(line, ctx) else {
-            continue;
-        };
-        timed += 1;
-        let head = &line[found.end..];
-        if explicit_level(head, HeaderStyle::Words).is_none()
-            && explicit_level(head, HeaderStyle::Letters).is_some()
-        {
-            letters += 1;
-        }
-    }
-    timed > 0 && letters * 2 > timed
 }
 
 /// Offset just after the line that starts at `start`.
