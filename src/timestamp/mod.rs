@@ -1,4 +1,7 @@
-//! Timestamp detection: finds and parses the time at the head of a log line.
+//! Timestamp detection: finds and parses the time in the header of a log
+//! line — at its start, inside brackets or quotes (`[…]`, `time="…"`),
+//! after `=` (`ts=…`, `t=…`), `>` (`<30>May  4 …`) or one of the first
+//! spaces and pipes (after a host, a pid or a level).
 //!
 //! A file's timestamp layout — which [`TsFormat`] and where in the line it
 //! starts ([`Anchor`]) — is sniffed once from a sample of its lines
@@ -12,6 +15,7 @@
 //! time), the way `syslog` readers do.
 
 mod formats;
+mod names;
 pub mod zone;
 
 pub use formats::{TsFormat, parse_iso_exact};
@@ -136,12 +140,17 @@ pub enum Anchor {
     After { byte: u8, nth: u8 },
 }
 
-/// How far into a line the detector looks for a timestamp.
-const HEAD: usize = 64;
+/// How far into a line the detector looks for a timestamp (uwsgi's
+/// `[pid: 1|app: 0|req: 1/1] 10.0.0.1 () {38 vars in 650 bytes} [Mon …]`
+/// puts it past 64 bytes).
+const HEAD: usize = 128;
 /// Bytes after which a timestamp may start (besides the line start).
-const OPENERS: [u8; 4] = [b'[', b' ', b'|', b'('];
-/// Only the first few spaces/pipes count: a date deep in a message is data.
+const OPENERS: [u8; 7] = [b'[', b' ', b'|', b'(', b'=', b'"', b'>'];
+/// Only the first few spaces, pipes, quotes and `>` count: a date deep in a
+/// message is data.
 const MAX_SEPARATOR_RANK: u8 = 3;
+/// `key=` pairs before the time's (`level=info ts=…`).
+const MAX_KEY_RANK: u8 = 6;
 
 impl Anchor {
     /// The start offset of the anchor in `line`, if the line has it.
@@ -175,13 +184,36 @@ pub struct Found {
 }
 
 /// The full detector: tries every format at the start of the line, then
-/// after each `[`, `(` and the first few spaces and pipes of its head.
+/// after each `[` and `(`, the first few `key=`, and the first few spaces,
+/// pipes, quotes and `>` of its head.
 pub fn detect(line: &[u8], ctx: &TimeContext) -> Option<Found> {
     let try_at = |start: usize, anchor: Anchor, floating: bool| {
         let rest = &line[start..];
+        let (opener, rank) = match anchor {
+            Anchor::Start => (0, 0),
+            Anchor::After { byte, nth } => (byte, nth),
+        };
+        // A time of day after a date that did not parse (`2026-13-01
+        // 10:00:00`, `X0317 16:13:38`) is not a stamp of its own.
+        // An epoch after a space follows a pid or a bracketed field, not a
+        // word (`took 1700000000 ms`).
+        let prev = if opener == b' ' {
+            previous_token(&line[..start - 1])
+        } else {
+            &[]
+        };
+        let after_date = prev.last().is_some_and(u8::is_ascii_digit)
+            && !prev.iter().all(u8::is_ascii_digit);
+        let after_pid = !prev.is_empty()
+            && (prev.iter().all(u8::is_ascii_digit) || matches!(prev.last(), Some(b']' | b')')));
         TsFormat::ALL
             .into_iter()
-            .filter(|f| !floating || f.floats())
+            .filter(|f| !floating || f.floats_after(opener, rank))
+            .filter(|f| match f {
+                TsFormat::TimeOnly => !after_date,
+                TsFormat::Epoch if opener == b' ' => after_pid,
+                _ => true,
+            })
             .find_map(|format| {
                 let (ms, len) = format.parse(rest, ctx)?;
                 // A timestamp ends at a word end, not inside a longer token.
@@ -206,8 +238,12 @@ pub fn detect(line: &[u8], ctx: &TimeContext) -> Option<Found> {
             continue;
         };
         seen[k] = seen[k].saturating_add(1);
-        let spaced = b == b' ' || b == b'|';
-        if spaced && seen[k] > MAX_SEPARATOR_RANK {
+        let limit = match b {
+            b'[' | b'(' => u8::MAX,
+            b'=' => MAX_KEY_RANK,
+            _ => MAX_SEPARATOR_RANK,
+        };
+        if seen[k] > limit {
             continue;
         }
         if head.get(i + 1).is_none_or(|n| n.is_ascii_whitespace()) {
@@ -222,6 +258,16 @@ pub fn detect(line: &[u8], ctx: &TimeContext) -> Option<Found> {
         }
     }
     None
+}
+
+/// The last token of `before` (the line up to a space).
+fn previous_token(before: &[u8]) -> &[u8] {
+    let before = before.trim_ascii_end();
+    let token_start = before
+        .iter()
+        .rposition(|b| b.is_ascii_whitespace())
+        .map_or(0, |i| i + 1);
+    &before[token_start..]
 }
 
 /// A file's timestamp layout: the format and where it sits, learned once.
