@@ -58,6 +58,27 @@ impl HeaderStyle {
     }
 }
 
+/// The length of an access log's message: the quoted request line, the
+/// status and the response size (`"GET /x HTTP/1.1" 404 512`), without the
+/// referrer and user agent that follow. `None` when `msg` does not open
+/// with a request line and a status.
+pub fn http_request_len(msg: &[u8]) -> Option<usize> {
+    let request = msg.strip_prefix(b"\"")?;
+    let close = 1 + memchr::memchr(b'"', request)?;
+    let mut end = close + 1;
+    for field in 0..2 {
+        let token = msg[end..].strip_prefix(b" ").unwrap_or_default();
+        let len = token.iter().take_while(|b| !b.is_ascii_whitespace()).count();
+        let numeric = len > 0 && token[..len].iter().all(|b| b.is_ascii_digit() || *b == b'-');
+        if !numeric {
+            // The status is required, the size is not.
+            return (field > 0).then_some(end);
+        }
+        end += 1 + len;
+    }
+    Some(end)
+}
+
 /// How many tokens of the header are looked at.
 const MAX_HEADER_TOKENS: usize = 6;
 /// How many bytes of the header are looked at.
@@ -330,6 +351,16 @@ mod tests {
         assert_eq!(HeaderStyle::sniff(redis), HeaderStyle::Marks);
         let python = [&b" - app.db - INFO - connected"[..], b" - app - ERROR - x"];
         assert_eq!(HeaderStyle::sniff(python), HeaderStyle::Words);
+    }
+
+    #[test]
+    fn access_log_message_is_request_status_and_size() {
+        let line = "\"GET /a?b=1 HTTP/1.1\" 404 512 \"https://x/\" \"curl/8\"";
+        assert_eq!(http_request_len(line.as_bytes()), Some(29));
+        assert_eq!(http_request_len(b"\"-\" 408 - \"-\" \"-\""), Some(9));
+        assert_eq!(http_request_len(b"\"GET / HTTP/1.0\" 200"), Some(20));
+        assert_eq!(http_request_len(b"\"GET / HTTP/1.0\" ok"), None);
+        assert_eq!(http_request_len(b"GET / 200"), None);
     }
 
     #[test]

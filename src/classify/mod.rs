@@ -18,7 +18,7 @@
 mod header;
 mod prefilter;
 
-pub use header::{HeaderStyle, explicit_level};
+pub use header::{HeaderStyle, explicit_level, http_request_len};
 pub use prefilter::LevelPrefilter;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};

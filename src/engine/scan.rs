@@ -346,7 +346,7 @@ impl Visitor for ChunkOut {
         let scanner = v.scanner;
         let message = match v.record.json {
             Some(_) => v.record.text,
-            None => &v.record.text[scanner.layout.message_start(v.record)..],
+            None => scanner.layout.message(v.record),
         };
         scanner.printer.write(
             &Kept {

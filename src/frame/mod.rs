@@ -16,7 +16,7 @@ pub mod json;
 
 use memchr::{memchr, memrchr};
 
-use crate::classify::{HeaderStyle, explicit_level};
+use crate::classify::{HeaderStyle, explicit_level, http_request_len};
 use crate::level::Level;
 use crate::normalize::HeaderLayout;
 use crate::timestamp::{self, TimeContext, TsFormat, TsLayout, parse_iso_exact};
@@ -269,6 +269,17 @@ impl Layout {
         rec.message_start
     }
 
+    /// The message of a plain record: from [`Layout::message_start`] to the
+    /// end of the record, except in an access log, where it is the request
+    /// line, status and size (the referrer and user agent are not).
+    pub fn message<'r>(&self, rec: &Record<'r>) -> &'r [u8] {
+        let msg = &rec.text[rec.message_start..];
+        match self.header {
+            HeaderStyle::Access => &msg[..http_request_len(msg).unwrap_or(msg.len())],
+            _ => msg,
+        }
+    }
+
     /// The first line of a record's message, for grouping and samples: the
     /// JSON message field (unescaped into `buf` when needed), or the first
     /// line of a plain record after its header columns.
@@ -287,7 +298,13 @@ impl Layout {
                 }
             }
             None if rec.json.is_some() => rec.text,
-            None => return &rec.text[self.message_start(rec)..rec.first_len],
+            None => {
+                let first = &rec.text[self.message_start(rec)..rec.first_len];
+                return match self.header {
+                    HeaderStyle::Access => &first[..http_request_len(first).unwrap_or(first.len())],
+                    _ => first,
+                };
+            }
         };
         trim_cr(&msg[..memchr(b'\n', msg).unwrap_or(msg.len())])
     }

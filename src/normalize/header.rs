@@ -53,7 +53,7 @@ pub enum ColumnKind {
     Level,
     /// A bracketed or parenthesized field: `[main]`, `[notice]`, `(INFO)`.
     Bracket,
-    /// A lone `-` or `--` between columns.
+    /// A lone mark between columns: `-`, `--`, Redis's `*`, `#`, `.`.
     Dash,
     /// A token ending in `:`: `sshd[24200]:`, `executor.Executor:`.
     Component,
@@ -223,7 +223,7 @@ pub fn classify(tok: &[u8]) -> ColumnKind {
     let (Some(&first), Some(&last)) = (tok.first(), tok.last()) else {
         return ColumnKind::Word;
     };
-    if tok == b"-" || tok == b"--" {
+    if is_mark(tok) {
         return ColumnKind::Dash;
     }
     let core = tok.strip_suffix(b":").unwrap_or(tok);
@@ -253,7 +253,7 @@ fn fits(kind: ColumnKind, tok: &[u8]) -> bool {
     let (Some(&first), Some(&last)) = (tok.first(), tok.last()) else {
         return matches!(kind, ColumnKind::Word | ColumnKind::Level);
     };
-    let dash = tok == b"-" || tok == b"--";
+    let dash = is_mark(tok);
     let core = tok.strip_suffix(b":").unwrap_or(tok);
     let bracket = !dash
         && matches!(first, b'[' | b'(')
@@ -278,6 +278,13 @@ fn fits(kind: ColumnKind, tok: &[u8]) -> bool {
                 && tok.len() > 1
         }
     }
+}
+
+/// A lone mark between columns: `-`, `--`, or one of Redis's level marks
+/// (`*`, `#`, `.`).
+#[inline]
+fn is_mark(tok: &[u8]) -> bool {
+    matches!(tok, b"-" | b"--" | b"*" | b"#" | b".")
 }
 
 #[inline]
@@ -406,6 +413,8 @@ impl HeaderLayout {
                 level = Level::from_word(&core[1..core.len() - 1]);
             }
         }
+        // The whole timestamp is header, a zone name after it included.
+        fields.pos = fields.pos.max(time_end);
         fields.skip_seps();
         (fields.pos, level)
     }
@@ -610,6 +619,17 @@ mod tests {
             msg(&layout, text.lines().nth(1).unwrap()),
             "\"GET /a HTTP/1.1\" 404 512 \"-\" \"x\""
         );
+    }
+
+    #[test]
+    fn redis_level_marks_are_header() {
+        let text = "12345:M 04 May 2026 10:00:00.123 * Server initialized\n\
+                    12345:M 04 May 2026 10:00:00.124 # WARNING overcommit_memory is set to 0!\n\
+                    12345:M 04 May 2026 10:00:00.125 - Accepted 127.0.0.1:50344\n\
+                    12345:M 04 May 2026 10:00:00.126 * Ready to accept connections";
+        let layout = learn(text);
+        assert_eq!(msg(&layout, text.lines().nth(1).unwrap()), "WARNING overcommit_memory is set to 0!");
+        assert_eq!(msg(&layout, text.lines().nth(2).unwrap()), "Accepted 127.0.0.1:50344");
     }
 
     #[test]
