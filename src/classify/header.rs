@@ -238,7 +238,8 @@ fn token_level(token: &[u8], style: HeaderStyle) -> Option<Level> {
 }
 
 /// Syslog's `facility.severity`, as `rsyslog` templates and BSD `syslogd
-/// -v` write it: `daemon.crit`, `kern.warning`, `local0.notice`.
+/// -v` write it (`daemon.crit`, `kern.warning`, `local0.notice`), and
+/// Monolog's `channel.LEVEL:` (Laravel's `local.ERROR:`).
 fn facility_severity(token: &[u8]) -> Option<Level> {
     let dot = memchr::memchr(b'.', token)?;
     let facility = &token[..dot];
@@ -249,7 +250,16 @@ fn facility_severity(token: &[u8]) -> Option<Level> {
     ) || (facility.len() == 6 && facility.starts_with(b"local") && facility[5].is_ascii_digit());
     let severity = &token[dot + 1..];
     let severity = severity.strip_suffix(b":").unwrap_or(severity);
-    if known { Level::from_word(severity) } else { None }
+    let monolog = !facility.is_empty()
+        && facility
+            .iter()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'_' | b'-'))
+        && severity.iter().all(u8::is_ascii_uppercase);
+    if known || monolog {
+        Level::from_word(severity)
+    } else {
+        None
+    }
 }
 
 /// `level=warn`, `lvl="error"`, `severity=INFO` → the value.
@@ -328,6 +338,9 @@ mod tests {
         assert_eq!(words("host kern.notice kernel: x"), Some(Level::Info));
         assert_eq!(words("host local3.err app: x"), Some(Level::Error));
         assert_eq!(words("host app.err x"), None);
+        assert_eq!(words("] local.ERROR: Something bad"), Some(Level::Error));
+        assert_eq!(words("] production.WARNING: slow"), Some(Level::Warn));
+        assert_eq!(words("] Local.ERROR: x"), None);
         assert_eq!(words("[emerg] no space"), Some(Level::Fatal));
         assert_eq!(words("<alert> x"), Some(Level::Fatal));
         assert_eq!(words("[12] DEBUG2:  StartTransaction"), Some(Level::Debug));

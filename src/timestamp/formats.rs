@@ -20,7 +20,8 @@ pub enum TsFormat {
     Ctime,
     /// Common log format: `10/Oct/2000:13:55:36 -0700`.
     Clf,
-    /// Day, month name, year: Redis `15 Jan 2024 10:00:00.123`, RFC 2822
+    /// Day, month name, year: Redis `15 Jan 2024 10:00:00.123` (old
+    /// versions: `13 Apr 12:52:30.731`, no year), RFC 2822
     /// `Mon, 15 Jan 2024 10:00:00 +0000`, Tomcat `04-May-2026 10:00:00.123`,
     /// `lun. 04 mai 2026 10:00:00 CEST`, `4. Mai 2026 10:00:00`.
     DayMonth,
@@ -29,12 +30,13 @@ pub enum TsFormat {
     Syslog,
     /// Log4j / Spark short date: `17/06/09 20:10:40`.
     ShortSlash,
-    /// Android logcat, no year: `03-17 16:13:38.811`.
+    /// Android logcat, no year: `03-17 16:13:38.811`; Proxifier's
+    /// `10.30 16:49:06`.
     Logcat,
     /// HDFS: `081109 203615`; old MySQL: `160504 10:00:00`, `160504  9:00:00`.
     Hdfs,
     /// glog / klog (Kubernetes components), level letter first, no year:
-    /// `I0115 10:00:00.123456`.
+    /// `I0115 10:00:00.123456`, or with one: `I20260115 10:00:00.123456`.
     Glog,
     /// Unix epoch in seconds (`1700000000`, `1700000000.123`),
     /// milliseconds (`1700000000123`), microseconds or nanoseconds.
@@ -68,8 +70,9 @@ impl TsFormat {
         TsFormat::TimeOnly,
     ];
 
-    /// Whether the format may start after `opener`, the `rank`-th such
-    /// byte of the header, rather than only at the start of the line. Bare
+    /// Whether the format may start after `opener` (the `rank`-th bracket,
+    /// quote or `=`, or the end of the `rank`-th column for a space or
+    /// pipe), rather than only at the start of the line. Bare
     /// digit runs are too easily confused with numbers in a message: an
     /// epoch floats only after a bracket, quote or `=`, or after the first
     /// spaces (where the detector also wants a pid or a bracket before it).
@@ -246,8 +249,9 @@ fn zone_suffix(s: &[u8], i: usize) -> Option<(Option<i32>, usize)> {
     match s.get(i + 1) {
         Some(b'+') | Some(b'-') => {
             let (off, next) = signed_offset(s, i + 1, false)?;
-            // Only the four-digit form after a space, followed by a word end.
-            (next == i + 6 && !is_digit_at(s, next)).then_some((Some(off), next))
+            // Only `±hhmm` or `±hh:mm` after a space, followed by a word end.
+            let full = next == i + 6 || (next == i + 7 && is(s, i + 4, b':'));
+            (full && !is_digit_at(s, next)).then_some((Some(off), next))
         }
         Some(b'U') | Some(b'G') if matches!(s.get(i + 1..i + 4), Some(b"UTC") | Some(b"GMT")) => {
             Some(utc_plus(s, i + 4))
@@ -487,6 +491,12 @@ fn day_month(s: &[u8], ctx: &TimeContext) -> Option<(i64, usize)> {
     if !is(s, i, sep) {
         return None;
     }
+    // Old Redis writes no year: `13 Apr 12:52:30.731`.
+    if sep == b' ' && is(s, i + 3, b':') {
+        let (h, m, sec, next) = hms(s, i + 1, false)?;
+        let year = ctx.infer_year(month, day);
+        return fraction_zone(s, next, ctx, (year, month, day), (h, m, sec));
+    }
     let year = d4(s, i + 1)? as i32;
     let i = i + 5;
     let i = if is(s, i, b',') { i + 1 } else { i };
@@ -542,7 +552,7 @@ fn century(yy: u32) -> i32 {
 
 fn logcat(s: &[u8], ctx: &TimeContext) -> Option<(i64, usize)> {
     let month = d2(s, 0)?;
-    if !is(s, 2, b'-') || !is(s, 5, b' ') {
+    if !matches!(s.get(2), Some(b'-' | b'.')) || !is(s, 5, b' ') {
         return None;
     }
     let day = d2(s, 3)?;
@@ -580,14 +590,19 @@ fn hdfs(s: &[u8], ctx: &TimeContext) -> Option<(i64, usize)> {
 }
 
 fn glog(s: &[u8], ctx: &TimeContext) -> Option<(i64, usize)> {
-    if !matches!(s.first(), Some(b'I' | b'W' | b'E' | b'F')) || !is(s, 5, b' ') {
+    if !matches!(s.first(), Some(b'I' | b'W' | b'E' | b'F')) {
         return None;
     }
-    let month = d2(s, 1)?;
-    let day = d2(s, 3)?;
-    let (h, m, sec, next) = hms(s, 6, false)?;
+    let (year, month, day, i) = if is(s, 5, b' ') {
+        let (month, day) = (d2(s, 1)?, d2(s, 3)?);
+        (ctx.infer_year(month, day), month, day, 6)
+    } else if is(s, 9, b' ') {
+        (d4(s, 1)? as i32, d2(s, 5)?, d2(s, 7)?, 10)
+    } else {
+        return None;
+    };
+    let (h, m, sec, next) = hms(s, i, false)?;
     let (ms, next) = fraction(s, next);
-    let year = ctx.infer_year(month, day);
     Some((finish(ctx, year, month, day, (h, m, sec), ms, None)?, next))
 }
 

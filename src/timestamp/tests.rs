@@ -312,3 +312,54 @@ fn epochs_tai64n_and_times_of_day() {
         assert_eq!(at(line), None, "{line:?}");
     }
 }
+
+#[test]
+fn headers_of_other_systems() {
+    let t = ms(2026, 5, 4, 10, 0, 0, 0);
+    // A Java service wrapper around log4j: the time after three columns.
+    let wrapper = at("INFO   | jvm 1    | 2026/05/04 10:00:00 | 2026-05-04 10:00:00,077 [main] INFO x").unwrap();
+    assert_eq!(wrapper.0, t);
+    // Proxifier's month.day, old Redis's yearless day month.
+    assert_eq!(
+        at("[10.30 16:49:06] chrome.exe - example.com:443 open through proxy").unwrap().0,
+        ms(2026, 10, 30, 16, 49, 6, 0)
+    );
+    assert_eq!(
+        at("[3574] 13 Apr 12:52:30.731 # Sentinel runid is 2e3b").unwrap().0,
+        ms(2026, 4, 13, 12, 52, 30, 731)
+    );
+    // glog with a year, an offset with a colon after a space.
+    let glog = at("I20260504 10:00:00.089828 400441 config.cc:27] Loading").unwrap();
+    assert_eq!((glog.0, glog.1), (t + 89, TsFormat::Glog));
+    assert_eq!(at("2026/05/04 05:00:00 -05:00 767 10.0.0.1: rpc").unwrap().0, t);
+    // Old MySQL, openam's quoted stamp, sssd's parenthesized ctime.
+    assert_eq!(at("\"2026-05-04 10:00:00\" \"http://localhost\" x").unwrap().0, t);
+    assert_eq!(at("(Mon May  4 10:00:00 2026) [sssd] [start_service] x").unwrap().0, t);
+}
+
+#[test]
+fn an_epoch_column_is_learned_from_the_file() {
+    // Cluster event tables: the time is a later column on every line.
+    let lines: Vec<&[u8]> = vec![
+        b"20001 node-17 unix.hw state_change.unavailable 1777888800 1 Component State Change",
+        b"20002 node-183 action start 1777888860 1 boot (command 3012)",
+        b"20003 node-2 unix.hw state_change.available 1777888920 1 Component State Change",
+    ];
+    let layout = TsLayout::sniff(lines.iter().copied(), &utc()).unwrap();
+    assert_eq!(
+        layout,
+        TsLayout { format: TsFormat::Epoch, anchor: Anchor::After { byte: b' ', nth: 4 } }
+    );
+    assert_eq!(layout.parse(lines[1], &utc()).unwrap().ms, 1_777_888_860_000);
+    // An alert flag or category, then the epoch, then more dates.
+    let ras: Vec<&[u8]> = vec![
+        b"- 1777888800 2026.05.04 R02-M1-N0 2026-05-04-03.00.00.675872 R02-M1-N0 RAS KERNEL INFO cache parity corrected",
+        b"KERNDTLB 1777888801 2026.05.04 R30-M0-N9 2026-05-04-03.00.01.581048 R30-M0-N9 RAS KERNEL FATAL data TLB error",
+    ];
+    let layout = TsLayout::sniff(ras.iter().copied(), &utc()).unwrap();
+    assert_eq!(layout.anchor, Anchor::After { byte: b' ', nth: 1 });
+    assert_eq!(layout.find(ras[1], &utc()).unwrap().ms, 1_777_888_801_000);
+    // Numbers that are not on (nearly) every line are no time column.
+    let sizes: Vec<&[u8]> = vec![b"sent 1777888800 bytes", b"sent 12 bytes", b"idle"];
+    assert_eq!(TsLayout::sniff(sizes.iter().copied(), &utc()), None);
+}
