@@ -241,7 +241,11 @@ mod tests {
         assert_eq!(Level::from_word(b"Informational"), Some(Level::Info));
         assert_eq!(Level::from_word(b"EMERGENCY"), Some(Level::Fatal));
         for word in ["DEBUG1", "DEBUG2", "debug5", "Debug3"] {
-            assert_eq!(Level::from_word(word.as_bytes()), Some(Level::Debug), "{word}");
+            assert_eq!(
+                Level::from_word(word.as_bytes()),
+                Some(Level::Debug),
+                "{word}"
+            );
         }
         for word in ["DEBUG6", "DEBUG0", "DEBUG22", "error2", "debu\x122"] {
             assert_eq!(Level::from_word(word.as_bytes()), None, "{word}");

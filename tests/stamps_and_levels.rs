@@ -17,7 +17,11 @@ fn records(name: &str, content: &str, args: &[&str]) -> (Vec<serde_json::Value>,
     let mut all = vec!["--json", "-n", "0"];
     all.extend_from_slice(args);
     let out = logs(dir.path(), &path, &all);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     (
         json_lines(&out.stdout),
         String::from_utf8_lossy(&out.stderr).into_owned(),
@@ -65,7 +69,12 @@ fn postgres_zone_abbreviations_and_debug_levels() {
         &["--since", "2026-05-04T17:00:01Z", "--level", "debug"],
     );
     assert_eq!(recs.len(), 1);
-    assert!(recs[0]["msg"].as_str().unwrap().contains("StartTransaction"));
+    assert!(
+        recs[0]["msg"]
+            .as_str()
+            .unwrap()
+            .contains("StartTransaction")
+    );
 }
 
 #[test]
@@ -194,8 +203,10 @@ fn epochs_tai64n_and_strace_times() {
          4243  12:34:57.000100 read(3, \"\", 4096) = -1 ENOENT (No such file or directory)\n",
     );
     let file = std::fs::File::options().write(true).open(&path).unwrap();
-    file.set_modified(std::time::UNIX_EPOCH + std::time::Duration::from_millis(base as u64 + 8 * 3_600_000))
-        .unwrap();
+    file.set_modified(
+        std::time::UNIX_EPOCH + std::time::Duration::from_millis(base as u64 + 8 * 3_600_000),
+    )
+    .unwrap();
     let out = logs(dir.path(), &path, &["--json", "-n", "0"]);
     let recs = json_lines(&out.stdout);
     assert_eq!(
@@ -295,4 +306,25 @@ fn access_log_status_is_the_level_and_the_request_is_the_message() {
         &[],
     );
     assert_eq!(recs[0]["pattern"], recs[1]["pattern"]);
+}
+
+#[test]
+fn letter_levels_of_old_mongodb_and_glog_with_a_year() {
+    let mongo = "\
+2026-05-04T10:00:00.123+0000 I NETWORK  [listener] connection accepted from 127.0.0.1:50000 #1
+2026-05-04T10:00:01.000+0000 W STORAGE  [initandlisten] Detected unclean shutdown
+2026-05-04T10:00:02.000+0000 E QUERY    [conn1] assertion 13435 not master and slaveOk=false
+";
+    let (recs, _) = records("mongod.log", mongo, &[]);
+    assert_eq!(levels(&recs), ["info", "warn", "error"]);
+    let glog = "\
+I20260504 10:00:00.089828 400441 config.cc:27] Loading user configuration
+E20260504 10:00:01.000000 400441 config.cc:90] Cannot open /etc/x.conf
+";
+    let (recs, _) = records("app.INFO", glog, &[]);
+    assert_eq!(levels(&recs), ["info", "error"]);
+    assert_eq!(
+        times(&recs),
+        vec![utc(2026, 5, 4, 10, 0, 0, 89), utc(2026, 5, 4, 10, 0, 1, 0)]
+    );
 }

@@ -68,8 +68,14 @@ pub fn http_request_len(msg: &[u8]) -> Option<usize> {
     let mut end = close + 1;
     for field in 0..2 {
         let token = msg[end..].strip_prefix(b" ").unwrap_or_default();
-        let len = token.iter().take_while(|b| !b.is_ascii_whitespace()).count();
-        let numeric = len > 0 && token[..len].iter().all(|b| b.is_ascii_digit() || *b == b'-');
+        let len = token
+            .iter()
+            .take_while(|b| !b.is_ascii_whitespace())
+            .count();
+        let numeric = len > 0
+            && token[..len]
+                .iter()
+                .all(|b| b.is_ascii_digit() || *b == b'-');
         if !numeric {
             // The status is required, the size is not.
             return (field > 0).then_some(end);
@@ -227,7 +233,11 @@ fn token_level(token: &[u8], style: HeaderStyle) -> Option<Level> {
     {
         return Some(level);
     }
-    if bracketed || word.iter().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()) {
+    if bracketed
+        || word
+            .iter()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+    {
         // A bare upper-case word must stand alone or end the token with `:`.
         if !bracketed && end < inner.len() && inner[end] != b':' {
             return None;
@@ -245,9 +255,24 @@ fn facility_severity(token: &[u8]) -> Option<Level> {
     let facility = &token[..dot];
     let known = matches!(
         facility,
-        b"kern" | b"user" | b"mail" | b"daemon" | b"auth" | b"syslog" | b"lpr" | b"news"
-            | b"uucp" | b"cron" | b"authpriv" | b"ftp" | b"ntp" | b"security" | b"console"
-    ) || (facility.len() == 6 && facility.starts_with(b"local") && facility[5].is_ascii_digit());
+        b"kern"
+            | b"user"
+            | b"mail"
+            | b"daemon"
+            | b"auth"
+            | b"syslog"
+            | b"lpr"
+            | b"news"
+            | b"uucp"
+            | b"cron"
+            | b"authpriv"
+            | b"ftp"
+            | b"ntp"
+            | b"security"
+            | b"console"
+    ) || (facility.len() == 6
+        && facility.starts_with(b"local")
+        && facility[5].is_ascii_digit());
     let severity = &token[dot + 1..];
     let severity = severity.strip_suffix(b":").unwrap_or(severity);
     let monolog = !facility.is_empty()
@@ -350,7 +375,10 @@ mod tests {
     #[test]
     fn redis_marks_in_mark_style_only() {
         let marks = |h: &str| explicit_level(h.as_bytes(), HeaderStyle::Marks);
-        assert_eq!(marks(" # WARNING overcommit_memory is set to 0!"), Some(Level::Warn));
+        assert_eq!(
+            marks(" # WARNING overcommit_memory is set to 0!"),
+            Some(Level::Warn)
+        );
         assert_eq!(marks(" * Ready to accept connections"), Some(Level::Info));
         assert_eq!(marks(" - Accepted 127.0.0.1:50344"), Some(Level::Debug));
         assert_eq!(marks(" . 0 clients connected"), Some(Level::Debug));

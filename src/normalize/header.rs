@@ -628,8 +628,14 @@ mod tests {
                     12345:M 04 May 2026 10:00:00.125 - Accepted 127.0.0.1:50344\n\
                     12345:M 04 May 2026 10:00:00.126 * Ready to accept connections";
         let layout = learn(text);
-        assert_eq!(msg(&layout, text.lines().nth(1).unwrap()), "WARNING overcommit_memory is set to 0!");
-        assert_eq!(msg(&layout, text.lines().nth(2).unwrap()), "Accepted 127.0.0.1:50344");
+        assert_eq!(
+            msg(&layout, text.lines().nth(1).unwrap()),
+            "WARNING overcommit_memory is set to 0!"
+        );
+        assert_eq!(
+            msg(&layout, text.lines().nth(2).unwrap()),
+            "Accepted 127.0.0.1:50344"
+        );
     }
 
     #[test]

@@ -202,8 +202,8 @@ pub fn detect(line: &[u8], ctx: &TimeContext) -> Option<Found> {
         } else {
             &[]
         };
-        let after_date = prev.last().is_some_and(u8::is_ascii_digit)
-            && !prev.iter().all(u8::is_ascii_digit);
+        let after_date =
+            prev.last().is_some_and(u8::is_ascii_digit) && !prev.iter().all(u8::is_ascii_digit);
         let after_pid = !prev.is_empty()
             && (prev.iter().all(u8::is_ascii_digit) || matches!(prev.last(), Some(b']' | b')')));
         TsFormat::ALL
@@ -300,7 +300,10 @@ fn epoch_column(lines: &[&[u8]], ctx: &TimeContext) -> Option<(TsLayout, usize)>
             }
         }
     }
-    let (k, &n) = counts.iter().enumerate().max_by_key(|&(k, n)| (*n, std::cmp::Reverse(k)))?;
+    let (k, &n) = counts
+        .iter()
+        .enumerate()
+        .max_by_key(|&(k, n)| (*n, std::cmp::Reverse(k)))?;
     let enough = (EPOCH_SHARE * lines.len() as f64).ceil() as usize;
     (n > 0 && n >= enough).then_some((
         TsLayout {

@@ -109,77 +109,264 @@ fn word(s: &[u8], i: usize) -> Option<(&[u8], usize)> {
 /// Italian and Portuguese.
 static MONTHS: NameTable = NameTable::build(&[
     // English.
-    ("jan", 1), ("feb", 2), ("mar", 3), ("apr", 4), ("may", 5), ("jun", 6),
-    ("jul", 7), ("aug", 8), ("sep", 9), ("sept", 9), ("oct", 10), ("nov", 11), ("dec", 12),
-    ("january", 1), ("february", 2), ("march", 3), ("april", 4), ("june", 6), ("july", 7),
-    ("august", 8), ("september", 9), ("october", 10), ("november", 11), ("december", 12),
+    ("jan", 1),
+    ("feb", 2),
+    ("mar", 3),
+    ("apr", 4),
+    ("may", 5),
+    ("jun", 6),
+    ("jul", 7),
+    ("aug", 8),
+    ("sep", 9),
+    ("sept", 9),
+    ("oct", 10),
+    ("nov", 11),
+    ("dec", 12),
+    ("january", 1),
+    ("february", 2),
+    ("march", 3),
+    ("april", 4),
+    ("june", 6),
+    ("july", 7),
+    ("august", 8),
+    ("september", 9),
+    ("october", 10),
+    ("november", 11),
+    ("december", 12),
     // French.
-    ("janv", 1), ("févr", 2), ("fév", 2), ("fevr", 2), ("mars", 3), ("avr", 4), ("mai", 5),
-    ("juin", 6), ("juil", 7), ("août", 8), ("aout", 8), ("déc", 12),
-    ("janvier", 1), ("février", 2), ("fevrier", 2), ("avril", 4), ("juillet", 7),
-    ("septembre", 9), ("octobre", 10), ("novembre", 11), ("décembre", 12), ("decembre", 12),
+    ("janv", 1),
+    ("févr", 2),
+    ("fév", 2),
+    ("fevr", 2),
+    ("mars", 3),
+    ("avr", 4),
+    ("mai", 5),
+    ("juin", 6),
+    ("juil", 7),
+    ("août", 8),
+    ("aout", 8),
+    ("déc", 12),
+    ("janvier", 1),
+    ("février", 2),
+    ("fevrier", 2),
+    ("avril", 4),
+    ("juillet", 7),
+    ("septembre", 9),
+    ("octobre", 10),
+    ("novembre", 11),
+    ("décembre", 12),
+    ("decembre", 12),
     // German.
-    ("mär", 3), ("mrz", 3), ("okt", 10), ("dez", 12), ("juni", 6), ("juli", 7),
-    ("januar", 1), ("februar", 2), ("märz", 3), ("maerz", 3), ("oktober", 10),
+    ("mär", 3),
+    ("mrz", 3),
+    ("okt", 10),
+    ("dez", 12),
+    ("juni", 6),
+    ("juli", 7),
+    ("januar", 1),
+    ("februar", 2),
+    ("märz", 3),
+    ("maerz", 3),
+    ("oktober", 10),
     ("dezember", 12),
     // Spanish.
-    ("ene", 1), ("abr", 4), ("ago", 8), ("dic", 12), ("set", 9),
-    ("enero", 1), ("febrero", 2), ("marzo", 3), ("abril", 4), ("mayo", 5), ("junio", 6),
-    ("julio", 7), ("agosto", 8), ("septiembre", 9), ("setiembre", 9), ("octubre", 10),
-    ("noviembre", 11), ("diciembre", 12),
+    ("ene", 1),
+    ("abr", 4),
+    ("ago", 8),
+    ("dic", 12),
+    ("set", 9),
+    ("enero", 1),
+    ("febrero", 2),
+    ("marzo", 3),
+    ("abril", 4),
+    ("mayo", 5),
+    ("junio", 6),
+    ("julio", 7),
+    ("agosto", 8),
+    ("septiembre", 9),
+    ("setiembre", 9),
+    ("octubre", 10),
+    ("noviembre", 11),
+    ("diciembre", 12),
     // Italian.
-    ("gen", 1), ("mag", 5), ("giu", 6), ("lug", 7), ("ott", 10),
-    ("gennaio", 1), ("febbraio", 2), ("aprile", 4), ("maggio", 5), ("giugno", 6),
-    ("luglio", 7), ("settembre", 9), ("ottobre", 10), ("dicembre", 12),
+    ("gen", 1),
+    ("mag", 5),
+    ("giu", 6),
+    ("lug", 7),
+    ("ott", 10),
+    ("gennaio", 1),
+    ("febbraio", 2),
+    ("aprile", 4),
+    ("maggio", 5),
+    ("giugno", 6),
+    ("luglio", 7),
+    ("settembre", 9),
+    ("ottobre", 10),
+    ("dicembre", 12),
     // Portuguese.
-    ("fev", 2), ("out", 10),
-    ("janeiro", 1), ("fevereiro", 2), ("março", 3), ("marco", 3), ("maio", 5), ("junho", 6),
-    ("julho", 7), ("setembro", 9), ("outubro", 10), ("novembro", 11), ("dezembro", 12),
+    ("fev", 2),
+    ("out", 10),
+    ("janeiro", 1),
+    ("fevereiro", 2),
+    ("março", 3),
+    ("marco", 3),
+    ("maio", 5),
+    ("junho", 6),
+    ("julho", 7),
+    ("setembro", 9),
+    ("outubro", 10),
+    ("novembro", 11),
+    ("dezembro", 12),
 ]);
 
 /// Weekday names, full and abbreviated, in the same languages (the value
 /// is unused: a weekday only has to be recognised).
 static WEEKDAYS: NameTable = NameTable::build(&[
     // English.
-    ("mon", 1), ("tue", 2), ("tues", 2), ("wed", 3), ("thu", 4), ("thur", 4), ("thurs", 4),
-    ("fri", 5), ("sat", 6), ("sun", 7),
-    ("monday", 1), ("tuesday", 2), ("wednesday", 3), ("thursday", 4), ("friday", 5),
-    ("saturday", 6), ("sunday", 7),
+    ("mon", 1),
+    ("tue", 2),
+    ("tues", 2),
+    ("wed", 3),
+    ("thu", 4),
+    ("thur", 4),
+    ("thurs", 4),
+    ("fri", 5),
+    ("sat", 6),
+    ("sun", 7),
+    ("monday", 1),
+    ("tuesday", 2),
+    ("wednesday", 3),
+    ("thursday", 4),
+    ("friday", 5),
+    ("saturday", 6),
+    ("sunday", 7),
     // French.
-    ("lun", 1), ("mar", 2), ("mer", 3), ("jeu", 4), ("ven", 5), ("sam", 6), ("dim", 7),
-    ("lundi", 1), ("mardi", 2), ("mercredi", 3), ("jeudi", 4), ("vendredi", 5),
-    ("samedi", 6), ("dimanche", 7),
+    ("lun", 1),
+    ("mar", 2),
+    ("mer", 3),
+    ("jeu", 4),
+    ("ven", 5),
+    ("sam", 6),
+    ("dim", 7),
+    ("lundi", 1),
+    ("mardi", 2),
+    ("mercredi", 3),
+    ("jeudi", 4),
+    ("vendredi", 5),
+    ("samedi", 6),
+    ("dimanche", 7),
     // German.
-    ("mo", 1), ("di", 2), ("mi", 3), ("do", 4), ("fr", 5), ("sa", 6), ("so", 7),
-    ("montag", 1), ("dienstag", 2), ("mittwoch", 3), ("donnerstag", 4), ("freitag", 5),
-    ("samstag", 6), ("sonntag", 7),
+    ("mo", 1),
+    ("di", 2),
+    ("mi", 3),
+    ("do", 4),
+    ("fr", 5),
+    ("sa", 6),
+    ("so", 7),
+    ("montag", 1),
+    ("dienstag", 2),
+    ("mittwoch", 3),
+    ("donnerstag", 4),
+    ("freitag", 5),
+    ("samstag", 6),
+    ("sonntag", 7),
     // Spanish.
-    ("mié", 3), ("mie", 3), ("jue", 4), ("vie", 5), ("sáb", 6), ("sab", 6), ("dom", 7),
-    ("lunes", 1), ("martes", 2), ("miércoles", 3), ("miercoles", 3), ("jueves", 4),
-    ("viernes", 5), ("sábado", 6), ("sabado", 6), ("domingo", 7),
+    ("mié", 3),
+    ("mie", 3),
+    ("jue", 4),
+    ("vie", 5),
+    ("sáb", 6),
+    ("sab", 6),
+    ("dom", 7),
+    ("lunes", 1),
+    ("martes", 2),
+    ("miércoles", 3),
+    ("miercoles", 3),
+    ("jueves", 4),
+    ("viernes", 5),
+    ("sábado", 6),
+    ("sabado", 6),
+    ("domingo", 7),
     // Italian.
-    ("gio", 4), ("lunedì", 1), ("martedì", 2), ("mercoledì", 3), ("giovedì", 4),
-    ("venerdì", 5), ("sabato", 6), ("domenica", 7),
+    ("gio", 4),
+    ("lunedì", 1),
+    ("martedì", 2),
+    ("mercoledì", 3),
+    ("giovedì", 4),
+    ("venerdì", 5),
+    ("sabato", 6),
+    ("domenica", 7),
     // Portuguese.
-    ("seg", 1), ("ter", 2), ("qua", 3), ("qui", 4), ("sex", 5),
-    ("segunda", 1), ("terça", 2), ("terca", 2), ("quarta", 3), ("quinta", 4), ("sexta", 5),
+    ("seg", 1),
+    ("ter", 2),
+    ("qua", 3),
+    ("qui", 4),
+    ("sex", 5),
+    ("segunda", 1),
+    ("terça", 2),
+    ("terca", 2),
+    ("quarta", 3),
+    ("quinta", 4),
+    ("sexta", 5),
 ]);
 
 /// Time zone abbreviations and their offsets in minutes east of UTC.
 /// Ambiguous ones take their most common meaning in logs: `CST` is US
 /// Central, `IST` India, `BST` British Summer Time.
 static ZONES: NameTable = NameTable::build(&[
-    ("utc", 0), ("gmt", 0), ("ut", 0), ("z", 0), ("wet", 0), ("west", 60),
-    ("bst", 60), ("ist", 330), ("cet", 60), ("cest", 120), ("met", 60), ("mest", 120),
-    ("eet", 120), ("eest", 180), ("msk", 180), ("trt", 180),
-    ("sast", 120), ("cat", 120), ("eat", 180), ("wat", 60),
-    ("pkt", 300), ("ict", 420), ("wib", 420), ("hkt", 480), ("sgt", 480), ("pht", 480),
-    ("awst", 480), ("jst", 540), ("kst", 540), ("acst", 570), ("acdt", 630),
-    ("aest", 600), ("aedt", 660), ("nzst", 720), ("nzdt", 780),
-    ("pst", -480), ("pdt", -420), ("mst", -420), ("mdt", -360), ("cst", -360),
-    ("cdt", -300), ("est", -300), ("edt", -240), ("ast", -240), ("adt", -180),
-    ("nst", -210), ("ndt", -150), ("akst", -540), ("akdt", -480), ("hst", -600),
-    ("brt", -180), ("art", -180), ("clt", -240),
+    ("utc", 0),
+    ("gmt", 0),
+    ("ut", 0),
+    ("z", 0),
+    ("wet", 0),
+    ("west", 60),
+    ("bst", 60),
+    ("ist", 330),
+    ("cet", 60),
+    ("cest", 120),
+    ("met", 60),
+    ("mest", 120),
+    ("eet", 120),
+    ("eest", 180),
+    ("msk", 180),
+    ("trt", 180),
+    ("sast", 120),
+    ("cat", 120),
+    ("eat", 180),
+    ("wat", 60),
+    ("pkt", 300),
+    ("ict", 420),
+    ("wib", 420),
+    ("hkt", 480),
+    ("sgt", 480),
+    ("pht", 480),
+    ("awst", 480),
+    ("jst", 540),
+    ("kst", 540),
+    ("acst", 570),
+    ("acdt", 630),
+    ("aest", 600),
+    ("aedt", 660),
+    ("nzst", 720),
+    ("nzdt", 780),
+    ("pst", -480),
+    ("pdt", -420),
+    ("mst", -420),
+    ("mdt", -360),
+    ("cst", -360),
+    ("cdt", -300),
+    ("est", -300),
+    ("edt", -240),
+    ("ast", -240),
+    ("adt", -180),
+    ("nst", -210),
+    ("ndt", -150),
+    ("akst", -540),
+    ("akdt", -480),
+    ("hst", -600),
+    ("brt", -180),
+    ("art", -180),
+    ("clt", -240),
 ]);
 
 /// A month name at `i` in any of the languages, with an optional final
@@ -189,7 +376,14 @@ static ZONES: NameTable = NameTable::build(&[
 pub fn month_name(s: &[u8], i: usize) -> Option<(u32, usize)> {
     let (name, next) = word(s, i)?;
     let month = MONTHS.get(name)?;
-    Some((month as u32, if s.get(next) == Some(&b'.') { next + 1 } else { next }))
+    Some((
+        month as u32,
+        if s.get(next) == Some(&b'.') {
+            next + 1
+        } else {
+            next
+        },
+    ))
 }
 
 /// A weekday name at `i`, with an optional final `.` or `,`: the index
@@ -227,7 +421,11 @@ const NOT_ZONES: [&[u8]; 16] = [
 #[inline]
 pub fn zone_name(s: &[u8], i: usize) -> Option<(ZoneName, usize)> {
     let rest = s.get(i..)?;
-    let len = rest.iter().take(6).take_while(|b| b.is_ascii_uppercase()).count();
+    let len = rest
+        .iter()
+        .take(6)
+        .take_while(|b| b.is_ascii_uppercase())
+        .count();
     if len == 0 || len > 5 || rest.get(len).is_some_and(|b| b.is_ascii_alphanumeric()) {
         return None;
     }
@@ -267,11 +465,34 @@ mod tests {
     #[test]
     fn months_in_six_languages() {
         for (name, month) in [
-            ("Jan", 1), ("janv.", 1), ("Januar", 1), ("enero", 1), ("gennaio", 1), ("janeiro", 1),
-            ("févr.", 2), ("FÉVR", 2), ("Feb", 2), ("fev", 2), ("März", 3), ("Mär", 3), ("mars", 3),
-            ("Mai", 5), ("mag", 5), ("mayo", 5), ("août", 8), ("ago", 8), ("Aug.", 8),
-            ("set", 9), ("Sept.", 9), ("Okt", 10), ("out", 10), ("ott", 10), ("déc.", 12),
-            ("Dez", 12), ("dic", 12), ("dezembro", 12),
+            ("Jan", 1),
+            ("janv.", 1),
+            ("Januar", 1),
+            ("enero", 1),
+            ("gennaio", 1),
+            ("janeiro", 1),
+            ("févr.", 2),
+            ("FÉVR", 2),
+            ("Feb", 2),
+            ("fev", 2),
+            ("März", 3),
+            ("Mär", 3),
+            ("mars", 3),
+            ("Mai", 5),
+            ("mag", 5),
+            ("mayo", 5),
+            ("août", 8),
+            ("ago", 8),
+            ("Aug.", 8),
+            ("set", 9),
+            ("Sept.", 9),
+            ("Okt", 10),
+            ("out", 10),
+            ("ott", 10),
+            ("déc.", 12),
+            ("Dez", 12),
+            ("dic", 12),
+            ("dezembro", 12),
         ] {
             let got = month_name(name.as_bytes(), 0);
             assert_eq!(got, Some((month, name.len())), "{name}");
@@ -283,7 +504,9 @@ mod tests {
 
     #[test]
     fn weekdays_in_six_languages() {
-        for name in ["Mon", "lun.", "Mo", "mié", "giovedì", "sáb", "Sexta", "Thu,", "dimanche"] {
+        for name in [
+            "Mon", "lun.", "Mo", "mié", "giovedì", "sáb", "Sexta", "Thu,", "dimanche",
+        ] {
             assert_eq!(weekday_name(name.as_bytes(), 0), Some(name.len()), "{name}");
         }
         assert_eq!(weekday_name(b"Moon", 0), None);
@@ -291,7 +514,10 @@ mod tests {
 
     #[test]
     fn zones_known_unknown_and_words() {
-        assert_eq!(zone_name(b"PDT [12]", 0), Some((ZoneName::Known(-7 * 3600), 3)));
+        assert_eq!(
+            zone_name(b"PDT [12]", 0),
+            Some((ZoneName::Known(-7 * 3600), 3))
+        );
         assert_eq!(zone_name(b"CEST", 0), Some((ZoneName::Known(2 * 3600), 4)));
         assert_eq!(zone_name(b"IST x", 0), Some((ZoneName::Known(19_800), 3)));
         assert_eq!(zone_name(b"AEDT", 0), Some((ZoneName::Known(11 * 3600), 4)));
