@@ -430,6 +430,11 @@ pub fn zone_name(s: &[u8], i: usize) -> Option<(ZoneName, usize)> {
         return None;
     }
     let name = &rest[..len];
+    // Nearly every abbreviation ends in `T`: level words after a time
+    // (`INFO`, `WARN`, `ERROR`) are turned away before hashing.
+    if name[len - 1] != b'T' && !matches!(name, b"UTC" | b"MSK" | b"WIB" | b"Z") {
+        return None;
+    }
     if let Some(minutes) = ZONES.get(name) {
         return Some((ZoneName::Known(i32::from(minutes) * 60), i + len));
     }
@@ -513,6 +518,22 @@ mod tests {
     }
 
     #[test]
+    fn every_zone_but_four_ends_in_t() {
+        // `zone_name` relies on it to turn level words away early.
+        for (k, &key) in ZONES.keys.iter().enumerate() {
+            if key == 0 {
+                continue;
+            }
+            let bytes = key.to_le_bytes();
+            let len = bytes.iter().position(|&b| b == 0).unwrap_or(MAX_NAME);
+            let name = bytes[..len].to_ascii_uppercase();
+            let found = zone_name(&name, 0).map(|(zone, _)| zone);
+            let want = ZoneName::Known(i32::from(ZONES.values[k]) * 60);
+            assert_eq!(found, Some(want), "{}", String::from_utf8_lossy(&name));
+        }
+    }
+
+    #[test]
     fn zones_known_unknown_and_words() {
         assert_eq!(
             zone_name(b"PDT [12]", 0),
@@ -521,6 +542,9 @@ mod tests {
         assert_eq!(zone_name(b"CEST", 0), Some((ZoneName::Known(2 * 3600), 4)));
         assert_eq!(zone_name(b"IST x", 0), Some((ZoneName::Known(19_800), 3)));
         assert_eq!(zone_name(b"AEDT", 0), Some((ZoneName::Known(11 * 3600), 4)));
+        assert_eq!(zone_name(b"MSK", 0), Some((ZoneName::Known(3 * 3600), 3)));
+        assert_eq!(zone_name(b"WIB", 0), Some((ZoneName::Known(7 * 3600), 3)));
+        assert_eq!(zone_name(b"UTC", 0), Some((ZoneName::Known(0), 3)));
         assert_eq!(zone_name(b"XYST x", 0), Some((ZoneName::Unknown, 4)));
         for word in ["INFO", "POST", "GET", "pdt", "PDTX", "WARN", "ERROR", "ST"] {
             assert_eq!(zone_name(word.as_bytes(), 0), None, "{word}");
