@@ -149,13 +149,13 @@ pub fn trends(templates: &TemplateCounts, ctx: &Finish<'_>) -> Vec<PatternTrend>
     let mut out: HashMap<PatternId, PatternTrend> = HashMap::new();
     for (template, stat) in templates.iter() {
         let series = &stat.series;
-        let (id, text) = match ctx.patterns.pattern_of(template) {
-            Some(p) => (p.id, String::from_utf8_lossy(&p.text).into_owned()),
-            None => (PatternId(template), String::new()),
-        };
+        let pattern = ctx.patterns.pattern_of(template);
+        let id = pattern.map_or(PatternId(template), |p| p.id);
         let entry = out.entry(id).or_insert_with(|| PatternTrend {
             id,
-            template: text,
+            template: pattern.map_or_else(String::new, |p| {
+                String::from_utf8_lossy(&p.text).into_owned()
+            }),
             count: 0,
             per_minute: 0.0,
             buckets: vec![0; buckets as usize],
