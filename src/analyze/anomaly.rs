@@ -14,11 +14,11 @@
 //! Poisson: their variance is their mean. Logs are often over-dispersed
 //! (bursts, batches): the dispersion index (variance over mean, measured
 //! on minute-to-minute differences so a slow swing does not count) of the
-//! last hour and of the last `burst_history` (24 h), and the spread around
+//! last hour and of the last `burst_history` (30 days), and the spread around
 //! the fitted line, scale the variance up when they exceed one. For the
 //! volume a count must also be rare against the mean and dispersion of the
 //! whole burst history: a log that comes in a few batches a day (cron,
-//! package installs) learns within a day that its bursts are normal. The uncertainty of the
+//! package installs) learns from its first bursts that they are normal. The uncertainty of the
 //! fitted line is added too. The count is then tested against a negative
 //! binomial distribution with that mean and variance (the Poisson when the
 //! dispersion is one): its chance of a count at least as high.

@@ -15,7 +15,7 @@
 //! [pipeline.anomaly]
 //! history = "60m"         # minutes the expected count looks back
 //! warmup = "10m"          # no anomaly before this much history
-//! burst_history = "24h"   # how far back the log's burstiness is measured
+//! burst_history = "30d"   # how far back the log's burstiness is measured
 //! span = "6h"             # minutes sharing one σ-level's false-alarm chance
 //! warning_sigma = 2.0     # rarity of a warning, in the normal scale, per span
 //! critical_sigma = 3.0
@@ -73,7 +73,7 @@ impl Default for PipelineConfig {
             top: 5,
             history_minutes: 60,
             warmup_minutes: 10,
-            burst_history_minutes: 24 * 60,
+            burst_history_minutes: 30 * 24 * 60,
             span_minutes: 6 * 60,
             warning_sigma: 2.0,
             critical_sigma: 3.0,
