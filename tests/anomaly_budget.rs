@@ -55,7 +55,13 @@ const DAY: usize = 1440;
 
 /// Per-minute (volume, errors) over `days`, at `rate` records a minute
 /// with `error_share` of them errors, swinging ±`swing` over each day.
-fn series(rng: &mut Rng, rate: f64, error_share: f64, swing: f64, days: usize) -> (Vec<u64>, Vec<u64>) {
+fn series(
+    rng: &mut Rng,
+    rate: f64,
+    error_share: f64,
+    swing: f64,
+    days: usize,
+) -> (Vec<u64>, Vec<u64>) {
     let mut volume = Vec::with_capacity(days * DAY);
     let mut errors = Vec::with_capacity(days * DAY);
     for t in 0..days * DAY {
@@ -73,7 +79,11 @@ fn detect(volume: &[u64], errors: &[u64]) -> Vec<Anomaly> {
     let detector = Detector::of(&PipelineConfig::default());
     let mut found = detector.scan(errors, 0, Metric::ErrorRate);
     found.extend(detector.scan(volume, 0, Metric::LogVolume));
-    found.sort_by(|a, b| a.minute.cmp(&b.minute).then((a.metric as u8).cmp(&(b.metric as u8))));
+    found.sort_by(|a, b| {
+        a.minute
+            .cmp(&b.minute)
+            .then((a.metric as u8).cmp(&(b.metric as u8)))
+    });
     found
 }
 
@@ -102,7 +112,10 @@ fn stationary_logs_stay_within_one_false_event_a_day() {
         }
     }
     println!("overall: {total_events} events in {total_days} days");
-    assert!(total_events * 4 <= total_days, "{total_events} events in {total_days} days");
+    assert!(
+        total_events * 4 <= total_days,
+        "{total_events} events in {total_days} days"
+    );
 }
 
 /// A 5-minute storm at 8× the usual error rate, at `minute` of the day.
@@ -175,4 +188,3 @@ fn nothing_is_reported_before_the_warmup() {
     let found = detect(&volume, &[0; 30]);
     assert!(found.iter().all(|a| a.minute >= 10 * 60_000), "{found:#?}");
 }
-

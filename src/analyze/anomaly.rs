@@ -120,8 +120,29 @@ impl Anomalies {
     }
 }
 
+/// Records and error records per minute over the period.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Timeline {
+    /// The first minute, Unix ms.
+    pub start: i64,
+    /// Records per minute.
+    pub records: Vec<u64>,
+    /// Error and fatal records per minute.
+    pub errors: Vec<u64>,
+}
+
+/// What the anomaly stage finds: the anomalous minutes and the per-minute
+/// counts they were found in.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Found {
+    /// Anomalous minutes, in time order.
+    pub anomalies: Vec<Anomaly>,
+    /// The counts per minute.
+    pub timeline: Timeline,
+}
+
 impl LogProcessor for Anomalies {
-    type Part = Vec<Anomaly>;
+    type Part = Found;
 
     #[inline]
     fn observe(&mut self, rec: &Observed<'_>) {
@@ -149,10 +170,10 @@ impl LogProcessor for Anomalies {
         }
     }
 
-    fn finish(mut self, ctx: &Finish<'_>) -> Vec<Anomaly> {
+    fn finish(mut self, ctx: &Finish<'_>) -> Found {
         self.flush();
         let Some((first, last)) = ctx.period else {
-            return Vec::new();
+            return Found::default();
         };
         let cfg = ctx.config;
         let (start, end) = (minute_of(first), minute_of(last));
@@ -175,7 +196,14 @@ impl LogProcessor for Anomalies {
                 .cmp(&b.minute)
                 .then((a.metric as u8).cmp(&(b.metric as u8)))
         });
-        found
+        Found {
+            anomalies: found,
+            timeline: Timeline {
+                start: start * 60_000,
+                records: volume,
+                errors,
+            },
+        }
     }
 }
 
@@ -401,7 +429,11 @@ impl Fit {
     /// dispersion × mean, widened by the uncertainty of the fitted line.
     fn var_at(&self, t: usize, minutes: usize) -> f64 {
         let d = t as f64 - self.mean_x;
-        let lever = if self.sxx > 0.0 { d * d / self.sxx } else { 0.0 };
+        let lever = if self.sxx > 0.0 {
+            d * d / self.sxx
+        } else {
+            0.0
+        };
         let widen = 1.0 + minutes as f64 * (1.0 / self.n + lever);
         self.dispersion * self.mean_at(t) * widen
     }
@@ -507,15 +539,17 @@ pub fn normal_tail(z: f64) -> f64 {
 fn erfc(x: f64) -> f64 {
     let z = x.abs();
     let t = 1.0 / (1.0 + 0.5 * z);
-    let r = t * (-z * z - 1.265_512_23
-        + t * (1.000_023_68
-            + t * (0.374_091_96
-                + t * (0.096_784_18
-                    + t * (-0.186_288_06
-                        + t * (0.278_868_07
-                            + t * (-1.135_203_98
-                                + t * (1.488_515_87 + t * (-0.822_152_23 + t * 0.170_872_77)))))))))
-        .exp();
+    let r = t
+        * (-z * z - 1.265_512_23
+            + t * (1.000_023_68
+                + t * (0.374_091_96
+                    + t * (0.096_784_18
+                        + t * (-0.186_288_06
+                            + t * (0.278_868_07
+                                + t * (-1.135_203_98
+                                    + t * (1.488_515_87
+                                        + t * (-0.822_152_23 + t * 0.170_872_77)))))))))
+            .exp();
     if x >= 0.0 { r } else { 2.0 - r }
 }
 

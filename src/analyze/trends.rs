@@ -21,6 +21,8 @@ use crate::level::Level;
 
 /// Fewer occurrences than this are always Stable.
 pub const MIN_TREND_COUNT: u64 = 10;
+/// A period shorter than this many minutes shows no trend.
+pub const MIN_TREND_MINUTES: i64 = 10;
 /// Buckets the period is divided into (fewer for short periods).
 pub const BUCKETS: i64 = 24;
 /// Relative rise over the period that counts as a trend.
@@ -66,8 +68,32 @@ pub struct PatternTrend {
     pub bucket_ms: i64,
     /// Direction.
     pub trend: Trend,
-    /// Most severe level among its records.
+    /// Its dominant level: the one most of its records have (ties: the
+    /// more severe).
     pub level: Level,
+    /// Records per level, least severe first (debug, info, warn, error,
+    /// fatal).
+    pub levels: [u64; 5],
+}
+
+impl PatternTrend {
+    /// The levels its records have, most frequent first, with their share
+    /// in percent: one entry when the pattern has a single level.
+    pub fn level_mix(&self) -> Vec<(Level, f64)> {
+        let total: u64 = self.levels.iter().sum();
+        let mut mix: Vec<(Level, f64)> = Level::ALL
+            .iter()
+            .filter(|l| self.levels[**l as usize] > 0)
+            .map(|&l| {
+                (
+                    l,
+                    self.levels[l as usize] as f64 * 100.0 / total.max(1) as f64,
+                )
+            })
+            .collect();
+        mix.sort_by(|a, b| b.1.total_cmp(&a.1).then(b.0.cmp(&a.0)));
+        mix
+    }
 }
 
 fn hex_id<S: serde::Serializer>(id: &PatternId, s: S) -> Result<S::Ok, S::Error> {
@@ -75,13 +101,13 @@ fn hex_id<S: serde::Serializer>(id: &PatternId, s: S) -> Result<S::Ok, S::Error>
 }
 
 /// One template's counts over time: per minute (sorted), records without a
-/// time, most severe level. It lives in the template's entry of the pattern
+/// time, records per level. It lives in the template's entry of the pattern
 /// stage ([`TemplateCounts`]), so a record costs one lookup for both.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Series {
     minutes: Vec<(i64, u64)>,
     untimed: u64,
-    level: Option<Level>,
+    levels: [u64; 5],
 }
 
 impl Series {
@@ -89,7 +115,7 @@ impl Series {
     #[inline]
     pub fn observe(&mut self, minute: Option<i64>, level: Level) {
         let s = self;
-        s.level = Some(s.level.map_or(level, |l| l.max(level)));
+        s.levels[level as usize] += 1;
         let Some(minute) = minute else {
             s.untimed += 1;
             return;
@@ -110,10 +136,9 @@ impl Series {
     pub fn merge(&mut self, theirs: Series) {
         let mine = self;
         mine.untimed += theirs.untimed;
-        mine.level = match (mine.level, theirs.level) {
-            (Some(a), Some(b)) => Some(a.max(b)),
-            (a, b) => a.or(b),
-        };
+        for (a, b) in mine.levels.iter_mut().zip(theirs.levels) {
+            *a += b;
+        }
         // Chunks mostly follow each other in time: append in place.
         match (
             mine.minutes.last().copied(),
@@ -161,9 +186,12 @@ pub fn trends(templates: &TemplateCounts, ctx: &Finish<'_>) -> Vec<PatternTrend>
             buckets: vec![0; buckets as usize],
             bucket_ms,
             trend: Trend::Stable,
-            level: Level::Debug,
+            level: Level::Info,
+            levels: [0; 5],
         });
-        entry.level = entry.level.max(series.level.unwrap_or(Level::Info));
+        for (a, b) in entry.levels.iter_mut().zip(series.levels) {
+            *a += b;
+        }
         entry.count += series.untimed;
         for &(minute, n) in &series.minutes {
             entry.count += n;
@@ -174,6 +202,11 @@ pub fn trends(templates: &TemplateCounts, ctx: &Finish<'_>) -> Vec<PatternTrend>
         .into_values()
         .map(|mut t| {
             t.per_minute = t.count as f64 / span_minutes as f64;
+            t.level = Level::ALL
+                .iter()
+                .copied()
+                .max_by_key(|&l| (t.levels[l as usize], l))
+                .unwrap_or(Level::Info);
             t.trend = if ctx.period.is_some() {
                 trend_of(&t.buckets, t.count)
             } else {
