@@ -4,76 +4,11 @@
 //!
 //! Run with `--nocapture` to see the measured rates.
 
+mod traffic;
+
+use traffic::{DAY, Rng, series};
 use velos::analyze::PipelineConfig;
 use velos::analyze::anomaly::{Anomaly, Detector, Metric, Severity, events};
-
-/// splitmix64: a small deterministic generator for the series.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn uniform(&mut self) -> f64 {
-        ((self.next() >> 11) as f64 + 0.5) / (1u64 << 53) as f64
-    }
-
-    fn normal(&mut self) -> f64 {
-        let (u, v) = (self.uniform(), self.uniform());
-        (-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos()
-    }
-
-    /// A Poisson count: exact inversion for small means, the normal
-    /// approximation with its skew correction for large ones.
-    fn poisson(&mut self, mean: f64) -> u64 {
-        if mean < 200.0 {
-            let u = self.uniform();
-            let mut k = 0u64;
-            let mut p = (-mean).exp();
-            let mut cdf = p;
-            while u > cdf && k < 10_000 {
-                k += 1;
-                p *= mean / k as f64;
-                cdf += p;
-            }
-            k
-        } else {
-            let z = self.normal();
-            (mean + mean.sqrt() * z + (z * z - 1.0) / 6.0)
-                .round()
-                .max(0.0) as u64
-        }
-    }
-}
-
-const DAY: usize = 1440;
-
-/// Per-minute (volume, errors) over `days`, at `rate` records a minute
-/// with `error_share` of them errors, swinging ±`swing` over each day.
-fn series(
-    rng: &mut Rng,
-    rate: f64,
-    error_share: f64,
-    swing: f64,
-    days: usize,
-) -> (Vec<u64>, Vec<u64>) {
-    let mut volume = Vec::with_capacity(days * DAY);
-    let mut errors = Vec::with_capacity(days * DAY);
-    for t in 0..days * DAY {
-        let phase = 2.0 * std::f64::consts::PI * t as f64 / DAY as f64;
-        let mean = rate * (1.0 + swing * phase.sin());
-        volume.push(rng.poisson(mean * (1.0 - error_share)));
-        errors.push(rng.poisson(mean * error_share));
-        let last = volume.len() - 1;
-        volume[last] += errors[last];
-    }
-    (volume, errors)
-}
 
 fn detect(volume: &[u64], errors: &[u64]) -> Vec<Anomaly> {
     let detector = Detector::of(&PipelineConfig::default());
