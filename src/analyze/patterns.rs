@@ -451,31 +451,30 @@ fn mark_variable_positions(tokens: &mut [Vec<Tok>]) {
                     suf[k] = step(suf[k + 1], tokens[t][k].canon);
                 }
             }
+            // (key, token at i, template) sorted: each run of one key is a
+            // group of templates alike everywhere but at i.
+            let mut entries: Vec<(u64, u64, usize)> = Vec::with_capacity(members.len());
             for i in 0..len {
-                // Key: all tokens but the i-th. Value: the distinct tokens
-                // seen at i (up to three) and whether all hold placeholders.
-                let mut groups: HashMap<u64, (Vec<u64>, bool, Vec<usize>)> = HashMap::new();
+                entries.clear();
                 for (m, &t) in members.iter().enumerate() {
                     let row = m * (len + 1);
                     let key = step(prefix[row + i], suffix[row + i + 1] ^ 0x9E37_79B9);
-                    let tok = tokens[t][i];
-                    let g = groups
-                        .entry(key)
-                        .or_insert_with(|| (Vec::new(), true, Vec::new()));
-                    if g.0.len() < VARIABLE_WORDS && !g.0.contains(&tok.canon) {
-                        g.0.push(tok.canon);
-                    }
-                    g.1 &= tok.var;
-                    g.2.push(t);
+                    entries.push((key, tokens[t][i].canon, t));
                 }
-                for (values, all_var, group) in groups.into_values() {
-                    let words = i > 0 && values.len() >= VARIABLE_WORDS;
-                    if words || (values.len() >= 2 && all_var) {
+                entries.sort_unstable();
+                for group in entries.chunk_by(|a, b| a.0 == b.0) {
+                    if group.len() < 2 {
+                        continue;
+                    }
+                    let distinct = 1 + group.windows(2).filter(|w| w[0].1 != w[1].1).count();
+                    let all_var = group.iter().all(|&(_, _, t)| tokens[t][i].var);
+                    let words = i > 0 && distinct >= VARIABLE_WORDS;
+                    if words || (distinct >= 2 && all_var) {
                         marks.extend(
                             group
-                                .into_iter()
-                                .filter(|&t| tokens[t][i].canon != wild.canon)
-                                .map(|t| (t, i)),
+                                .iter()
+                                .filter(|&&(_, canon, _)| canon != wild.canon)
+                                .map(|&(_, _, t)| (t, i)),
                         );
                     }
                 }
@@ -598,10 +597,10 @@ fn similarity(pattern: &[PatTok], tokens: &[Tok]) -> f64 {
 }
 
 /// A pattern under construction.
-struct Building {
+struct Building<'a> {
     tokens: Vec<PatTok>,
     /// The founding template's tokens, and whether members differ there.
-    text_tokens: Vec<Box<[u8]>>,
+    text_tokens: Vec<&'a [u8]>,
     raw: Vec<u64>,
     raw_varies: Vec<bool>,
     members: Vec<(u64, u64)>,
@@ -609,8 +608,8 @@ struct Building {
     first_offset: u64,
 }
 
-impl Building {
-    fn found(id: u64, stat: &TemplateStat, tokens: &[Tok]) -> Building {
+impl<'a> Building<'a> {
+    fn found(id: u64, stat: &'a TemplateStat, tokens: &[Tok]) -> Building<'a> {
         let wild = Tok::wild().raw;
         Building {
             // Positions found variable show as `<*>`.
@@ -619,13 +618,7 @@ impl Building {
                 .split(u8::is_ascii_whitespace)
                 .filter(|t| !t.is_empty())
                 .zip(tokens)
-                .map(|(raw, t)| {
-                    if t.raw == wild {
-                        Box::from(&b"<*>"[..])
-                    } else {
-                        raw.into()
-                    }
-                })
+                .map(|(raw, t)| if t.raw == wild { &b"<*>"[..] } else { raw })
                 .collect(),
             raw: tokens.iter().map(|t| t.raw).collect(),
             raw_varies: vec![false; tokens.len()],

@@ -56,7 +56,8 @@ pub struct PatternTrend {
     /// The pattern.
     #[serde(serialize_with = "hex_id")]
     pub id: PatternId,
-    /// Its template text (lossy UTF-8).
+    /// Its template text (lossy UTF-8); filled for the first `top`
+    /// patterns (the ones listed), empty for the others.
     pub template: String,
     /// Records.
     pub count: u64,
@@ -171,23 +172,26 @@ pub fn trends(templates: &TemplateCounts, ctx: &Finish<'_>) -> Vec<PatternTrend>
     let bucket_of =
         |minute: i64| ((minute - start) * buckets / span_minutes).clamp(0, buckets - 1) as usize;
     let bucket_ms = span_minutes * 60_000 / buckets;
-    let mut out: HashMap<PatternId, PatternTrend> = HashMap::new();
+    // Pattern → (one of its templates, its numbers).
+    let mut out: HashMap<PatternId, (u64, PatternTrend)> = HashMap::new();
     for (template, stat) in templates.iter() {
         let series = &stat.series;
-        let pattern = ctx.patterns.pattern_of(template);
-        let id = pattern.map_or(PatternId(template), |p| p.id);
-        let entry = out.entry(id).or_insert_with(|| PatternTrend {
-            id,
-            template: pattern.map_or_else(String::new, |p| {
-                String::from_utf8_lossy(&p.text).into_owned()
-            }),
-            count: 0,
-            per_minute: 0.0,
-            buckets: vec![0; buckets as usize],
-            bucket_ms,
-            trend: Trend::Stable,
-            level: Level::Info,
-            levels: [0; 5],
+        let id = ctx.patterns.id_of(template).unwrap_or(PatternId(template));
+        let (_, entry) = out.entry(id).or_insert_with(|| {
+            (
+                template,
+                PatternTrend {
+                    id,
+                    template: String::new(),
+                    count: 0,
+                    per_minute: 0.0,
+                    buckets: vec![0; buckets as usize],
+                    bucket_ms,
+                    trend: Trend::Stable,
+                    level: Level::Info,
+                    levels: [0; 5],
+                },
+            )
         });
         for (a, b) in entry.levels.iter_mut().zip(series.levels) {
             *a += b;
@@ -198,9 +202,9 @@ pub fn trends(templates: &TemplateCounts, ctx: &Finish<'_>) -> Vec<PatternTrend>
             entry.buckets[bucket_of(minute)] += n;
         }
     }
-    let mut trends: Vec<PatternTrend> = out
+    let mut trends: Vec<(u64, PatternTrend)> = out
         .into_values()
-        .map(|mut t| {
+        .map(|(member, mut t)| {
             t.per_minute = t.count as f64 / span_minutes as f64;
             t.level = Level::ALL
                 .iter()
@@ -212,11 +216,18 @@ pub fn trends(templates: &TemplateCounts, ctx: &Finish<'_>) -> Vec<PatternTrend>
             } else {
                 Trend::Stable
             };
-            t
+            (member, t)
         })
         .collect();
-    trends.sort_by(|a, b| b.count.cmp(&a.count).then(a.id.cmp(&b.id)));
-    trends
+    trends.sort_by(|(_, a), (_, b)| b.count.cmp(&a.count).then(a.id.cmp(&b.id)));
+    // Only the listed patterns need their text (with many distinct
+    // templates, writing them all out would cost more than counting).
+    for (member, t) in trends.iter_mut().take(ctx.config.top) {
+        if let Some(p) = ctx.patterns.pattern_of(*member) {
+            t.template = String::from_utf8_lossy(&p.text).into_owned();
+        }
+    }
+    trends.into_iter().map(|(_, t)| t).collect()
 }
 
 /// The direction of a series of bucket counts (see the module docs).
