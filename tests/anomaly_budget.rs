@@ -99,8 +99,9 @@ fn a_batch_log_does_not_report_every_burst() {
     for day in 0..7 {
         for hour in [2, 9, 17] {
             let at = day * DAY + hour * 60 + (rng.next() % 30) as usize;
-            for t in at..at + 1 + (rng.next() % 3) as usize {
-                volume[t] = 200 + rng.next() % 200;
+            let len = 1 + (rng.next() % 3) as usize;
+            for slot in &mut volume[at..at + len] {
+                *slot = 200 + rng.next() % 200;
             }
         }
     }

@@ -515,7 +515,7 @@ pub fn summary_text(report: &Report, ctx: &SummaryContext<'_>) -> String {
 
 /// A share in percent, with a decimal only below 10 %.
 fn percent(p: f64) -> String {
-    if p >= 99.5 && p < 100.0 {
+    if (99.5..100.0).contains(&p) {
         format!("{:.1}%", p.min(99.9))
     } else if p >= 9.95 {
         format!("{p:.0}%")
