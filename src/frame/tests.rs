@@ -286,6 +286,125 @@ fn crlf_and_missing_final_newline() {
     );
 }
 
+/// Reads the first record of a file: (time, level, message, pid, source).
+fn structured(line: &str) -> (Option<i64>, Option<Level>, String, Option<i64>, String) {
+    let data = line.as_bytes();
+    let layout = Layout::sniff(data, &ctx());
+    let (s, e) = spans(&layout, data, 0, data.len()).next().unwrap();
+    let rec = layout.read(data, s, e, &ctx());
+    let json = rec.json.expect("a structured record");
+    let mut buf = Vec::new();
+    let msg = String::from_utf8_lossy(layout.first_message_line(&rec, &mut buf)).into_owned();
+    let src = json
+        .src
+        .map(|v| String::from_utf8_lossy(v.raw()).into_owned())
+        .unwrap_or_default();
+    (rec.ts, rec.explicit, msg, json.pid, src)
+}
+
+#[test]
+fn journald_json() {
+    let line = r#"{"__CURSOR":"s=6f1c;i=2a41","__REALTIME_TIMESTAMP":"1768039201123456","__MONOTONIC_TIMESTAMP":"98765432","_BOOT_ID":"0b3f","PRIORITY":"3","SYSLOG_FACILITY":"3","SYSLOG_IDENTIFIER":"nginx","_PID":"812","_COMM":"nginx","MESSAGE":"connect() failed (111: Connection refused) while connecting to upstream"}"#;
+    assert_eq!(
+        structured(line),
+        (
+            Some(1_768_039_201_123),
+            Some(Level::Error),
+            "connect() failed (111: Connection refused) while connecting to upstream".into(),
+            Some(812),
+            "nginx".into()
+        )
+    );
+    for (priority, level) in [
+        ("0", Level::Fatal),
+        ("2", Level::Fatal),
+        ("4", Level::Warn),
+        ("5", Level::Info),
+        ("6", Level::Info),
+        ("7", Level::Debug),
+    ] {
+        let line = format!(r#"{{"__REALTIME_TIMESTAMP":"1768039201123456","PRIORITY":"{priority}","MESSAGE":"x"}}"#);
+        assert_eq!(structured(&line).1, Some(level), "{priority}");
+    }
+}
+
+#[test]
+fn mongodb_json() {
+    let line = r#"{"t":{"$date":"2026-01-10T10:00:01.123+00:00"},"s":"W",  "c":"NETWORK",  "id":4615610, "ctx":"conn12","msg":"Failed to check socket connectivity","attr":{"error":{"code":6,"codeName":"HostUnreachable"}}}"#;
+    assert_eq!(
+        structured(line),
+        (
+            Some(1_768_039_201_123),
+            Some(Level::Warn),
+            "Failed to check socket connectivity".into(),
+            None,
+            "NETWORK".into()
+        )
+    );
+    for (letter, level) in [
+        ("F", Level::Fatal),
+        ("E", Level::Error),
+        ("I", Level::Info),
+        ("D1", Level::Debug),
+        ("D5", Level::Debug),
+    ] {
+        let line = format!(r#"{{"t":{{"$date":"2026-01-10T10:00:01.123+00:00"}},"s":"{letter}","c":"-","msg":"x"}}"#);
+        assert_eq!(structured(&line).1, Some(level), "{letter}");
+    }
+    // Without MongoDB's time, `s` and `c` are ordinary fields.
+    let line = r#"{"time":"2026-01-10T10:00:01Z","s":"E","c":"x","msg":"m"}"#;
+    assert_eq!(structured(line).1, None);
+}
+
+#[test]
+fn log4j2_json_layout() {
+    let line = r#"{"instant":{"epochSecond":1768039201,"nanoOfSecond":987654321},"thread":"main","level":"ERROR","loggerName":"com.example.Billing","message":"Invoice 17 could not be sent","endOfBatch":false,"loggerFqcn":"org.apache.logging.log4j.spi.AbstractLogger","threadId":1,"threadPriority":5}"#;
+    assert_eq!(
+        structured(line),
+        (
+            Some(1_768_039_201_987),
+            Some(Level::Error),
+            "Invoice 17 could not be sent".into(),
+            None,
+            String::new()
+        )
+    );
+    let line = r#"{"timeMillis":1768039201123,"thread":"main","level":"WARN","message":"slow"}"#;
+    assert_eq!(structured(line).0, Some(1_768_039_201_123));
+}
+
+#[test]
+fn nested_messages() {
+    // Rust's tracing-subscriber JSON.
+    let line = r#"{"timestamp":"2026-01-10T10:00:01.500000Z","level":"WARN","fields":{"message":"retrying upstream","attempt":3},"target":"proxy::upstream"}"#;
+    let (ts, level, msg, ..) = structured(line);
+    assert_eq!(
+        (ts, level, msg.as_str()),
+        (Some(1_768_039_201_500), Some(Level::Warn), "retrying upstream")
+    );
+    // Logstash's old event format.
+    let line = r#"{"@timestamp":"2026-01-10T10:00:01.000Z","@message":"GET /health 200","@fields":{"level":"info","status":200}}"#;
+    let (_, level, msg, ..) = structured(line);
+    assert_eq!((level, msg.as_str()), (Some(Level::Info), "GET /health 200"));
+    // A top-level message wins over a nested one.
+    let line = r#"{"time":1768039201,"msg":"top","fields":{"message":"nested"}}"#;
+    assert_eq!(structured(line).2, "top");
+}
+
+#[test]
+fn logfmt_lines() {
+    let log = "time=\"2026-01-10T10:00:01Z\" level=error msg=\"payment declined\" user=marco amount=12.50\n\
+time=\"2026-01-10T10:00:02Z\" level=info msg=\"payment ok\" user=anna amount=3\n";
+    let (ts, level, msg, ..) = structured(log);
+    assert_eq!(
+        (ts, level, msg.as_str()),
+        (Some(1_768_039_201_000), Some(Level::Error), "payment declined")
+    );
+    let log = "ts=2026-01-10T10:00:01.250Z caller=main.go:42 lvl=warn msg=\"disk almost full\" free=2%\n";
+    let (ts, level, ..) = structured(log);
+    assert_eq!((ts, level), (Some(1_768_039_201_250), Some(Level::Warn)));
+}
+
 fn line_strategy() -> impl Strategy<Value = String> {
     prop_oneof![
         Just("2026-01-10T00:00:01.000Z INFO  [api] ok".to_string()),
