@@ -131,7 +131,8 @@ pub struct JsonRecord<'a> {
 }
 
 impl<'a> JsonRecord<'a> {
-    /// Whether `value` is one the record's fields were read from.
+    /// Whether `value` is one the record's fields were read from (the
+    /// supervisor's `event` included).
     pub fn uses(&self, value: &Scalar<'_>) -> bool {
         [
             self.ts,
@@ -140,6 +141,7 @@ impl<'a> JsonRecord<'a> {
             self.msg,
             self.pid_value,
             self.src,
+            self.event,
         ]
         .iter()
         .flatten()

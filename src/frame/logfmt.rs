@@ -157,22 +157,32 @@ mod tests {
         let mut buf = Vec::new();
         assert_eq!(rec.ts.unwrap().raw(), b"2026-01-10T10:00:00Z");
         assert_eq!(rec.level.unwrap().raw(), b"warning");
-        assert_eq!(rec.msg.unwrap().text(&mut buf).unwrap(), b"disk \"sda\" slow");
+        assert_eq!(
+            rec.msg.unwrap().text(&mut buf).unwrap(),
+            b"disk \"sda\" slow"
+        );
         let mut rest = Vec::new();
         for_each_pair(line, &mut |k, v| {
             if !rec.uses(&v) {
                 rest.push((k, v.raw()));
             }
         });
-        assert_eq!(rest, vec![(&b"user"[..], &b"marco"[..]), (b"took", b"12ms")]);
+        assert_eq!(
+            rest,
+            vec![(&b"user"[..], &b"marco"[..]), (b"took", b"12ms")]
+        );
     }
 
     #[test]
     fn go_kit_and_grafana_spellings() {
-        let rec = parse(b"ts=2026-01-10T10:00:00.123Z caller=main.go:42 lvl=eror msg=boom").unwrap();
+        let rec =
+            parse(b"ts=2026-01-10T10:00:00.123Z caller=main.go:42 lvl=eror msg=boom").unwrap();
         assert_eq!(rec.ts.unwrap().raw(), b"2026-01-10T10:00:00.123Z");
         assert_eq!(rec.level.unwrap().raw(), b"eror");
-        let rec = parse(b"t=2026-01-10T10:00:00+0000 lvl=info msg=\"HTTP Server Listen\" address=[::]:3000").unwrap();
+        let rec = parse(
+            b"t=2026-01-10T10:00:00+0000 lvl=info msg=\"HTTP Server Listen\" address=[::]:3000",
+        )
+        .unwrap();
         assert_eq!(rec.ts.unwrap().raw(), b"2026-01-10T10:00:00+0000");
     }
 

@@ -119,10 +119,7 @@ impl Layout {
         // Entries are told apart by their timestamps when the file is a log
         // that writes them: on its first line, or on a fair share of lines.
         let entries = ts.is_some_and(|ts| {
-            let timed = plain
-                .iter()
-                .filter(|l| ts.parse(l, ctx).is_some())
-                .count();
+            let timed = plain.iter().filter(|l| ts.parse(l, ctx).is_some()).count();
             let first = plain.first().is_some_and(|l| ts.parse(l, ctx).is_some());
             timed > 0 && (first || timed * 50 >= plain.len())
         });
@@ -369,7 +366,7 @@ impl Layout {
                 b"E" => Some(Level::Error),
                 b"W" => Some(Level::Warn),
                 b"I" => Some(Level::Info),
-                [b'D', rest @ ..] if matches!(rest, [] | [b'1'..=b'5']) => Some(Level::Debug),
+                b"D" | [b'D', b'1'..=b'5'] => Some(Level::Debug),
                 _ => None,
             },
             (LevelKind::Letter, _) => None,

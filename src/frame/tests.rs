@@ -323,7 +323,9 @@ fn journald_json() {
         ("6", Level::Info),
         ("7", Level::Debug),
     ] {
-        let line = format!(r#"{{"__REALTIME_TIMESTAMP":"1768039201123456","PRIORITY":"{priority}","MESSAGE":"x"}}"#);
+        let line = format!(
+            r#"{{"__REALTIME_TIMESTAMP":"1768039201123456","PRIORITY":"{priority}","MESSAGE":"x"}}"#
+        );
         assert_eq!(structured(&line).1, Some(level), "{priority}");
     }
 }
@@ -348,7 +350,9 @@ fn mongodb_json() {
         ("D1", Level::Debug),
         ("D5", Level::Debug),
     ] {
-        let line = format!(r#"{{"t":{{"$date":"2026-01-10T10:00:01.123+00:00"}},"s":"{letter}","c":"-","msg":"x"}}"#);
+        let line = format!(
+            r#"{{"t":{{"$date":"2026-01-10T10:00:01.123+00:00"}},"s":"{letter}","c":"-","msg":"x"}}"#
+        );
         assert_eq!(structured(&line).1, Some(level), "{letter}");
     }
     // Without MongoDB's time, `s` and `c` are ordinary fields.
@@ -380,12 +384,19 @@ fn nested_messages() {
     let (ts, level, msg, ..) = structured(line);
     assert_eq!(
         (ts, level, msg.as_str()),
-        (Some(1_768_039_201_500), Some(Level::Warn), "retrying upstream")
+        (
+            Some(1_768_039_201_500),
+            Some(Level::Warn),
+            "retrying upstream"
+        )
     );
     // Logstash's old event format.
     let line = r#"{"@timestamp":"2026-01-10T10:00:01.000Z","@message":"GET /health 200","@fields":{"level":"info","status":200}}"#;
     let (_, level, msg, ..) = structured(line);
-    assert_eq!((level, msg.as_str()), (Some(Level::Info), "GET /health 200"));
+    assert_eq!(
+        (level, msg.as_str()),
+        (Some(Level::Info), "GET /health 200")
+    );
     // A top-level message wins over a nested one.
     let line = r#"{"time":1768039201,"msg":"top","fields":{"message":"nested"}}"#;
     assert_eq!(structured(line).2, "top");
@@ -398,9 +409,14 @@ time=\"2026-01-10T10:00:02Z\" level=info msg=\"payment ok\" user=anna amount=3\n
     let (ts, level, msg, ..) = structured(log);
     assert_eq!(
         (ts, level, msg.as_str()),
-        (Some(1_768_039_201_000), Some(Level::Error), "payment declined")
+        (
+            Some(1_768_039_201_000),
+            Some(Level::Error),
+            "payment declined"
+        )
     );
-    let log = "ts=2026-01-10T10:00:01.250Z caller=main.go:42 lvl=warn msg=\"disk almost full\" free=2%\n";
+    let log =
+        "ts=2026-01-10T10:00:01.250Z caller=main.go:42 lvl=warn msg=\"disk almost full\" free=2%\n";
     let (ts, level, ..) = structured(log);
     assert_eq!((ts, level), (Some(1_768_039_201_250), Some(Level::Warn)));
 }
