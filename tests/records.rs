@@ -248,3 +248,30 @@ fn colour_codes_are_left_out_and_other_controls_shown() {
         groups[0]
     );
 }
+
+#[test]
+fn w3c_directives_are_not_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(
+        dir.path(),
+        "u_ex260110.log",
+        "#Software: Microsoft Internet Information Services 10.0\n\
+         #Version: 1.0\n\
+         #Date: 2026-01-10 10:00:00\n\
+         #Fields: date time s-ip cs-method cs-uri-stem s-port c-ip sc-status time-taken\n\
+         2026-01-10 10:00:01 10.0.0.1 GET /index.html 443 203.0.113.9 200 15\n\
+         2026-01-10 10:00:02 10.0.0.1 GET /api/orders 443 203.0.113.9 500 1204\n\
+         #Software: Microsoft Internet Information Services 10.0\n\
+         #Version: 1.0\n\
+         2026-01-10 11:00:01 10.0.0.1 GET / 443 203.0.113.7 200 9\n",
+    );
+    let out = all(dir.path(), &path, &["--json"]);
+    let starts: Vec<_> = json_lines(&out.stdout)
+        .iter()
+        .map(|r| r["line"].clone())
+        .collect();
+    assert_eq!(starts, [json!(5), json!(6), json!(9)]);
+    let out = all(dir.path(), &path, &["--summary", "--json"]);
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["records"], 3, "{summary}");
+}

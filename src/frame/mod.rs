@@ -300,6 +300,17 @@ impl Layout {
         }
     }
 
+    /// Whether a record is a block of format header lines (W3C directives
+    /// such as `#Fields:`) rather than an entry: such blocks are not
+    /// records of the log, and are neither printed nor counted.
+    #[inline]
+    pub fn is_header(&self, rec: &Record<'_>) -> bool {
+        self.entries
+            && rec.ts.is_none()
+            && rec.json.is_none()
+            && is_directive(&rec.text[..rec.first_len])
+    }
+
     /// The timestamp of the nearest record at or before `pos` that has one
     /// (records without their own time take it from there).
     pub fn time_before(&self, data: &[u8], pos: usize, ctx: &TimeContext) -> Option<i64> {
