@@ -30,7 +30,7 @@ use memchr::{memchr, memrchr};
 use crate::classify::{HeaderStyle, explicit_level};
 use crate::level::Level;
 use crate::normalize::HeaderLayout;
-use crate::timestamp::{self, TimeContext, TsFormat, TsLayout, parse_iso_exact};
+use crate::timestamp::{self, Anchor, TimeContext, TsFormat, TsLayout, parse_iso_exact};
 
 use json::{JsonRecord, LevelKind, Scalar};
 
@@ -58,6 +58,9 @@ pub struct Layout {
     /// Whether entries are told apart by their timestamps: a line without
     /// one where the file puts it continues the entry above.
     pub entries: bool,
+    /// The shape of the file's timestamps, when they have a fixed one: the
+    /// cheap test of whether a line starts an entry.
+    pub ts_shape: Option<TsShape>,
     /// Whether records are JSON objects written over several lines.
     pub pretty_json: bool,
     /// Whether most sampled lines are logfmt.
@@ -118,6 +121,7 @@ impl Layout {
         };
         // Entries are told apart by their timestamps when the file is a log
         // that writes them: on its first line, or on a fair share of lines.
+        let ts_shape = ts.and_then(|ts| TsShape::learn(&plain, ts, ctx));
         let entries = ts.is_some_and(|ts| {
             let timed = plain.iter().filter(|l| ts.parse(l, ctx).is_some()).count();
             let first = plain.first().is_some_and(|l| ts.parse(l, ctx).is_some());
@@ -132,6 +136,7 @@ impl Layout {
             timed: ts.is_some() || structured_timed,
             header_columns,
             entries,
+            ts_shape,
             pretty_json: json && multi_line_json > 0,
             logfmt: !json && logfmt_lines * 2 > records,
         }
@@ -151,7 +156,7 @@ impl Layout {
         match self.ts {
             Some(ts) if self.entries => {
                 let line = &line[..memchr(b'\n', line).unwrap_or(line.len())];
-                starts_entry(line, ts)
+                starts_entry(line, ts, self.ts_shape.as_ref())
                     || (is_directive(line) && !is_directive(prev_line(data, start)))
             }
             _ => true,
@@ -487,14 +492,93 @@ static BOUNDARY_CTX: std::sync::LazyLock<TimeContext> =
     std::sync::LazyLock::new(|| TimeContext::new(timestamp::Zone::utc(), 0));
 
 /// Whether a line (without its line end), in a file whose entries carry
-/// timestamps, starts an entry: it has a timestamp where the file puts it,
+/// timestamps, starts an entry: it has a timestamp where the file puts it
+/// (the shape of the file's timestamps is enough; other lines are parsed),
 /// or it is a JSON object with a time of its own.
 #[inline]
-fn starts_entry(line: &[u8], ts: TsLayout) -> bool {
-    if ts.parse(line, &BOUNDARY_CTX).is_some() {
+fn starts_entry(line: &[u8], ts: TsLayout, shape: Option<&TsShape>) -> bool {
+    if shape.is_some_and(|shape| shape.matches(line)) || ts.parse(line, &BOUNDARY_CTX).is_some() {
         return true;
     }
     line.first() == Some(&b'{') && json::parse(line).is_some_and(|rec| rec.ts.is_some())
+}
+
+/// The shape of a file's timestamps: the classes of their first bytes
+/// (digits, letters, each other byte as itself) where the file puts them,
+/// as far as all sampled timestamps agree. Testing it costs a few
+/// comparisons where parsing costs a date conversion; a line that does not
+/// fit it may still hold a timestamp of another width, so it is parsed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TsShape {
+    anchor: Anchor,
+    len: u8,
+    classes: [u8; TsShape::MAX],
+}
+
+impl TsShape {
+    /// Longest shape kept.
+    const MAX: usize = 16;
+    /// Shorter shapes say too little: lines are parsed instead.
+    const MIN: usize = 8;
+
+    #[inline]
+    fn class(b: u8) -> u8 {
+        match b {
+            b'0'..=b'9' => b'0',
+            b'a'..=b'z' | b'A'..=b'Z' => b'a',
+            other => other,
+        }
+    }
+
+    /// The shape shared by the timestamps of `lines` under `ts`, if it is
+    /// long enough to tell timestamps from other text.
+    fn learn(lines: &[&[u8]], ts: TsLayout, ctx: &TimeContext) -> Option<TsShape> {
+        let mut shape: Option<TsShape> = None;
+        for line in lines {
+            let Some(found) = ts.parse(line, ctx) else {
+                continue;
+            };
+            let text = &line[found.start..found.end.min(found.start + Self::MAX)];
+            match &mut shape {
+                None => {
+                    let mut classes = [0; Self::MAX];
+                    for (c, &b) in classes.iter_mut().zip(text) {
+                        *c = Self::class(b);
+                    }
+                    shape = Some(TsShape {
+                        anchor: ts.anchor,
+                        len: text.len() as u8,
+                        classes,
+                    });
+                }
+                Some(shape) => {
+                    let common = shape.classes[..usize::from(shape.len)]
+                        .iter()
+                        .zip(text)
+                        .take_while(|(c, b)| **c == Self::class(**b))
+                        .count();
+                    shape.len = common as u8;
+                }
+            }
+        }
+        shape.filter(|s| usize::from(s.len) >= Self::MIN)
+    }
+
+    /// Whether `line` has a timestamp of this shape where the file puts it.
+    #[inline]
+    pub fn matches(&self, line: &[u8]) -> bool {
+        let Some(start) = self.anchor.locate(line) else {
+            return false;
+        };
+        let len = usize::from(self.len);
+        match line.get(start..start + len) {
+            Some(head) => head
+                .iter()
+                .zip(&self.classes[..len])
+                .all(|(&b, &c)| Self::class(b) == c),
+            None => false,
+        }
+    }
 }
 
 /// Whether a line is a directive of the W3C extended log format
