@@ -155,8 +155,11 @@ impl Layout {
         }
         match self.ts {
             Some(ts) if self.entries => {
+                if self.ts_shape.is_some_and(|shape| shape.matches(line)) {
+                    return true;
+                }
                 let line = &line[..memchr(b'\n', line).unwrap_or(line.len())];
-                starts_entry(line, ts, self.ts_shape.as_ref())
+                starts_entry(line, ts)
                     || (is_directive(line) && !is_directive(prev_line(data, start)))
             }
             _ => true,
@@ -492,12 +495,12 @@ static BOUNDARY_CTX: std::sync::LazyLock<TimeContext> =
     std::sync::LazyLock::new(|| TimeContext::new(timestamp::Zone::utc(), 0));
 
 /// Whether a line (without its line end), in a file whose entries carry
-/// timestamps, starts an entry: it has a timestamp where the file puts it
-/// (the shape of the file's timestamps is enough; other lines are parsed),
-/// or it is a JSON object with a time of its own.
+/// timestamps and whose timestamp shape it does not have, starts an entry:
+/// it has a timestamp where the file puts it, or it is a JSON object with
+/// a time of its own.
 #[inline]
-fn starts_entry(line: &[u8], ts: TsLayout, shape: Option<&TsShape>) -> bool {
-    if shape.is_some_and(|shape| shape.matches(line)) || ts.parse(line, &BOUNDARY_CTX).is_some() {
+fn starts_entry(line: &[u8], ts: TsLayout) -> bool {
+    if ts.parse(line, &BOUNDARY_CTX).is_some() {
         return true;
     }
     line.first() == Some(&b'{') && json::parse(line).is_some_and(|rec| rec.ts.is_some())
@@ -565,10 +568,20 @@ impl TsShape {
     }
 
     /// Whether `line` has a timestamp of this shape where the file puts it.
+    /// `line` may run past the line's end: no timestamp holds a newline, and
+    /// an anchor is looked for in the line only.
     #[inline]
     pub fn matches(&self, line: &[u8]) -> bool {
-        let Some(start) = self.anchor.locate(line) else {
-            return false;
+        let start = match self.anchor {
+            Anchor::Start => 0,
+            anchor => {
+                let head = &line[..line.len().min(128)];
+                let head = &head[..memchr(b'\n', head).unwrap_or(head.len())];
+                match anchor.locate(head) {
+                    Some(start) => start,
+                    None => return false,
+                }
+            }
         };
         let len = usize::from(self.len);
         match line.get(start..start + len) {

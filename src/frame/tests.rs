@@ -475,3 +475,20 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn timestamps_wider_or_narrower_than_the_sampled_ones_still_start_entries() {
+    // The sample sees two-digit hours only; later lines have one digit.
+    let mut log = String::new();
+    for i in 0..1200 {
+        log.push_str(&format!(
+            "20171223-22:15:29:{:03}|Step_LSC|30002312|onStandStepChanged {i}\n",
+            i % 1000
+        ));
+    }
+    log.push_str("20171224-1:2:3:4|Step_LSC|30002312|onStandStepChanged late\n");
+    let data = log.as_bytes();
+    let layout = Layout::sniff(data, &ctx());
+    assert!(layout.ts_shape.is_some());
+    assert_eq!(spans(&layout, data, 0, data.len()).count(), 1201);
+}
