@@ -275,3 +275,28 @@ fn w3c_directives_are_not_records() {
     let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(summary["records"], 3, "{summary}");
 }
+
+#[test]
+fn lines_under_a_logfmt_record_are_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(
+        dir.path(),
+        "worker.log",
+        "time=\"2026-01-10T10:00:01Z\" level=error msg=\"job failed\" job=7\n\
+         \tat worker.run(worker.go:12)\n\
+         time=\"2026-01-10T10:00:02Z\" level=info msg=\"job done\" job=8\n",
+    );
+    let out = all(dir.path(), &path, &["--level", "error"]);
+    assert_eq!(
+        lines(&out.stdout),
+        [
+            "2026-01-10 10:00:01.000 ERROR job failed job=7",
+            "\tat worker.run(worker.go:12)"
+        ]
+    );
+    let out = all(dir.path(), &path, &["--level", "error", "--json"]);
+    assert_eq!(
+        json_lines(&out.stdout)[0]["msg"],
+        "job failed\n\tat worker.run(worker.go:12)"
+    );
+}

@@ -112,6 +112,7 @@ impl Printer {
                 }
                 if json.msg.is_some() {
                     write_text_fields(json, out);
+                    write_lossy(trailing_lines(rec.text, json), out);
                 }
             }
             None => write_lossy(rec.text, out),
@@ -148,9 +149,17 @@ fn write_json(kept: &Kept<'_, '_>, out: &mut Vec<u8>) {
         None => out.extend_from_slice(b"null"),
     }
     out.extend_from_slice(b",\"msg\":");
-    match rec.json.and_then(|j| j.msg) {
-        Some(msg) => match msg.text(&mut buf) {
-            Some(text) => json_string(crate::frame::trim_newline(text), out),
+    match rec.json.and_then(|j| j.msg.map(|m| (j, m))) {
+        Some((json, msg)) => match msg.text(&mut buf) {
+            Some(text) => {
+                let text = crate::frame::trim_newline(text);
+                let trailing = trailing_lines(rec.text, &json);
+                if trailing.is_empty() {
+                    json_string(text, out);
+                } else {
+                    json_string(&[text, trailing].concat(), out);
+                }
+            }
             None => json_string(rec.text, out),
         },
         None => json_string(kept.message, out),
@@ -171,6 +180,18 @@ fn write_json(kept: &Kept<'_, '_>, out: &mut Vec<u8>) {
         write_json_fields(json, out);
     }
     out.extend_from_slice(b"}\n");
+}
+
+/// The lines of a structured record after its body (lines that continue a
+/// logfmt line), from their line end on; empty when there are none.
+fn trailing_lines<'a>(text: &'a [u8], rec: &JsonRecord<'_>) -> &'a [u8] {
+    let end = (rec.body.as_ptr() as usize)
+        .checked_sub(text.as_ptr() as usize)
+        .map_or(text.len(), |start| start + rec.body.len());
+    match text.get(end..) {
+        Some(rest) if !rest.trim_ascii().is_empty() => rest,
+        _ => &[],
+    }
 }
 
 /// Appends `bytes` as a JSON string, without colour codes.
