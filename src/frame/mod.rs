@@ -36,6 +36,8 @@ use json::{JsonRecord, LevelKind, Scalar};
 
 /// How many lines, at most, the layout is learned from.
 const SNIFF_LINES: usize = 1000;
+/// Longest pretty-printed JSON object the layout is learned from.
+const MAX_SNIFFED_OBJECT: usize = 64 << 10;
 /// How many bytes, at most, the layout is learned from.
 pub const SNIFF_BYTES: usize = 1 << 20;
 
@@ -91,8 +93,10 @@ impl Layout {
             let structured = match json_line(line) {
                 Some(rec) => Some(rec),
                 None if is_json_start(line) => {
-                    // An object spread over several lines.
-                    json::parse_prefix(&head[at..]).map(|(rec, len)| {
+                    // An object spread over several lines (looked for in
+                    // a bounded window, so sniffing stays linear).
+                    let window = &head[at..head.len().min(at + MAX_SNIFFED_OBJECT)];
+                    json::parse_prefix(window).map(|(rec, len)| {
                         multi_line_json += 1;
                         pos = next_line(head, at + len);
                         rec
@@ -524,13 +528,26 @@ impl TsShape {
     /// Shorter shapes say too little: lines are parsed instead.
     const MIN: usize = 8;
 
+    /// Each byte's class: digits are `0`, letters `a`, other bytes
+    /// themselves.
+    const CLASSES: [u8; 256] = {
+        let mut table = [0u8; 256];
+        let mut b = 0;
+        while b < 256 {
+            let byte = b as u8;
+            table[b] = match byte {
+                b'0'..=b'9' => b'0',
+                b'a'..=b'z' | b'A'..=b'Z' => b'a',
+                other => other,
+            };
+            b += 1;
+        }
+        table
+    };
+
     #[inline]
     fn class(b: u8) -> u8 {
-        match b {
-            b'0'..=b'9' => b'0',
-            b'a'..=b'z' | b'A'..=b'Z' => b'a',
-            other => other,
-        }
+        Self::CLASSES[usize::from(b)]
     }
 
     /// The shape shared by the timestamps of `lines` under `ts`, if it is

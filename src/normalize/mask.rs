@@ -134,10 +134,14 @@ fn hexes(b: &[u8], i: usize) -> usize {
 pub fn normalize(msg: &[u8], out: &mut Vec<u8>) -> u64 {
     out.clear();
     // Colour codes are no part of a template.
-    match memchr::memchr(0x1b, msg) {
-        None => mask_into(msg, out),
-        Some(_) => mask_into(&crate::sgr::strip(msg), out),
-    }
+    let stripped;
+    let msg = if memchr::memchr(0x1b, msg).is_some() {
+        stripped = crate::sgr::strip(msg);
+        &stripped[..]
+    } else {
+        msg
+    };
+    mask_into(msg, out);
     while out.last().is_some_and(|c| c.is_ascii_whitespace()) {
         out.pop();
     }
