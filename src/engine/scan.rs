@@ -251,6 +251,9 @@ impl<'a> Scanner<'a> {
         visitor: &mut V,
     ) -> bool {
         let start = rec.offset;
+        if self.layout.is_header(rec) {
+            return false;
+        }
         if !grep_confirmed
             && let Some(re) = &self.query.grep
             && !re.is_match(rec.text)
