@@ -335,6 +335,14 @@ impl Part {
     }
 }
 
+/// The compression of a regular file, told by its first bytes.
+pub fn compression_of(path: &Path) -> Option<Compression> {
+    let file = File::open(path).ok()?;
+    let mut head = [0u8; decode::MAGIC_LEN];
+    let got = read_head(&file, &mut head).ok()?;
+    Compression::sniff(&head[..got])
+}
+
 /// Saves the rest of `part` (a stream) to an unlinked temporary file, so it
 /// can be read twice with bounded memory.
 pub fn spool(part: &Part) -> Result<Part, SourceError> {
