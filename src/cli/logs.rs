@@ -132,6 +132,10 @@ pub struct LogsArgs {
     /// Chunk size in bytes for parallel reading (results never depend on it).
     #[arg(long, hide = true, default_value_t = 1 << 20)]
     chunk_size: usize,
+
+    /// Longest record kept whole in a stream; longer runs without a record boundary are cut into pieces of this size.
+    #[arg(long, hide = true, default_value_t = Settings::default().max_record)]
+    max_record: usize,
 }
 
 /// Runs `velos logs`.
@@ -215,6 +219,7 @@ pub fn run(args: LogsArgs) -> Result<i32> {
             analysis_chunk_size: args.chunk_size.saturating_mul(16),
             tail,
             progress: std::io::stderr().is_terminal(),
+            max_record: args.max_record.max(1),
             ..Settings::default()
         },
         patterns: None,

@@ -494,7 +494,7 @@ fn note_binary(name: &str, offset: usize) {
     }
     noted.push(name.to_string());
     eprintln!(
-        "velos: note: {name} looks binary (NUL byte at offset {offset}); reading it as text, other bytes shown escaped"
+        "velos: note: {name} looks binary (NUL byte at offset {offset}); reading it as text anyway"
     );
 }
 
