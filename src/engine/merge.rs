@@ -44,9 +44,6 @@ pub enum LanePart {
     Input(Part),
 }
 
-/// Bytes read from a streamed part at a time.
-const STREAM_READ: usize = 256 << 10;
-
 /// What is known of a part before it is opened: its name and time context
 /// (the scanners borrow them for the whole merge).
 struct Meta {
@@ -255,7 +252,8 @@ fn peek<'m>(run: &Run<'m>, lane: &mut Lane<'m>, metas: &'m [Meta]) -> Result<(),
                         buf.drain(..lane.pos);
                         lane.pos = 0;
                     }
-                    if let Err(e) = fill(reader, buf, STREAM_READ, eof) {
+                    let want = run.settings.stream_block.max(1);
+                    if let Err(e) = fill(reader, buf, want, eof) {
                         *eof = true;
                         error = Some(EngineError::Source(SourceError::Io {
                             path: PathBuf::from(scanner.file),

@@ -87,9 +87,9 @@ impl DecodeError {
 }
 
 /// Size of the blocks the decoding thread hands over.
-const BLOCK: usize = 256 << 10;
+const BLOCK: usize = 512 << 10;
 /// Blocks decoded ahead of the reader.
-const AHEAD: usize = 8;
+const AHEAD: usize = 16;
 /// Compressed bytes read at a time.
 const INPUT_BUFFER: usize = 128 << 10;
 
