@@ -477,3 +477,54 @@ fn a_binary_looking_file_gets_one_note_and_is_read_lossily() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("<stdin> looks binary"));
     assert_eq!(lines(&out.stdout).len(), 3);
 }
+
+#[test]
+fn follow_merges_the_backlog_of_several_files_by_time() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "a.log",
+        "2026-03-02T10:00:01Z INFO a1\n2026-03-02T10:00:04Z INFO a4\n",
+    );
+    write(
+        dir.path(),
+        "b.log",
+        "2026-03-02T10:00:02Z INFO b2\n2026-03-02T10:00:03Z INFO b3\n",
+    );
+    let follow = |extra: &[&str]| {
+        let child = Command::new(env!("CARGO_BIN_EXE_velos"))
+            .current_dir(dir.path())
+            .env("VELOS_HOME", dir.path())
+            .env("TZ", "UTC")
+            .args([
+                "logs", "a.log", "b.log", "-f", "-n", "0", "--color", "never",
+            ])
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(1500));
+        // SAFETY: plain kill(2) on our own child.
+        unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+        lines(&child.wait_with_output().unwrap().stdout)
+    };
+    assert_eq!(
+        follow(&[]),
+        [
+            "a.log:2026-03-02T10:00:01Z INFO a1",
+            "b.log:2026-03-02T10:00:02Z INFO b2",
+            "b.log:2026-03-02T10:00:03Z INFO b3",
+            "a.log:2026-03-02T10:00:04Z INFO a4",
+        ]
+    );
+    assert_eq!(
+        follow(&["--concat"]),
+        [
+            "a.log:2026-03-02T10:00:01Z INFO a1",
+            "a.log:2026-03-02T10:00:04Z INFO a4",
+            "b.log:2026-03-02T10:00:02Z INFO b2",
+            "b.log:2026-03-02T10:00:03Z INFO b3",
+        ]
+    );
+}
