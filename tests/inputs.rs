@@ -368,6 +368,15 @@ fn peak_kib(pid: u32) -> u64 {
         .unwrap_or(0)
 }
 
+/// Bytes a running process has read so far.
+fn bytes_read(pid: u32) -> u64 {
+    let io = std::fs::read_to_string(format!("/proc/{pid}/io")).unwrap_or_default();
+    io.lines()
+        .find_map(|l| l.strip_prefix("rchar:"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0)
+}
+
 #[test]
 fn a_named_pipe_is_streamed_with_bounded_memory() {
     let dir = tempfile::tempdir().unwrap();
@@ -417,25 +426,31 @@ fn an_endless_device_is_read_with_bounded_memory_and_noted_as_binary() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
+    // Memory after reading 32 MiB and after 96 MiB: the same, give or take.
     let started = Instant::now();
-    std::thread::sleep(Duration::from_secs(2));
-    let early = peak_kib(child.id());
-    std::thread::sleep(Duration::from_secs(3));
-    let late = peak_kib(child.id());
+    let mut peaks = Vec::new();
+    for mark in [32u64 << 20, 96 << 20] {
+        while bytes_read(child.id()) < mark && started.elapsed() < Duration::from_secs(150) {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        peaks.push((bytes_read(child.id()), peak_kib(child.id())));
+    }
     assert!(
         child.try_wait().unwrap().is_none(),
         "an endless input is read until stopped"
     );
     child.kill().unwrap();
     let out = child.wait_with_output().unwrap();
-    assert!(started.elapsed() < Duration::from_secs(30));
+    let [(read_early, early), (read_late, late)] = peaks[..] else {
+        unreachable!()
+    };
     assert!(
-        early > 0 && late < 64 * 1024,
-        "peak {early} then {late} KiB"
+        read_late >= 96 << 20,
+        "read only {read_late} bytes in 150 s"
     );
     assert!(
-        late < early + 8 * 1024,
-        "still growing: {early} then {late} KiB"
+        early > 0 && late < early + 8 * 1024 && late < 96 * 1024,
+        "peak {early} KiB after {read_early} bytes, {late} KiB after {read_late} bytes"
     );
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(err.lines().count(), 1, "{err}");
