@@ -83,8 +83,8 @@ struct Lane<'m> {
     last_ts: i64,
     /// Time of the last record taken that had its own.
     last_own: Option<i64>,
-    /// The next record: (start, end, time), once read.
-    peeked: Option<(usize, usize, i64)>,
+    /// The next record: (start, end, time, its own time), once read.
+    peeked: Option<(usize, usize, i64, Option<i64>)>,
     done: bool,
 }
 
@@ -136,7 +136,7 @@ pub fn for_each(
                     }
                 }
             }
-            if let Some((_, _, ts)) = lane.peeked
+            if let Some((_, _, ts, _)) = lane.peeked
                 && best.is_none_or(|(b, _)| ts < b)
             {
                 best = Some((ts, i));
@@ -144,7 +144,7 @@ pub fn for_each(
         }
         let Some((ts, i)) = best else { break };
         let lane = &mut states[i];
-        let Some((start, end, _)) = lane.peeked.take() else {
+        let Some((start, end, _, own)) = lane.peeked.take() else {
             break;
         };
         let Some((bytes, scanner)) = lane.current.as_mut() else {
@@ -155,9 +155,7 @@ pub fn for_each(
         let go_on = each(scanner, data, start, end, lane.line, seq)?;
         seq += 1;
         lane.line += bytecount::count(&data[start..end], b'\n') as u64;
-        if let Some(own) = scanner.layout.read(data, start, end, scanner.ctx).ts {
-            lane.last_own = Some(own);
-        }
+        lane.last_own = own.or(lane.last_own);
         lane.pos = end;
         lane.last_ts = ts;
         if !go_on {
@@ -215,11 +213,8 @@ fn peek<'m>(run: &Run<'m>, lane: &mut Lane<'m>, metas: &'m [Meta]) -> Result<(),
                 let data = file.data.bytes();
                 if lane.pos < data.len() {
                     let end = layout.record_end(data, lane.pos, data.len());
-                    let ts = layout
-                        .read(data, lane.pos, end, scanner.ctx)
-                        .ts
-                        .unwrap_or(lane.last_ts);
-                    lane.peeked = Some((lane.pos, end, ts));
+                    let own = layout.read(data, lane.pos, end, scanner.ctx).ts;
+                    lane.peeked = Some((lane.pos, end, own.unwrap_or(lane.last_ts), own));
                     return Ok(());
                 }
             }
@@ -236,11 +231,8 @@ fn peek<'m>(run: &Run<'m>, lane: &mut Lane<'m>, metas: &'m [Meta]) -> Result<(),
                             } else {
                                 lane.pos + run.settings.max_record.max(1)
                             };
-                            let ts = layout
-                                .read(buf, lane.pos, end, scanner.ctx)
-                                .ts
-                                .unwrap_or(lane.last_ts);
-                            lane.peeked = Some((lane.pos, end, ts));
+                            let own = layout.read(buf, lane.pos, end, scanner.ctx).ts;
+                            lane.peeked = Some((lane.pos, end, own.unwrap_or(lane.last_ts), own));
                             return Ok(());
                         }
                     }
