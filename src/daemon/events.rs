@@ -4,6 +4,7 @@
 
 use std::path::PathBuf;
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use super::logfile::{Record, RotatingFile, Rotation, Src, encode};
 use super::now_ms;
@@ -64,4 +65,50 @@ impl DaemonLog {
     pub fn error(&self, msg: &str) {
         self.write(Level::Error, msg);
     }
+
+    /// A failure that may repeat many times a second (a full disk): written
+    /// at most once per [`Throttle::INTERVAL`] for `throttle`, with the
+    /// number of failures not written since the previous message.
+    pub fn error_throttled(&self, throttle: &Throttle, msg: &str) {
+        let mut state = match throttle.state.lock() {
+            Ok(state) => state,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let now = Instant::now();
+        if state
+            .last
+            .is_some_and(|at| now.duration_since(at) < Throttle::INTERVAL)
+        {
+            state.suppressed += 1;
+            return;
+        }
+        let suppressed = std::mem::take(&mut state.suppressed);
+        state.last = Some(now);
+        drop(state);
+        if suppressed == 0 {
+            self.error(msg);
+        } else {
+            self.error(&format!(
+                "{msg} ({suppressed} more failures since the previous message)"
+            ));
+        }
+    }
+}
+
+/// The memory of one kind of repeated failure, for
+/// [`DaemonLog::error_throttled`].
+#[derive(Debug, Default)]
+pub struct Throttle {
+    state: Mutex<ThrottleState>,
+}
+
+#[derive(Debug, Default)]
+struct ThrottleState {
+    last: Option<Instant>,
+    suppressed: u64,
+}
+
+impl Throttle {
+    /// Least time between two messages.
+    pub const INTERVAL: Duration = Duration::from_secs(5);
 }

@@ -277,10 +277,16 @@ fn spawn_poller(
                     }
                     client = Some(fresh);
                 }
-                let result = match client.as_mut() {
-                    Some(c) => list(c),
-                    None => Err("the daemon is not running (start it with `velos daemon`)".into()),
-                };
+                let mut result = client.as_mut().map(list);
+                if matches!(result, Some(Err(_))) {
+                    // The daemon closes connections idle for a few seconds
+                    // (a long --interval): connect again once.
+                    client = Client::connect(&home).ok();
+                    result = client.as_mut().map(list);
+                }
+                let result = result.unwrap_or_else(|| {
+                    Err("the daemon is not running (start it with `velos daemon`)".into())
+                });
                 if result.is_err() {
                     client = None;
                 }
