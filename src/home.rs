@@ -49,8 +49,10 @@ pub enum HomeError {
         source: io::Error,
     },
     /// Another user could change the home or what is in it.
-    #[error("refusing to use {path} as the runtime home: {problem}; {fix}")]
+    #[error("refusing to use {home} as the runtime home: {problem}; {fix}")]
     Insecure {
+        /// The home.
+        home: PathBuf,
         /// The directory at fault (the home, `logs/`, or one above them).
         path: PathBuf,
         /// What is wrong with it.
@@ -98,6 +100,8 @@ impl Home {
     /// refuses them if another user could change them (see the module
     /// documentation), and tightens their mode to 0700.
     pub fn ensure(&self) -> Result<(), HomeError> {
+        // Nothing is created under a directory another user controls.
+        self.check_ancestors(true)?;
         fs::DirBuilder::new()
             .recursive(true)
             .mode(0o700)
@@ -122,16 +126,29 @@ impl Home {
         }
     }
 
+    /// Checks the directories above the home; with `skip_missing`, those
+    /// that do not exist yet are passed over.
+    fn check_ancestors(&self, skip_missing: bool) -> Result<(), HomeError> {
+        let me = euid();
+        let Some(parent) = self.root.parent() else {
+            return Ok(());
+        };
+        for dir in parent.ancestors() {
+            let meta = match fs::metadata(dir) {
+                Ok(meta) => meta,
+                Err(err) if skip_missing && err.kind() == io::ErrorKind::NotFound => continue,
+                Err(source) => return Err(self.io(dir, source)),
+            };
+            check_ancestor(dir, &meta, me).map_err(|refusal| refusal.into_error(self))?;
+        }
+        Ok(())
+    }
+
     fn secure(&self, repair: bool) -> Result<(), HomeError> {
         let me = euid();
-        if let Some(parent) = self.root.parent() {
-            for dir in parent.ancestors() {
-                let meta = fs::metadata(dir).map_err(|source| self.io(dir, source))?;
-                check_ancestor(dir, &meta, me)?;
-            }
-        }
+        self.check_ancestors(false)?;
         let meta = fs::metadata(&self.root).map_err(|source| self.io(&self.root, source))?;
-        check_own_dir(&self.root, &meta, me)?;
+        check_own_dir(&self.root, &meta, me).map_err(|refusal| refusal.into_error(self))?;
         if repair {
             tighten(&self.root, &meta).map_err(|source| self.io(&self.root, source))?;
         }
@@ -149,16 +166,17 @@ impl Home {
             Err(source) => return Err(self.io(&logs, source)),
         };
         if meta.file_type().is_symlink() {
-            return Err(HomeError::Insecure {
+            return Err(Refusal {
                 path: logs.clone(),
-                problem: "it is a symbolic link".into(),
+                problem: format!("{} is a symbolic link", logs.display()),
                 fix: format!(
                     "remove it (`rm {}`) and velos creates the directory",
                     logs.display()
                 ),
-            });
+            }
+            .into_error(self));
         }
-        check_own_dir(&logs, &meta, me)?;
+        check_own_dir(&logs, &meta, me).map_err(|refusal| refusal.into_error(self))?;
         if repair {
             tighten(&logs, &meta).map_err(|source| self.io(&logs, source))?;
         }
@@ -225,8 +243,26 @@ impl Home {
     }
 }
 
-fn insecure(path: &Path, problem: String, fix: String) -> HomeError {
-    HomeError::Insecure {
+/// Why a directory is refused, before it is tied to its home.
+struct Refusal {
+    path: PathBuf,
+    problem: String,
+    fix: String,
+}
+
+impl Refusal {
+    fn into_error(self, home: &Home) -> HomeError {
+        HomeError::Insecure {
+            home: home.root.clone(),
+            path: self.path,
+            problem: self.problem,
+            fix: self.fix,
+        }
+    }
+}
+
+fn insecure(path: &Path, problem: String, fix: String) -> Refusal {
+    Refusal {
         path: path.to_path_buf(),
         problem,
         fix,
@@ -235,7 +271,7 @@ fn insecure(path: &Path, problem: String, fix: String) -> HomeError {
 
 /// A directory above the home: owned by root or us, and not writable by
 /// others unless sticky.
-fn check_ancestor(dir: &Path, meta: &fs::Metadata, me: u32) -> Result<(), HomeError> {
+fn check_ancestor(dir: &Path, meta: &fs::Metadata, me: u32) -> Result<(), Refusal> {
     let mode = meta.mode();
     if meta.uid() != 0 && meta.uid() != me {
         return Err(insecure(
@@ -266,18 +302,22 @@ fn check_ancestor(dir: &Path, meta: &fs::Metadata, me: u32) -> Result<(), HomeEr
 }
 
 /// The home or `logs/`: a directory owned by us, not writable by others.
-fn check_own_dir(dir: &Path, meta: &fs::Metadata, me: u32) -> Result<(), HomeError> {
+fn check_own_dir(dir: &Path, meta: &fs::Metadata, me: u32) -> Result<(), Refusal> {
     if !meta.is_dir() {
         return Err(insecure(
             dir,
-            "it is not a directory".into(),
+            format!("{} is not a directory", dir.display()),
             "remove it or set VELOS_HOME to another directory".into(),
         ));
     }
     if meta.uid() != me {
         return Err(insecure(
             dir,
-            format!("it is owned by uid {}, not by you (uid {me})", meta.uid()),
+            format!(
+                "{} is owned by uid {}, not by you (uid {me})",
+                dir.display(),
+                meta.uid()
+            ),
             format!(
                 "set VELOS_HOME to a directory you own, or `chown -R {me} {}` if you trust its content",
                 dir.display()
@@ -288,7 +328,11 @@ fn check_own_dir(dir: &Path, meta: &fs::Metadata, me: u32) -> Result<(), HomeErr
     if mode & 0o022 != 0 {
         return Err(insecure(
             dir,
-            format!("it is writable by other users (mode {:04o})", mode & 0o7777),
+            format!(
+                "{} is writable by other users (mode {:04o})",
+                dir.display(),
+                mode & 0o7777
+            ),
             format!("check what is in it, then `chmod 700 {}`", dir.display()),
         ));
     }
