@@ -1036,6 +1036,7 @@ pub fn stop_leftovers(saved: &[SavedProcess]) -> Vec<(String, u32)> {
     let mut wait = Duration::ZERO;
     for process in saved {
         if let (Some(pid), Some(start)) = (process.pid, process.pid_start)
+            && metrics::is_live(pid)
             && metrics::start_time(pid) == Some(start)
             && let Some(pgid) = Pid::from_raw(pid as i32)
         {

@@ -242,7 +242,18 @@ impl Client {
             v: PROTOCOL_VERSION,
             request: request.clone(),
         };
-        write_frame(&mut self.writer, &frame).map_err(|err| timeout_or(err, timeout))?;
+        let sent = write_frame(&mut self.writer, &frame);
+        if let Err(err) = sent {
+            // A daemon serving its most clients answers `busy` and closes at
+            // once, maybe before the request is written: read that answer.
+            let closed = matches!(&err, FrameError::Io(io) if matches!(
+                io.kind(),
+                io::ErrorKind::BrokenPipe | io::ErrorKind::ConnectionReset
+            ));
+            if !closed {
+                return Err(timeout_or(err, timeout));
+            }
+        }
         self.reader
             .get_ref()
             .set_read_timeout(Some(timeout.max(Duration::from_millis(1))))
