@@ -426,6 +426,12 @@ impl<W: Write> Live<'_, '_, W> {
                     view.name
                 );
             }
+            Event::Change(Change::Deleted) => {
+                eprintln!(
+                    "velos: warning: {}: rotated files were deleted before they could be read; the lines between the file read last and the oldest one kept are missing (keep more rotated files)",
+                    view.name
+                );
+            }
             Event::Change(_) => {}
         });
         if let Some(e) = failed {

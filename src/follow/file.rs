@@ -38,6 +38,11 @@ pub enum Change {
     Gone,
     /// The file shrank; it is read again from its start.
     Truncated,
+    /// The file read last was rotated away and deleted before the newer
+    /// rotated files could be found: files between it and the oldest one
+    /// kept may have been deleted unread (announced before the kept ones
+    /// are read).
+    Deleted,
 }
 
 /// What [`Follower::poll`] hands out.
@@ -70,6 +75,9 @@ struct Opened {
     /// the file was truncated and written again past `pos` between polls.
     tail: Vec<u8>,
 }
+
+/// Most listings of the rotated files taken while looking for a stable one.
+const MAX_LISTINGS: usize = 200;
 
 /// How many of the last bytes read are checked for a rewrite.
 const TAIL_CHECK: usize = 64;
@@ -210,10 +218,13 @@ impl Follower {
                     Some(opened) => {
                         // Files that took the path and were rotated away
                         // while it was looked for.
-                        let skipped = match self.last {
+                        let (skipped, deleted) = match self.last {
                             Some(last) => self.rotated_after(last, Some(opened.id)),
-                            None => self.rotated_new(opened.id),
+                            None => (self.rotated_new(opened.id), false),
                         };
+                        if deleted {
+                            out(Event::Change(Change::Deleted));
+                        }
                         self.read_whole(skipped, now, out)?;
                         self.open = Some(opened);
                         self.pending.restart();
@@ -243,7 +254,10 @@ impl Follower {
             // by inode, not by name).
             self.last = Some(id);
             let current = open_regular(&self.path)?;
-            let skipped = self.rotated_after(id, current.as_ref().map(|c| c.id));
+            let (skipped, deleted) = self.rotated_after(id, current.as_ref().map(|c| c.id));
+            if deleted {
+                out(Event::Change(Change::Deleted));
+            }
             self.read_whole(skipped, now, out)?;
             out(Event::Change(change));
             if let Some(current) = current {
@@ -276,24 +290,55 @@ impl Follower {
     }
 
     /// The rotated copies of the path (`<file>.1`, `.2`…), opened, oldest
-    /// first.
+    /// first, as they were at one moment. A writer that keeps many files
+    /// renames them one by one (`.n` to `.n+1`, from the oldest down), so a
+    /// listing taken meanwhile can miss a file, or a name can name another
+    /// file by the time it is opened: the listing is taken again until the
+    /// names, and the file behind each, stay the same across the opening.
     fn rotated(&self) -> Vec<Opened> {
         let Some(base) = self.path.file_name().and_then(|n| n.to_str()) else {
             return Vec::new();
         };
-        crate::source::rotated_set(&super::wake::dir_of(&self.path), base)
-            .iter()
-            .filter(|p| p.file_name() != self.path.file_name())
-            .filter_map(|p| open_regular(p).ok().flatten())
-            .collect()
+        let dir = super::wake::dir_of(&self.path);
+        let list = || -> Vec<PathBuf> {
+            crate::source::rotated_set(&dir, base)
+                .into_iter()
+                .filter(|p| p.file_name() != self.path.file_name())
+                .collect()
+        };
+        let same_file = |path: &Path, id: (u64, u64)| {
+            std::fs::symlink_metadata(path).is_ok_and(|m| (m.dev(), m.ino()) == id)
+        };
+        let mut names = list();
+        let mut files = Vec::new();
+        for attempt in 0..MAX_LISTINGS {
+            files = names
+                .iter()
+                .filter_map(|p| open_regular(p).ok().flatten())
+                .collect();
+            let again = list();
+            let stable = again == names
+                && files.len() == names.len()
+                && names.iter().zip(&files).all(|(p, f)| same_file(p, f.id));
+            if stable {
+                break;
+            }
+            names = again;
+            if attempt > 4 {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        }
+        files
     }
 
     /// The rotated copies that were not there when following began,
     /// oldest first, without the file `current`.
     fn rotated_new(&self, current: (u64, u64)) -> Vec<Opened> {
         let mut seen = self.baseline.clone();
-        seen.push(current);
         let mut files = self.rotated();
+        if let Some(at) = files.iter().position(|f| f.id == current) {
+            files.truncate(at);
+        }
         files.retain(|f| {
             let fresh = !seen.contains(&f.id);
             seen.push(f.id);
@@ -303,20 +348,33 @@ impl Follower {
     }
 
     /// The rotated copies newer than the file `old`, oldest first, without
-    /// the file `current`.
-    fn rotated_after(&self, old: (u64, u64), current: Option<(u64, u64)>) -> Vec<Opened> {
+    /// the file `current`, and whether files between `old` and the oldest of
+    /// them may have been deleted unread (`old` itself is gone: files are
+    /// dropped oldest first, so every rotated copy left is newer).
+    fn rotated_after(&self, old: (u64, u64), current: Option<(u64, u64)>) -> (Vec<Opened>, bool) {
         let mut files = self.rotated();
-        let Some(at) = files.iter().position(|f| f.id == old) else {
-            return Vec::new();
+        let deleted = match files.iter().position(|f| f.id == old) {
+            Some(at) => {
+                files.drain(..=at);
+                false
+            }
+            None => {
+                files.retain(|f| !self.baseline.contains(&f.id));
+                !files.is_empty()
+            }
         };
-        files.drain(..=at);
+        // `current` may have been rotated away too since it was opened:
+        // what came after it is read after it.
+        if let Some(at) = files.iter().position(|f| Some(f.id) == current) {
+            files.truncate(at);
+        }
         let mut seen = vec![old];
         files.retain(|f| {
-            let fresh = Some(f.id) != current && !seen.contains(&f.id);
+            let fresh = !seen.contains(&f.id);
             seen.push(f.id);
             fresh
         });
-        files
+        (files, deleted)
     }
 
     /// Hands out every whole line still held (when leaving).
