@@ -16,8 +16,6 @@ use std::time::Duration;
 
 use support::{Run, TestHome, VELOS, alive, secs, wait_output};
 
-const NOBODY: u32 = 65534;
-
 fn is_root() -> bool {
     // SAFETY: geteuid has no preconditions.
     unsafe { libc::geteuid() == 0 }

@@ -659,7 +659,7 @@ fn follow_behind_many_rotations_loses_nothing() {
         }
     }
     let _kill = Kill(dir.path());
-    let mut follow = Follow::start(dir.path(), &["burst", "--no-color", "-n", "0"]);
+    let follow = Follow::start(dir.path(), &["burst", "--no-color", "-n", "0"]);
     thread::sleep(Duration::from_millis(500));
     fs::write(&ready, "").unwrap();
 
@@ -764,7 +764,7 @@ fn deleted_rotations_are_reported() {
     let log = dir.path().join("app.log");
     let old = dir.path().join("app.log.1");
     fs::write(&log, "a first\n").unwrap();
-    let mut child = Command::new(VELOS)
+    let child = Command::new(VELOS)
         .args(["logs", "app.log", "--follow", "--no-color"])
         .env("TZ", "UTC")
         .env("VELOS_HOME", dir.path())
