@@ -426,10 +426,14 @@ impl<W: Write> Live<'_, '_, W> {
                     view.name
                 );
             }
-            Event::Change(Change::Deleted) => {
+            Event::Change(Change::Deleted {
+                after_ms,
+                before_ms,
+            }) => {
                 eprintln!(
-                    "velos: warning: {}: rotated files were deleted before they could be read; the lines between the file read last and the oldest one kept are missing (keep more rotated files)",
-                    view.name
+                    "velos: warning: {}: {}",
+                    view.name,
+                    crate::follow::describe_deleted(after_ms, before_ms)
                 );
             }
             Event::Change(_) => {}

@@ -42,7 +42,14 @@ pub enum Change {
     /// rotated files could be found: files between it and the oldest one
     /// kept may have been deleted unread (announced before the kept ones
     /// are read).
-    Deleted,
+    Deleted {
+        /// When the file read last was last written (Unix ms): the missing
+        /// lines were written after.
+        after_ms: Option<i64>,
+        /// When the oldest file kept was created (Unix ms), where the
+        /// file system records it: the missing lines were written before.
+        before_ms: Option<i64>,
+    },
 }
 
 /// What [`Follower::poll`] hands out.
@@ -89,6 +96,8 @@ pub struct Follower {
     open: Option<Opened>,
     /// The last file read to its end.
     last: Option<(u64, u64)>,
+    /// When that file was last written, Unix ms.
+    last_written_ms: Option<i64>,
     /// Rotated copies present when following began (shown in a backlog,
     /// or history): never read as new.
     baseline: Vec<(u64, u64)>,
@@ -103,6 +112,7 @@ impl Follower {
             pending: Pending::new(zone),
             open: None,
             last: None,
+            last_written_ms: None,
             baseline: Vec::new(),
         };
         follower.baseline = follower.rotated().iter().map(|f| f.id).collect();
@@ -220,10 +230,10 @@ impl Follower {
                         // while it was looked for.
                         let (skipped, deleted) = match self.last {
                             Some(last) => self.rotated_after(last, Some(opened.id)),
-                            None => (self.rotated_new(opened.id), false),
+                            None => (self.rotated_new(opened.id), None),
                         };
-                        if deleted {
-                            out(Event::Change(Change::Deleted));
+                        if let Some(deleted) = deleted {
+                            out(Event::Change(deleted));
                         }
                         self.read_whole(skipped, now, out)?;
                         self.open = Some(opened);
@@ -247,16 +257,16 @@ impl Follower {
             self.read_new(now, out)?;
             self.pending
                 .take(now, Release::All, &mut |b| out(Event::Records(b)));
+            self.finish_file();
             self.open = None;
             // The file that has the path now, opened before looking for
             // files that took the path and were rotated away again since
             // the last look (renames go on meanwhile: files are told apart
             // by inode, not by name).
-            self.last = Some(id);
             let current = open_regular(&self.path)?;
             let (skipped, deleted) = self.rotated_after(id, current.as_ref().map(|c| c.id));
-            if deleted {
-                out(Event::Change(Change::Deleted));
+            if let Some(deleted) = deleted {
+                out(Event::Change(deleted));
             }
             self.read_whole(skipped, now, out)?;
             out(Event::Change(change));
@@ -278,12 +288,12 @@ impl Follower {
         out: &mut dyn FnMut(Event<'_>),
     ) -> Result<(), SourceError> {
         for file in files {
-            self.last = Some(file.id);
             self.open = Some(file);
             self.pending.restart();
             self.read_new(now, out)?;
             self.pending
                 .take(now, Release::All, &mut |b| out(Event::Records(b)));
+            self.finish_file();
             self.open = None;
         }
         Ok(())
@@ -351,16 +361,28 @@ impl Follower {
     /// the file `current`, and whether files between `old` and the oldest of
     /// them may have been deleted unread (`old` itself is gone: files are
     /// dropped oldest first, so every rotated copy left is newer).
-    fn rotated_after(&self, old: (u64, u64), current: Option<(u64, u64)>) -> (Vec<Opened>, bool) {
+    fn rotated_after(
+        &self,
+        old: (u64, u64),
+        current: Option<(u64, u64)>,
+    ) -> (Vec<Opened>, Option<Change>) {
         let mut files = self.rotated();
         let deleted = match files.iter().position(|f| f.id == old) {
             Some(at) => {
                 files.drain(..=at);
-                false
+                None
             }
             None => {
                 files.retain(|f| !self.baseline.contains(&f.id));
-                !files.is_empty()
+                files.first().map(|oldest| Change::Deleted {
+                    after_ms: self.last_written_ms,
+                    before_ms: oldest
+                        .file
+                        .metadata()
+                        .ok()
+                        .and_then(|m| m.created().ok())
+                        .and_then(unix_ms),
+                })
             }
         };
         // `current` may have been rotated away too since it was opened:
@@ -375,6 +397,19 @@ impl Follower {
             fresh
         });
         (files, deleted)
+    }
+
+    /// Notes that the open file was read to its end and is left.
+    fn finish_file(&mut self) {
+        if let Some(opened) = &self.open {
+            self.last = Some(opened.id);
+            self.last_written_ms = opened
+                .file
+                .metadata()
+                .ok()
+                .and_then(|m| m.modified().ok())
+                .and_then(unix_ms);
+        }
     }
 
     /// Hands out every whole line still held (when leaving).
@@ -508,6 +543,14 @@ fn map(file: &File, len: usize, path: &Path) -> Result<FileBytes, SourceError> {
             Ok(FileBytes::Owned(buf))
         }
     }
+}
+
+fn unix_ms(time: SystemTime) -> Option<i64> {
+    let ms = time
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .ok()?
+        .as_millis();
+    i64::try_from(ms).ok()
 }
 
 fn io_error(path: &Path, err: std::io::Error) -> SourceError {

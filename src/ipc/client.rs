@@ -418,21 +418,20 @@ fn start_notices(home: &Home, pid: u32) -> Vec<String> {
 /// moment believe another one runs).
 pub fn locked_daemon(home: &Home) -> Option<u32> {
     use std::os::unix::fs::MetadataExt;
-    let inode = std::fs::metadata(home.pid_file()).ok()?.ino();
+    let meta = std::fs::metadata(home.pid_file()).ok()?;
+    // The kernel names the file `major:minor:inode`, the numbers of its
+    // device in hexadecimal.
+    let dev = meta.dev();
+    let major = ((dev >> 8) & 0xfff) | ((dev >> 32) & !0xfff);
+    let minor = (dev & 0xff) | ((dev >> 12) & !0xff);
+    let file = format!("{major:02x}:{minor:02x}:{}", meta.ino());
     let locks = std::fs::read_to_string("/proc/locks").ok()?;
     locks.lines().find_map(|line| {
         // `1: FLOCK  ADVISORY  WRITE 4242 fd:01:1234 0 EOF`
-        let mut fields = line.split_whitespace().skip(1);
-        let (kind, _, _, pid, file) = (
-            fields.next()?,
-            fields.next()?,
-            fields.next()?,
-            fields.next()?,
-            fields.next()?,
-        );
-        let held_inode: u64 = file.rsplit(':').next()?.parse().ok()?;
-        (kind == "FLOCK" && held_inode == inode)
-            .then(|| pid.parse().ok())
-            .flatten()
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        match fields.as_slice() {
+            [_, "FLOCK", _, _, pid, held, ..] if *held == file => pid.parse().ok(),
+            _ => None,
+        }
     })
 }
