@@ -807,6 +807,13 @@ fn deleted_rotations_are_reported() {
         warnings[0].starts_with("velos: warning: app.log"),
         "{stderr}"
     );
+    // How much, as far as file times tell: the lines written after the
+    // file read last, and before the oldest one kept where the file system
+    // records creation times.
+    assert!(
+        warnings[0].contains("lines written") && warnings[0].contains("missing"),
+        "{stderr}"
+    );
 }
 
 /// The output of a child that is about to exit (killed after [`SHOW`]).
