@@ -1,4 +1,5 @@
-//! The daemon's own log, `logs/daemon.log`: its life (start, stop, restore,
+//! The daemon's own log, `daemon.log` in the home (beside `logs/`, so no
+//! process name leads to it): its life (start, stop, restore,
 //! errors), as JSON lines in the same format as process logs, with
 //! `src:"velos"` and the daemon's pid.
 

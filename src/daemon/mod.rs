@@ -15,8 +15,10 @@
 //! - [`cli`] — the `velos` subcommands that talk to the daemon.
 //!
 //! One daemon per home: it holds an exclusive `flock` on `velos.pid` for
-//! its whole life, so a second one refuses to start, and a socket left by a
-//! crashed daemon is known to be stale and replaced.
+//! its whole life, so a second one refuses to start, a socket left by a
+//! crashed daemon is known to be stale and replaced, and clients can tell a
+//! running daemon whose socket was removed (which it creates again) from
+//! none at all. Shutdown never depends on the socket file.
 
 pub mod capture;
 pub mod cli;
