@@ -762,6 +762,15 @@ mod tests {
     }
 
     #[test]
+    fn control_characters_are_made_visible() {
+        assert_eq!(visible("a b/é"), "a b/é");
+        assert_eq!(
+            visible("x\x1b[31my\x07\n\u{9b}"),
+            "x\\x1b[31my\\x07\\n\\u{9b}"
+        );
+    }
+
+    #[test]
     fn bytes() {
         assert_eq!(human_bytes(80), "80 B");
         assert_eq!(human_bytes(13_002_342), "12.4 MiB");

@@ -113,3 +113,31 @@ impl Throttle {
     /// Least time between two messages.
     pub const INTERVAL: Duration = Duration::from_secs(5);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repeated_failures_are_written_once_per_interval() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("daemon.log");
+        let log = DaemonLog::open(path.clone(), Rotation::default());
+        let throttle = Throttle::default();
+        for _ in 0..1000 {
+            log.error_throttled(&throttle, "cannot write the log of 'x': disk full");
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(text.lines().count(), 1, "{text}");
+        assert_eq!(throttle.state.lock().unwrap().suppressed, 999);
+        // Once the interval has passed, the next message carries the count.
+        throttle.state.lock().unwrap().last = Some(Instant::now() - Throttle::INTERVAL);
+        log.error_throttled(&throttle, "cannot write the log of 'x': disk full");
+        let text = std::fs::read_to_string(&path).unwrap();
+        let last = text.lines().last().unwrap();
+        assert!(
+            last.contains("(999 more failures since the previous message)"),
+            "{last}"
+        );
+    }
+}
