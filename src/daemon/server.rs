@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 
 use rustix::event::{PollFd, PollFlags, Timespec, poll};
 
+use super::events::Throttle;
 use super::supervisor::Shared;
 use crate::ipc::frame::{FrameError, read_frame, skip_line, write_frame};
 use crate::ipc::{
@@ -65,6 +66,7 @@ pub fn serve(shared: &Arc<Shared>, mut listener: UnixListener) {
     let mut bound = identity(&socket);
     let clients = Arc::new(AtomicUsize::new(0));
     let mut next_check = Instant::now() + SOCKET_CHECK;
+    let rebind_failures = Throttle::default();
     while !shared.is_exiting() {
         let wait = next_check.saturating_duration_since(Instant::now());
         let readable = {
@@ -99,10 +101,13 @@ pub fn serve(shared: &Arc<Shared>, mut listener: UnixListener) {
                             socket.display()
                         ));
                     }
-                    Err(err) => shared.daemon_log().error(&format!(
-                        "the socket {} was removed and cannot be created again: {err}",
-                        socket.display()
-                    )),
+                    Err(err) => shared.daemon_log().error_throttled(
+                        &rebind_failures,
+                        &format!(
+                            "the socket {} was removed and cannot be created again: {err}; stop the daemon with `velos kill`",
+                            socket.display()
+                        ),
+                    ),
                 }
             }
         }
