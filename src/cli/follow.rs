@@ -484,6 +484,16 @@ impl<W: Write> Live<'_, '_, W> {
                     view.name
                 );
             }
+            Event::Change(Change::Deleted {
+                after_ms,
+                before_ms,
+            }) => {
+                eprintln!(
+                    "velos: warning: {}: {}",
+                    view.name,
+                    crate::follow::describe_deleted(after_ms, before_ms)
+                );
+            }
             Event::Change(_) => {}
         });
         if let Some(e) = failed {
