@@ -1,0 +1,323 @@
+//! The export thread: takes batches from the [`Queue`], encodes them as OTLP
+//! ([`super::otlp`]), gzips them and posts them with a small blocking HTTP
+//! client, one request at a time.
+//!
+//! - Connection errors, time-outs, 408, 429 and 5xx answers keep the batch
+//!   and retry it after a delay that doubles from [`RETRY_START`] to
+//!   [`RETRY_MAX`] (or what `Retry-After` asks, up to a minute); meanwhile
+//!   the queue holds what the processes print. The start and the end of an
+//!   outage are each one line in the daemon's log.
+//! - Any other answer outside 2xx (400: bad data) drops that batch: the
+//!   first time for each status, a line in the daemon's log says why; the
+//!   records are counted as rejected.
+
+use std::io::{self, Write};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, mpsc};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use flate2::Compression;
+use flate2::write::GzEncoder;
+
+use super::config::OtlpConfig;
+use super::otlp;
+use super::queue::{Entry, Queue};
+use crate::daemon::events::DaemonLog;
+
+/// Most records in one request.
+pub const MAX_BATCH: usize = 512;
+/// Longest a record waits for its batch to fill.
+pub const LINGER: Duration = Duration::from_secs(1);
+/// First retry delay.
+pub const RETRY_START: Duration = Duration::from_millis(500);
+/// Longest retry delay.
+pub const RETRY_MAX: Duration = Duration::from_secs(30);
+
+/// Counts kept by the export thread.
+#[derive(Debug, Default)]
+pub struct ExportStats {
+    /// Records the receiver accepted.
+    pub sent: AtomicU64,
+    /// Records in batches the receiver refused (400 and other 4xx).
+    pub rejected: AtomicU64,
+    /// Requests that failed and were retried.
+    pub retries: AtomicU64,
+}
+
+/// The running exporter.
+pub struct Exporter {
+    queue: Arc<Queue>,
+    stats: Arc<ExportStats>,
+    done: Mutex<mpsc::Receiver<()>>,
+}
+
+impl Exporter {
+    /// Starts the export thread.
+    pub fn start(config: OtlpConfig, host: String, log: Arc<DaemonLog>) -> io::Result<Exporter> {
+        let queue = Arc::new(Queue::new(config.queue_size as usize));
+        let stats = Arc::new(ExportStats::default());
+        let (done_tx, done) = mpsc::channel();
+        let sender = Sender {
+            agent: agent(&config),
+            config,
+            host,
+            log,
+            queue: queue.clone(),
+            stats: stats.clone(),
+            outage: None,
+            rejected_statuses: Vec::new(),
+        };
+        thread::Builder::new()
+            .name("otlp-export".into())
+            .stack_size(256 * 1024)
+            .spawn(move || {
+                sender.run();
+                drop(done_tx);
+            })?;
+        Ok(Exporter {
+            queue,
+            stats,
+            done: Mutex::new(done),
+        })
+    }
+
+    /// The queue capture threads push to.
+    pub fn queue(&self) -> &Arc<Queue> {
+        &self.queue
+    }
+
+    /// The export counts.
+    pub fn stats(&self) -> &ExportStats {
+        &self.stats
+    }
+
+    /// Sends what is queued, giving up after `grace`.
+    pub fn shutdown(&self, grace: Duration) {
+        self.queue.close();
+        if let Ok(done) = self.done.lock() {
+            let _ = done.recv_timeout(grace);
+        }
+    }
+}
+
+fn agent(config: &OtlpConfig) -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .timeout_global(Some(config.timeout))
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .user_agent(format!("velos/{}", env!("CARGO_PKG_VERSION")))
+        .build()
+        .into()
+}
+
+enum Outcome {
+    Sent,
+    Retry {
+        why: String,
+        after: Option<Duration>,
+    },
+    Rejected {
+        status: u16,
+        why: String,
+    },
+}
+
+struct Sender {
+    agent: ureq::Agent,
+    config: OtlpConfig,
+    host: String,
+    log: Arc<DaemonLog>,
+    queue: Arc<Queue>,
+    stats: Arc<ExportStats>,
+    /// When the current outage began.
+    outage: Option<Instant>,
+    rejected_statuses: Vec<u16>,
+}
+
+impl Sender {
+    fn run(mut self) {
+        loop {
+            let batch = self.queue.take(MAX_BATCH, LINGER);
+            if batch.is_empty() {
+                return;
+            }
+            self.deliver(&batch);
+        }
+    }
+
+    /// Sends one batch until it is accepted or refused (or the daemon is
+    /// stopping and one attempt failed).
+    fn deliver(&mut self, batch: &[Entry]) {
+        let request = otlp::request(batch, &self.host);
+        let (body, content_type) = otlp::encode(&request, self.config.protocol);
+        drop(request);
+        let body = if self.config.gzip {
+            gzip(&body).unwrap_or(body)
+        } else {
+            body
+        };
+        let mut delay = RETRY_START;
+        loop {
+            match self.post(&body, content_type) {
+                Outcome::Sent => {
+                    self.stats
+                        .sent
+                        .fetch_add(batch.len() as u64, Ordering::Relaxed);
+                    if let Some(since) = self.outage.take() {
+                        self.log.info(&format!(
+                            "the OTLP receiver at {} accepts logs again after {}; sending the records held meanwhile",
+                            self.config.url,
+                            crate::daemon::supervisor::human_duration(since.elapsed())
+                        ));
+                    }
+                    return;
+                }
+                Outcome::Rejected { status, why } => {
+                    self.stats
+                        .rejected
+                        .fetch_add(batch.len() as u64, Ordering::Relaxed);
+                    self.outage = None;
+                    if !self.rejected_statuses.contains(&status) {
+                        self.rejected_statuses.push(status);
+                        self.log.error(&format!(
+                            "the OTLP receiver at {} refused a batch of {} records with {status}{}; dropped it \
+                             (later refusals with {status} are only counted in velos_export_dropped_records_total)",
+                            self.config.url,
+                            batch.len(),
+                            if why.is_empty() { String::new() } else { format!(": {why}") }
+                        ));
+                    }
+                    return;
+                }
+                Outcome::Retry { why, after } => {
+                    self.stats.retries.fetch_add(1, Ordering::Relaxed);
+                    if self.outage.is_none() {
+                        self.outage = Some(Instant::now());
+                        self.log.warn(&format!(
+                            "cannot send logs to the OTLP receiver at {}: {why}; holding up to {} KiB of records and retrying",
+                            self.config.url,
+                            self.queue.capacity() >> 10
+                        ));
+                    }
+                    if self.queue.is_closed() {
+                        return;
+                    }
+                    let wait = after.unwrap_or(delay);
+                    sleep_unless_closed(&self.queue, wait);
+                    delay = (delay * 2).min(RETRY_MAX);
+                }
+            }
+        }
+    }
+
+    fn post(&self, body: &[u8], content_type: &str) -> Outcome {
+        let mut request = self
+            .agent
+            .post(&self.config.url)
+            .header("Content-Type", content_type);
+        if self.config.gzip {
+            request = request.header("Content-Encoding", "gzip");
+        }
+        for (key, value) in &self.config.headers {
+            request = request.header(key.as_str(), value.as_str());
+        }
+        let mut response = match request.send(body) {
+            Ok(response) => response,
+            Err(err) => {
+                return Outcome::Retry {
+                    why: describe(&err),
+                    after: None,
+                };
+            }
+        };
+        let status = response.status().as_u16();
+        if (200..300).contains(&status) {
+            return Outcome::Sent;
+        }
+        if status == 408 || status == 429 || status >= 500 {
+            let after = response
+                .headers()
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .map(|s| Duration::from_secs(s.min(60)));
+            return Outcome::Retry {
+                why: format!("it answered {status}"),
+                after,
+            };
+        }
+        let text = response
+            .body_mut()
+            .with_config()
+            .limit(64 * 1024)
+            .read_to_vec()
+            .unwrap_or_default();
+        Outcome::Rejected {
+            status,
+            why: excerpt(&text),
+        }
+    }
+}
+
+/// Sleeps `wait`, waking early when the queue is closed.
+fn sleep_unless_closed(queue: &Queue, wait: Duration) {
+    let until = Instant::now() + wait;
+    while !queue.is_closed() {
+        let left = until.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return;
+        }
+        thread::sleep(left.min(Duration::from_millis(100)));
+    }
+}
+
+fn describe(err: &ureq::Error) -> String {
+    match err {
+        ureq::Error::Io(io) if io.kind() == io::ErrorKind::ConnectionRefused => {
+            "connection refused".to_string()
+        }
+        ureq::Error::Timeout(_) => "no answer in time".to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// The readable part of an error body (the receiver's explanation), short.
+fn excerpt(body: &[u8]) -> String {
+    let text: String = String::from_utf8_lossy(body)
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .filter(|&c| c != '\u{fffd}')
+        .collect();
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    match text.char_indices().nth(200) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text,
+    }
+}
+
+fn gzip(body: &[u8]) -> io::Result<Vec<u8>> {
+    let mut encoder = GzEncoder::new(Vec::with_capacity(body.len() / 4 + 64), Compression::fast());
+    encoder.write_all(body)?;
+    encoder.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read;
+
+    fn gunzip(body: &[u8]) -> io::Result<Vec<u8>> {
+        let mut out = Vec::new();
+        flate2::read::GzDecoder::new(body).read_to_end(&mut out)?;
+        Ok(out)
+    }
+
+    #[test]
+    fn gzip_round_trip_and_excerpt() {
+        let body = b"hello hello hello hello".repeat(10);
+        assert_eq!(gunzip(&gzip(&body).unwrap()).unwrap(), body);
+        assert_eq!(excerpt(b"\x0a\x05bad \x00 data\n"), "bad data");
+        assert!(excerpt(&b"x".repeat(500)).ends_with('…'));
+    }
+}
