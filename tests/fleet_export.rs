@@ -440,7 +440,8 @@ fn json_protocol_and_the_standard_endpoint_variable() {
 fn bad_settings_stop_the_daemon_from_starting_with_the_key_and_the_fix() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let taken = taken.local_addr().unwrap();
-    let cases: Vec<(String, Vec<(&str, &str)>, Vec<&str>)> = vec![
+    type Case<'a> = (String, Vec<(&'a str, &'a str)>, Vec<&'a str>);
+    let cases: Vec<Case> = vec![
         (
             "[export.otlp]\nendpoint = \"localhost:4318\"\n".into(),
             vec![],
