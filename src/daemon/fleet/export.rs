@@ -11,14 +11,13 @@
 //!   first time for each status, a line in the daemon's log says why; the
 //!   records are counted as rejected.
 
-use std::io::{self, Write};
+use std::io;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use flate2::Compression;
-use flate2::write::GzEncoder;
+use flate2::{Compress, Compression, FlushCompress, Status};
 
 use super::config::OtlpConfig;
 use super::otlp;
@@ -67,6 +66,8 @@ impl Exporter {
             stats: stats.clone(),
             outage: None,
             rejected_statuses: Vec::new(),
+            encoded: Vec::new(),
+            gzip: Gzip::new(),
         };
         thread::Builder::new()
             .name("otlp-export".into())
@@ -102,10 +103,16 @@ impl Exporter {
 }
 
 fn agent(config: &OtlpConfig) -> ureq::Agent {
+    // One request at a time to one receiver: one pooled connection with
+    // small buffers (the defaults are 128 KiB each way).
     ureq::Agent::config_builder()
         .timeout_global(Some(config.timeout))
         .http_status_as_error(false)
         .max_redirects(0)
+        .input_buffer_size(8 * 1024)
+        .output_buffer_size(16 * 1024)
+        .max_idle_connections(1)
+        .max_idle_connections_per_host(1)
         .user_agent(format!("velos/{}", env!("CARGO_PKG_VERSION")))
         .build()
         .into()
@@ -133,6 +140,9 @@ struct Sender {
     /// When the current outage began.
     outage: Option<Instant>,
     rejected_statuses: Vec<u16>,
+    /// The encoded request, reused from batch to batch.
+    encoded: Vec<u8>,
+    gzip: Gzip,
 }
 
 impl Sender {
@@ -150,20 +160,28 @@ impl Sender {
     /// stopping and one attempt failed).
     fn deliver(&mut self, batch: &[Entry]) {
         let request = otlp::request(batch, &self.host);
-        let (body, content_type) = otlp::encode(&request, self.config.protocol);
+        let mut encoded = std::mem::take(&mut self.encoded);
+        let content_type = otlp::encode_into(&request, self.config.protocol, &mut encoded);
         drop(request);
-        let body = if self.config.gzip {
-            gzip(&body).unwrap_or(body)
-        } else {
-            body
-        };
+        let gzipped = self.config.gzip && self.gzip.compress(&encoded).is_ok();
+        let mut gzip = std::mem::replace(&mut self.gzip, Gzip::empty());
+        let body: &[u8] = if gzipped { &gzip.out } else { &encoded };
+        self.deliver_body(batch.len(), body, gzipped, content_type);
+        gzip.shrink();
+        self.gzip = gzip;
+        encoded.clear();
+        if encoded.capacity() > KEEP_BUFFER {
+            encoded = Vec::new();
+        }
+        self.encoded = encoded;
+    }
+
+    fn deliver_body(&mut self, records: usize, body: &[u8], gzipped: bool, content_type: &str) {
         let mut delay = RETRY_START;
         loop {
-            match self.post(&body, content_type) {
+            match self.post(body, gzipped, content_type) {
                 Outcome::Sent => {
-                    self.stats
-                        .sent
-                        .fetch_add(batch.len() as u64, Ordering::Relaxed);
+                    self.stats.sent.fetch_add(records as u64, Ordering::Relaxed);
                     if let Some(since) = self.outage.take() {
                         self.log.info(&format!(
                             "the OTLP receiver at {} accepts logs again after {}; sending the records held meanwhile",
@@ -176,7 +194,7 @@ impl Sender {
                 Outcome::Rejected { status, why } => {
                     self.stats
                         .rejected
-                        .fetch_add(batch.len() as u64, Ordering::Relaxed);
+                        .fetch_add(records as u64, Ordering::Relaxed);
                     self.outage = None;
                     if !self.rejected_statuses.contains(&status) {
                         self.rejected_statuses.push(status);
@@ -184,7 +202,7 @@ impl Sender {
                             "the OTLP receiver at {} refused a batch of {} records with {status}{}; dropped it \
                              (later refusals with {status} are only counted in velos_export_dropped_records_total)",
                             self.config.url,
-                            batch.len(),
+                            records,
                             if why.is_empty() { String::new() } else { format!(": {why}") }
                         ));
                     }
@@ -211,12 +229,12 @@ impl Sender {
         }
     }
 
-    fn post(&self, body: &[u8], content_type: &str) -> Outcome {
+    fn post(&self, body: &[u8], gzipped: bool, content_type: &str) -> Outcome {
         let mut request = self
             .agent
             .post(&self.config.url)
             .header("Content-Type", content_type);
-        if self.config.gzip {
+        if gzipped {
             request = request.header("Content-Encoding", "gzip");
         }
         for (key, value) in &self.config.headers {
@@ -296,10 +314,67 @@ fn excerpt(body: &[u8]) -> String {
     }
 }
 
+/// Buffers above this size are given back after a batch.
+const KEEP_BUFFER: usize = 512 * 1024;
+
+/// A gzip compressor kept from batch to batch, so its tables are allocated
+/// once.
+struct Gzip {
+    compress: Option<Compress>,
+    out: Vec<u8>,
+}
+
+impl Gzip {
+    fn new() -> Gzip {
+        Gzip {
+            // A 4 KiB window: log lines repeat within a batch at short range.
+            compress: Some(Compress::new_gzip(Compression::fast(), 12)),
+            out: Vec::new(),
+        }
+    }
+
+    fn empty() -> Gzip {
+        Gzip {
+            compress: None,
+            out: Vec::new(),
+        }
+    }
+
+    /// Compresses `input` into `self.out`.
+    fn compress(&mut self, input: &[u8]) -> io::Result<()> {
+        let Some(compress) = &mut self.compress else {
+            return Err(io::Error::other("no compressor"));
+        };
+        compress.reset();
+        self.out.clear();
+        self.out.reserve(input.len() / 4 + 64);
+        loop {
+            let consumed = compress.total_in() as usize;
+            if self.out.len() == self.out.capacity() {
+                self.out.reserve(self.out.capacity().max(1024));
+            }
+            let status = compress
+                .compress_vec(&input[consumed..], &mut self.out, FlushCompress::Finish)
+                .map_err(io::Error::other)?;
+            if status == Status::StreamEnd {
+                return Ok(());
+            }
+        }
+    }
+
+    fn shrink(&mut self) {
+        self.out.clear();
+        if self.out.capacity() > KEEP_BUFFER {
+            self.out = Vec::new();
+        }
+    }
+}
+
+#[cfg(test)]
 fn gzip(body: &[u8]) -> io::Result<Vec<u8>> {
-    let mut encoder = GzEncoder::new(Vec::with_capacity(body.len() / 4 + 64), Compression::fast());
-    encoder.write_all(body)?;
-    encoder.finish()
+    let mut gzip = Gzip::new();
+    gzip.compress(body)?;
+    Ok(gzip.out)
 }
 
 #[cfg(test)]

@@ -134,16 +134,34 @@ pub fn request(batch: &[Entry], host: &str) -> ExportLogsServiceRequest {
     }
 }
 
+/// Writes the request's body in `protocol` into `out` (cleared first) and
+/// gives its content type.
+pub fn encode_into(
+    request: &ExportLogsServiceRequest,
+    protocol: Protocol,
+    out: &mut Vec<u8>,
+) -> &'static str {
+    out.clear();
+    match protocol {
+        Protocol::Protobuf => {
+            out.reserve(request.encoded_len());
+            // Encoding into a Vec with room reserved cannot fail.
+            let _ = request.encode(out);
+            "application/x-protobuf"
+        }
+        Protocol::Json => {
+            // Serializing plain data to a Vec cannot fail.
+            let _ = serde_json::to_writer(&mut *out, request);
+            "application/json"
+        }
+    }
+}
+
 /// The request's body in `protocol`, and its content type.
 pub fn encode(request: &ExportLogsServiceRequest, protocol: Protocol) -> (Vec<u8>, &'static str) {
-    match protocol {
-        Protocol::Protobuf => (request.encode_to_vec(), "application/x-protobuf"),
-        Protocol::Json => (
-            // Serializing plain data to a Vec cannot fail.
-            serde_json::to_vec(request).unwrap_or_default(),
-            "application/json",
-        ),
-    }
+    let mut out = Vec::new();
+    let kind = encode_into(request, protocol, &mut out);
+    (out, kind)
 }
 
 #[cfg(test)]

@@ -44,9 +44,10 @@ pub struct Entry {
     pub body: Box<[u8]>,
 }
 
-/// Bytes an entry is counted for: its message and its bookkeeping.
+/// Bytes an entry is counted for: its place in the queue and its message
+/// as the allocator holds it (rounded up to 16 bytes, plus a header).
 pub fn entry_size(body_len: usize) -> usize {
-    body_len + std::mem::size_of::<Entry>()
+    std::mem::size_of::<Entry>() + body_len.div_ceil(16) * 16 + 16
 }
 
 /// How often at most a full queue is reported in the daemon's log.
