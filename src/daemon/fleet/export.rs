@@ -10,6 +10,8 @@
 //! - Any other answer outside 2xx (400: bad data) drops that batch: the
 //!   first time for each status, a line in the daemon's log says why; the
 //!   records are counted as rejected.
+//!
+//! The thread runs at a lower CPU priority than capture (nice 10).
 
 use std::io;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -73,6 +75,7 @@ impl Exporter {
             .name("otlp-export".into())
             .stack_size(256 * 1024)
             .spawn(move || {
+                lower_priority();
                 sender.run();
                 drop(done_tx);
             })?;
@@ -99,6 +102,16 @@ impl Exporter {
         if let Ok(done) = self.done.lock() {
             let _ = done.recv_timeout(grace);
         }
+    }
+}
+
+/// Under CPU pressure capture goes first: the export thread runs at nice 10
+/// (Linux gives each thread its own nice value).
+fn lower_priority() {
+    // SAFETY: plain syscalls on the calling thread's own id.
+    unsafe {
+        let tid = libc::gettid();
+        libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, 10);
     }
 }
 

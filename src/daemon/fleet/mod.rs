@@ -31,7 +31,7 @@ use super::logfile::{Record, Src};
 use crate::ipc::ProcessInfo;
 use export::Exporter;
 use prometheus::{ExportSample, ProcessSample, Snapshot};
-use queue::{Entry, Origin};
+use queue::{Block, Origin};
 
 /// Why the daemon cannot start its fleet parts; the message names the key
 /// and the fix.
@@ -245,20 +245,14 @@ impl Tap {
         let Some(exporter) = &self.fleet.exporter else {
             return;
         };
-        let observed_ns = now_ns();
-        let entries = records
+        let exported = records
             .iter()
-            .filter(|r| matches!(r.src, Src::Stdout | Src::Stderr))
-            .map(|r| Entry {
-                origin: self.origin.clone(),
-                ts_ms: r.ts,
-                observed_ns,
-                level: r.lvl,
-                src: r.src,
-                cont: r.cont,
-                body: r.msg.into(),
-            });
-        if let Some(report) = exporter.queue().push(entries) {
+            .filter(|r| matches!(r.src, Src::Stdout | Src::Stderr));
+        let mut block = Block::new(self.origin.clone(), now_ns(), records.len(), bytes as usize);
+        for r in exported {
+            block.push(r.msg, r.ts, r.lvl, r.src, r.cont);
+        }
+        if let Some(report) = exporter.queue().push(block) {
             self.fleet.log.warn(&report);
         }
     }

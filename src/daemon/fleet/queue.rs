@@ -1,6 +1,6 @@
 //! The export queue: captured records waiting to be sent, bounded in bytes.
 //!
-//! Capture threads [`push`](Queue::push) and never wait: when the queue is
+//! Capture threads [`push`](Queue::push) [`Block`]s and never wait: when the queue is
 //! full the oldest records are dropped and counted, so a slow or absent
 //! receiver never slows a child. The export thread [`take`](Queue::take)s
 //! batches: as soon as [`MAX_BATCH`](super::export::MAX_BATCH) records wait,
@@ -25,7 +25,7 @@ pub struct Origin {
     pub pid: u32,
 }
 
-/// One captured record, owned.
+/// One captured record, owned: what the export thread encodes.
 #[derive(Debug)]
 pub struct Entry {
     /// Where it came from.
@@ -44,17 +44,114 @@ pub struct Entry {
     pub body: Box<[u8]>,
 }
 
-/// Bytes an entry is counted for: its place in the queue and its message
-/// as the allocator holds it (rounded up to 16 bytes, plus a header).
-pub fn entry_size(body_len: usize) -> usize {
-    std::mem::size_of::<Entry>() + body_len.div_ceil(16) * 16 + 16
+/// What is kept of one record in a [`Block`].
+#[derive(Debug, Clone, Copy)]
+pub struct Meta {
+    /// Unix milliseconds when the daemon read the line.
+    pub ts_ms: u64,
+    /// End of its message in the block's text.
+    pub end: u32,
+    /// Level.
+    pub level: Level,
+    /// `stdout` or `stderr`.
+    pub src: Src,
+    /// Continues the previous record of the same stream.
+    pub cont: bool,
 }
+
+/// The records of one write of a capture thread, in two allocations: their
+/// messages one after another, and their [`Meta`]s. Capture threads queue
+/// blocks, so queuing costs them no allocation per record.
+#[derive(Debug)]
+pub struct Block {
+    origin: Arc<Origin>,
+    observed_ns: u64,
+    text: Vec<u8>,
+    metas: Vec<Meta>,
+    /// Records before this one were taken or dropped.
+    first: usize,
+}
+
+impl Block {
+    /// An empty block of records from `origin`, queued at `observed_ns`.
+    pub fn new(origin: Arc<Origin>, observed_ns: u64, records: usize, bytes: usize) -> Block {
+        Block {
+            origin,
+            observed_ns,
+            text: Vec::with_capacity(bytes),
+            metas: Vec::with_capacity(records),
+            first: 0,
+        }
+    }
+
+    /// Appends a record.
+    pub fn push(&mut self, msg: &[u8], ts_ms: u64, level: Level, src: Src, cont: bool) {
+        self.text.extend_from_slice(msg);
+        self.metas.push(Meta {
+            ts_ms,
+            end: self.text.len() as u32,
+            level,
+            src,
+            cont,
+        });
+    }
+
+    /// Records left in the block.
+    pub fn len(&self) -> usize {
+        self.metas.len() - self.first
+    }
+
+    /// Whether no record is left.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn start(&self, i: usize) -> usize {
+        if i == 0 {
+            0
+        } else {
+            self.metas[i - 1].end as usize
+        }
+    }
+
+    /// Bytes counted for record `i`.
+    fn record_size(&self, i: usize) -> usize {
+        self.metas[i].end as usize - self.start(i) + std::mem::size_of::<Meta>()
+    }
+
+    /// Bytes counted for the records left, and the block itself.
+    fn size(&self) -> usize {
+        let text = self.text.len() - self.start(self.first);
+        text + self.len() * std::mem::size_of::<Meta>() + BLOCK_OVERHEAD
+    }
+
+    /// Takes the first record left.
+    fn take_one(&mut self) -> Entry {
+        let i = self.first;
+        self.first += 1;
+        let meta = self.metas[i];
+        Entry {
+            origin: self.origin.clone(),
+            ts_ms: meta.ts_ms,
+            observed_ns: self.observed_ns,
+            level: meta.level,
+            src: meta.src,
+            cont: meta.cont,
+            body: self.text[self.start(i)..meta.end as usize].into(),
+        }
+    }
+}
+
+/// Bytes counted for a block beside its records (its bookkeeping and the
+/// allocator's).
+const BLOCK_OVERHEAD: usize = std::mem::size_of::<Block>() + 64;
 
 /// How often at most a full queue is reported in the daemon's log.
 pub const DROP_REPORT_EVERY: Duration = Duration::from_secs(60);
 
 struct State {
-    entries: VecDeque<Entry>,
+    blocks: VecDeque<Block>,
+    records: usize,
     bytes: usize,
     closed: bool,
     unreported: u64,
@@ -70,11 +167,12 @@ pub struct Queue {
 }
 
 impl Queue {
-    /// A queue holding at most `capacity` bytes of entries.
+    /// A queue holding at most `capacity` bytes of records.
     pub fn new(capacity: usize) -> Queue {
         Queue {
             state: Mutex::new(State {
-                entries: VecDeque::new(),
+                blocks: VecDeque::new(),
+                records: 0,
                 bytes: 0,
                 closed: false,
                 unreported: 0,
@@ -93,26 +191,34 @@ impl Queue {
         }
     }
 
-    /// Appends entries, dropping the oldest ones if they do not fit. Returns
-    /// a line for the daemon's log when records were dropped and none was
-    /// written in the last [`DROP_REPORT_EVERY`].
-    pub fn push(&self, entries: impl IntoIterator<Item = Entry>) -> Option<String> {
+    /// Appends a block, dropping the oldest records if it does not fit.
+    /// Returns a line for the daemon's log when records were dropped and
+    /// none was written in the last [`DROP_REPORT_EVERY`].
+    pub fn push(&self, block: Block) -> Option<String> {
+        if block.is_empty() {
+            return None;
+        }
         let mut state = self.lock();
+        state.bytes += block.size();
+        state.records += block.len();
+        state.blocks.push_back(block);
         let mut dropped = 0u64;
-        for entry in entries {
-            state.bytes += entry_size(entry.body.len());
-            state.entries.push_back(entry);
-            while state.bytes > self.capacity {
-                let Some(old) = state.entries.pop_front() else {
-                    break;
-                };
-                state.bytes -= entry_size(old.body.len());
-                dropped += 1;
+        while state.bytes > self.capacity {
+            let Some(front) = state.blocks.front_mut() else {
+                break;
+            };
+            let size = front.record_size(front.first);
+            front.first += 1;
+            let emptied = front.is_empty();
+            state.bytes -= size;
+            state.records -= 1;
+            dropped += 1;
+            if emptied {
+                state.blocks.pop_front();
+                state.bytes -= BLOCK_OVERHEAD;
             }
         }
-        if !state.entries.is_empty() {
-            self.ready.notify_one();
-        }
+        self.ready.notify_one();
         if dropped == 0 {
             return None;
         }
@@ -141,14 +247,14 @@ impl Queue {
     /// empty batch only when the queue is closed and empty.
     pub fn take(&self, max: usize, linger: Duration) -> Vec<Entry> {
         let mut state = self.lock();
-        while state.entries.is_empty() && !state.closed {
+        while state.records == 0 && !state.closed {
             state = match self.ready.wait(state) {
                 Ok(guard) => guard,
                 Err(poisoned) => poisoned.into_inner(),
             };
         }
         let deadline = Instant::now() + linger;
-        while state.entries.len() < max && !state.closed {
+        while state.records < max && !state.closed {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
                 break;
@@ -158,14 +264,23 @@ impl Queue {
                 Err(poisoned) => poisoned.into_inner().0,
             };
         }
-        let n = state.entries.len().min(max);
-        let batch: Vec<Entry> = state.entries.drain(..n).collect();
-        state.bytes -= batch
-            .iter()
-            .map(|e| entry_size(e.body.len()))
-            .sum::<usize>();
-        if state.entries.is_empty() && state.entries.capacity() > 4096 {
-            state.entries.shrink_to(1024);
+        let mut batch = Vec::with_capacity(state.records.min(max));
+        while batch.len() < max {
+            let Some(front) = state.blocks.front_mut() else {
+                break;
+            };
+            let size = front.record_size(front.first);
+            batch.push(front.take_one());
+            let emptied = front.is_empty();
+            state.bytes -= size;
+            state.records -= 1;
+            if emptied {
+                state.blocks.pop_front();
+                state.bytes -= BLOCK_OVERHEAD;
+            }
+        }
+        if state.blocks.is_empty() && state.blocks.capacity() > 1024 {
+            state.blocks.shrink_to(64);
         }
         batch
     }
@@ -184,7 +299,7 @@ impl Queue {
 
     /// Records waiting.
     pub fn len(&self) -> usize {
-        self.lock().entries.len()
+        self.lock().records
     }
 
     /// Whether nothing waits.
@@ -212,53 +327,59 @@ impl Queue {
 mod tests {
     use super::*;
 
-    fn entry(origin: &Arc<Origin>, n: usize) -> Entry {
-        Entry {
-            origin: origin.clone(),
-            ts_ms: n as u64,
-            observed_ns: 0,
-            level: Level::Info,
-            src: Src::Stdout,
-            cont: false,
-            body: format!("line {n:04}").into_bytes().into_boxed_slice(),
+    fn block(origin: &Arc<Origin>, range: std::ops::Range<u64>) -> Block {
+        let mut block = Block::new(origin.clone(), 0, 0, 0);
+        for n in range {
+            let body = format!("line {n:04}");
+            block.push(body.as_bytes(), n, Level::Info, Src::Stdout, false);
         }
+        block
+    }
+
+    fn origin() -> Arc<Origin> {
+        Arc::new(Origin {
+            name: "a".into(),
+            id: 0,
+            pid: 1,
+        })
     }
 
     #[test]
     fn full_queue_drops_the_oldest_and_reports_once() {
-        let origin = Arc::new(Origin {
-            name: "a".into(),
-            id: 0,
-            pid: 1,
-        });
-        let queue = Queue::new(entry_size(9) * 3);
-        assert!(queue.push((0..3).map(|n| entry(&origin, n))).is_none());
-        let report = queue.push((3..5).map(|n| entry(&origin, n))).unwrap();
+        let origin = origin();
+        let one = 9 + std::mem::size_of::<Meta>();
+        let queue = Queue::new(BLOCK_OVERHEAD * 2 + one * 3);
+        assert!(queue.push(block(&origin, 0..3)).is_none());
+        let report = queue.push(block(&origin, 3..5)).unwrap();
         assert!(report.contains("dropped the 2 oldest"), "{report}");
         // Within the minute: counted, not reported.
-        assert!(queue.push([entry(&origin, 5)]).is_none());
+        assert!(queue.push(block(&origin, 5..6)).is_none());
+        // The first block, emptied, no longer counts: room for one more.
         assert_eq!(queue.dropped(), 3);
+        assert_eq!(queue.len(), 3);
         let batch = queue.take(10, Duration::ZERO);
         let times: Vec<u64> = batch.iter().map(|e| e.ts_ms).collect();
         assert_eq!(times, [3, 4, 5]);
+        assert_eq!(&*batch[1].body, b"line 0004");
         assert_eq!(queue.bytes(), 0);
+        assert!(queue.is_empty());
     }
 
     #[test]
     fn take_returns_full_batches_at_once_and_partial_ones_after_linger() {
-        let origin = Arc::new(Origin {
-            name: "a".into(),
-            id: 0,
-            pid: 1,
-        });
+        let origin = origin();
         let queue = Arc::new(Queue::new(1 << 20));
-        queue.push((0..5).map(|n| entry(&origin, n)));
+        queue.push(block(&origin, 0..5));
         let started = Instant::now();
-        assert_eq!(queue.take(3, Duration::from_secs(30)).len(), 3);
+        let first = queue.take(3, Duration::from_secs(30));
+        assert_eq!(first.iter().map(|e| e.ts_ms).collect::<Vec<_>>(), [0, 1, 2]);
         assert!(started.elapsed() < Duration::from_secs(5));
         let started = Instant::now();
-        assert_eq!(queue.take(3, Duration::from_millis(100)).len(), 2);
+        let rest = queue.take(3, Duration::from_millis(100));
+        assert_eq!(rest.iter().map(|e| e.ts_ms).collect::<Vec<_>>(), [3, 4]);
+        assert_eq!(&*rest[1].body, b"line 0004");
         assert!(started.elapsed() >= Duration::from_millis(100));
+        assert_eq!(queue.bytes(), 0);
         let closer = queue.clone();
         let thread = std::thread::spawn(move || closer.take(3, Duration::from_secs(30)));
         std::thread::sleep(Duration::from_millis(50));
