@@ -76,13 +76,14 @@ seq 1 "$LINES" >/dev/null
 s1=$(now_ns)
 awk -v ns="$((s1 - s0))" -v n="$LINES" 'BEGIN { printf "seq alone to /dev/null: %.0f lines/s\n", n / (ns / 1e9) }'
 log="$VELOS_HOME/logs/burst.log"
-s0=$(now_ns)
+t0=$(ticks "$daemon"); s0=$(now_ns)
 "$VELOS_BIN" start --name burst --no-autorestart -- seq 1 "$LINES" >/dev/null
 until "$VELOS_BIN" info burst --json | grep -q '"status": "stopped"'; do sleep 0.02; done
-s1=$(now_ns)
+s1=$(now_ns); t1=$(ticks "$daemon")
 captured=$(grep -c '"src":"stdout"' "$log")
 awk -v ns="$((s1 - s0))" -v n="$LINES" -v c="$captured" -v b="$(stat -c %s "$log")" \
     'BEGIN { printf "captured %d of %d lines in %.2f s: %.0f lines/s, %.1f MiB/s of JSON\n", c, n, ns / 1e9, c / (ns / 1e9), b / 1048576 / (ns / 1e9) }'
+echo "daemon CPU for the burst: $(((t1 - t0) * 1000 / hz)) ms"
 last=$(grep '"src":"stdout"' "$log" | tail -n 1)
 echo "last record: $last"
 rss_kb=$(awk '/^VmRSS/ { print $2 }' "/proc/$daemon/status")
@@ -131,13 +132,14 @@ echo "daemon RSS after 10 s: $(rss "$daemon")"
 
 echo "== capture throughput with export on: seq 1 $LINES"
 log="$VELOS_HOME/logs/burst.log"
-s0=$(now_ns)
+t0=$(ticks "$daemon"); s0=$(now_ns)
 "$VELOS_BIN" start --name burst --no-autorestart -- seq 1 "$LINES" >/dev/null
 until "$VELOS_BIN" info burst --json | grep -q '"status": "stopped"'; do sleep 0.02; done
-s1=$(now_ns)
+s1=$(now_ns); t1=$(ticks "$daemon")
 captured=$(grep -c '"src":"stdout"' "$log")
 awk -v ns="$((s1 - s0))" -v n="$LINES" -v c="$captured" \
     'BEGIN { printf "captured %d of %d lines in %.2f s: %.0f lines/s (export on)\n", c, n, ns / 1e9, c / (ns / 1e9) }'
+echo "daemon CPU for the burst (capture, queue, and the export thread encoding what it can): $(((t1 - t0) * 1000 / hz)) ms"
 echo "daemon RSS right after the burst: $(rss "$daemon")"
 echo "export queue: $(metric velos_export_queue_records) records; dropped while full: $(scrape | awk '/^velos_export_dropped_records_total\{reason="queue_full"\}/ { print $2 }')"
 s0=$(now_ns)
