@@ -3,6 +3,7 @@
 
 mod follow;
 mod logs;
+mod setup;
 
 use clap::{Parser, Subcommand};
 
@@ -26,6 +27,12 @@ enum Command {
     Monit(crate::tui::MonitArgs),
     #[command(flatten)]
     Daemon(DaemonCommand),
+    /// Print a systemd unit that starts the daemon (and its saved processes) at boot; --install writes and enables it.
+    Startup(setup::StartupArgs),
+    /// Print shell completions (bash, zsh, fish, elvish, powershell).
+    Completions(setup::CompletionsArgs),
+    /// Print the man page (roff), or write one page per subcommand with --dir.
+    Man(setup::ManArgs),
 }
 
 /// Runs the command line; returns the process exit code.
@@ -42,6 +49,9 @@ pub fn main() -> i32 {
         Command::Logs(args) => logs::run(args),
         Command::Monit(args) => crate::tui::run(args).map_err(Into::into),
         Command::Daemon(cmd) => run_daemon_command(cmd),
+        Command::Startup(args) => setup::startup(args),
+        Command::Completions(args) => setup::completions(args),
+        Command::Man(args) => setup::man(args),
     };
     match result {
         Ok(code) => code,
