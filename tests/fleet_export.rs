@@ -509,3 +509,49 @@ fn bad_settings_stop_the_daemon_from_starting_with_the_key_and_the_fix() {
         home.ok(&["list"]);
     }
 }
+
+#[test]
+fn a_hung_receiver_never_holds_up_a_process() {
+    let receiver = Receiver::start();
+    receiver.set(Answer::Slow(Duration::from_secs(8)));
+    let metrics = format!("127.0.0.1:{}", free_port());
+    let home = TestHome::new();
+    home.write_config(&format!(
+        "[metrics]\nlisten = \"{metrics}\"\n[export.otlp]\nendpoint = \"{}\"\ntimeout = \"60s\"\nqueue_size = \"64KiB\"\n",
+        receiver.endpoint()
+    ));
+    start(
+        &home,
+        &[],
+        &[
+            "start",
+            "--name",
+            "chatty",
+            "--no-autorestart",
+            "--",
+            "sh",
+            "-c",
+            "echo first; sleep 1.5; seq 1 20000",
+        ],
+    );
+    // The first batch is stuck in the receiver while the rest is printed.
+    home.wait_status("chatty", "stopped", secs(20));
+    let written = home
+        .records("chatty.log")
+        .iter()
+        .filter(|r| r["src"] == "stdout")
+        .count();
+    assert_eq!(written, 20_001, "every line captured");
+    let (_, text) = scrape(&metrics, None);
+    let dropped = sample(
+        &text,
+        "velos_export_dropped_records_total",
+        &[("reason", "queue_full")],
+    )
+    .unwrap();
+    assert!(
+        dropped > 0.0,
+        "the queue overflowed instead of holding up capture"
+    );
+    assert_eq!(home.list().len(), 1);
+}
