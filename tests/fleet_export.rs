@@ -555,3 +555,50 @@ fn a_hung_receiver_never_holds_up_a_process() {
     );
     assert_eq!(home.list().len(), 1);
 }
+
+#[test]
+fn a_partial_success_is_counted_and_explained_once() {
+    let receiver = Receiver::start();
+    receiver.set(Answer::Partial(1, "timestamp too old".into()));
+    let metrics = format!("127.0.0.1:{}", free_port());
+    let home = TestHome::new();
+    home.write_config(&format!(
+        "[metrics]\nlisten = \"{metrics}\"\n[export.otlp]\nendpoint = \"{}\"\n",
+        receiver.endpoint()
+    ));
+    start(
+        &home,
+        &[],
+        &[
+            "start",
+            "--name",
+            "p",
+            "--",
+            "sh",
+            "-c",
+            "echo one; sleep 1.5; echo two; sleep 1.5; echo three; exec sleep 60",
+        ],
+    );
+    receiver.wait(secs(30), |r| bodies(r).iter().any(|b| b == "three"));
+    let requests = receiver.requests().len();
+    assert!(requests >= 2, "{requests}");
+    let log = daemon_log(&home);
+    let lines: Vec<&String> = log
+        .iter()
+        .filter(|l| l.contains("rejected 1 of a batch"))
+        .collect();
+    assert_eq!(lines.len(), 1, "{log:?}");
+    assert!(lines[0].contains("timestamp too old"), "{}", lines[0]);
+    // The counts follow the receiver's answers.
+    wait_until(|| {
+        let (_, text) = scrape(&metrics, None);
+        let rejected = sample(
+            &text,
+            "velos_export_dropped_records_total",
+            &[("reason", "rejected")],
+        );
+        let sent = sample(&text, "velos_export_sent_records_total", &[]);
+        rejected == Some(requests as f64)
+            && sent.zip(rejected).map(|(s, r)| s + r) == Some(receiver.records().len() as f64)
+    });
+}

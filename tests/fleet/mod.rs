@@ -12,7 +12,9 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
+use opentelemetry_proto::tonic::collector::logs::v1::{
+    ExportLogsPartialSuccess, ExportLogsServiceRequest, ExportLogsServiceResponse,
+};
 use opentelemetry_proto::tonic::common::v1::KeyValue;
 use opentelemetry_proto::tonic::common::v1::any_value::Value;
 use opentelemetry_proto::tonic::logs::v1::LogRecord;
@@ -27,6 +29,8 @@ pub enum Answer {
     Status(u16, String),
     /// Wait this long, then accept (a slow receiver).
     Slow(Duration),
+    /// 200 with an OTLP partial success: this many records rejected, why.
+    Partial(i64, String),
 }
 
 /// One request the receiver took.
@@ -246,11 +250,20 @@ fn handle(mut request: tiny_http::Request, answer: &Mutex<Answer>, got: &Mutex<V
     };
     let answer = answer.lock().unwrap().clone();
     let (status, text, accepted) = match answer {
-        Answer::Accept => (200, String::new(), true),
-        Answer::Status(status, text) => (status, text, false),
+        Answer::Accept => (200, Vec::new(), true),
+        Answer::Status(status, text) => (status, text.into_bytes(), false),
         Answer::Slow(wait) => {
             thread::sleep(wait);
-            (200, String::new(), true)
+            (200, Vec::new(), true)
+        }
+        Answer::Partial(rejected, why) => {
+            let response = ExportLogsServiceResponse {
+                partial_success: Some(ExportLogsPartialSuccess {
+                    rejected_log_records: rejected,
+                    error_message: why,
+                }),
+            };
+            (200, response.encode_to_vec(), true)
         }
     };
     got.lock().unwrap().push(Got {
@@ -259,7 +272,7 @@ fn handle(mut request: tiny_http::Request, answer: &Mutex<Answer>, got: &Mutex<V
         accepted,
         status,
     });
-    let _ = request.respond(tiny_http::Response::from_string(text).with_status_code(status));
+    let _ = request.respond(tiny_http::Response::from_data(text).with_status_code(status));
 }
 
 /// `GET http://addr/metrics` with an optional Accept header: (content type, body).

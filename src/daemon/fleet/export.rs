@@ -68,6 +68,7 @@ impl Exporter {
             stats: stats.clone(),
             outage: None,
             rejected_statuses: Vec::new(),
+            partial_reported: false,
             encoded: Vec::new(),
             gzip: Gzip::new(),
         };
@@ -133,6 +134,11 @@ fn agent(config: &OtlpConfig) -> ureq::Agent {
 
 enum Outcome {
     Sent,
+    /// Accepted, but the receiver says it rejected some records.
+    Partial {
+        rejected: u64,
+        why: String,
+    },
     Retry {
         why: String,
         after: Option<Duration>,
@@ -153,6 +159,7 @@ struct Sender {
     /// When the current outage began.
     outage: Option<Instant>,
     rejected_statuses: Vec<u16>,
+    partial_reported: bool,
     /// The encoded request, reused from batch to batch.
     encoded: Vec<u8>,
     gzip: Gzip,
@@ -200,6 +207,24 @@ impl Sender {
                             "the OTLP receiver at {} accepts logs again after {}; sending the records held meanwhile",
                             self.config.url,
                             crate::daemon::supervisor::human_duration(since.elapsed())
+                        ));
+                    }
+                    return;
+                }
+                Outcome::Partial { rejected, why } => {
+                    let rejected = rejected.min(records as u64);
+                    self.stats
+                        .sent
+                        .fetch_add(records as u64 - rejected, Ordering::Relaxed);
+                    self.stats.rejected.fetch_add(rejected, Ordering::Relaxed);
+                    self.outage = None;
+                    if !self.partial_reported {
+                        self.partial_reported = true;
+                        self.log.warn(&format!(
+                            "the OTLP receiver at {} rejected {rejected} of a batch of {records} records{}; \
+                             later partial rejections are only counted in velos_export_dropped_records_total",
+                            self.config.url,
+                            if why.is_empty() { String::new() } else { format!(": {why}") }
                         ));
                     }
                     return;
@@ -264,7 +289,19 @@ impl Sender {
         };
         let status = response.status().as_u16();
         if (200..300).contains(&status) {
-            return Outcome::Sent;
+            let answer = response
+                .body_mut()
+                .with_config()
+                .limit(64 * 1024)
+                .read_to_vec()
+                .unwrap_or_default();
+            return match otlp::partial_success(&answer, self.config.protocol) {
+                Some((rejected, why)) => Outcome::Partial {
+                    rejected,
+                    why: excerpt(why.as_bytes()),
+                },
+                None => Outcome::Sent,
+            };
         }
         if status == 408 || status == 429 || status >= 500 {
             let after = response

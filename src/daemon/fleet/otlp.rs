@@ -11,7 +11,9 @@
 
 use std::sync::Arc;
 
-use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
+use opentelemetry_proto::tonic::collector::logs::v1::{
+    ExportLogsServiceRequest, ExportLogsServiceResponse,
+};
 use opentelemetry_proto::tonic::common::v1::any_value::Value;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, InstrumentationScope, KeyValue};
 use opentelemetry_proto::tonic::logs::v1::{LogRecord, ResourceLogs, ScopeLogs, SeverityNumber};
@@ -157,6 +159,22 @@ pub fn encode_into(
     }
 }
 
+/// The records a receiver's successful answer says it rejected, and why
+/// (OTLP partial success); `None` when it took them all or the answer is
+/// empty or unreadable.
+pub fn partial_success(answer: &[u8], protocol: Protocol) -> Option<(u64, String)> {
+    if answer.is_empty() {
+        return None;
+    }
+    let response: ExportLogsServiceResponse = match protocol {
+        Protocol::Protobuf => ExportLogsServiceResponse::decode(answer).ok()?,
+        Protocol::Json => serde_json::from_slice(answer).ok()?,
+    };
+    let partial = response.partial_success?;
+    let rejected = u64::try_from(partial.rejected_log_records).ok()?;
+    (rejected > 0).then_some((rejected, partial.error_message))
+}
+
 /// The request's body in `protocol`, and its content type.
 pub fn encode(request: &ExportLogsServiceRequest, protocol: Protocol) -> (Vec<u8>, &'static str) {
     let mut out = Vec::new();
@@ -262,5 +280,34 @@ mod tests {
             value["resourceLogs"][0]["scopeLogs"][0]["logRecords"][0]["timeUnixNano"],
             "1700000000123000000"
         );
+    }
+
+    #[test]
+    fn partial_success_answers() {
+        use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsPartialSuccess;
+        let answer = ExportLogsServiceResponse {
+            partial_success: Some(ExportLogsPartialSuccess {
+                rejected_log_records: 3,
+                error_message: "too old".into(),
+            }),
+        };
+        assert_eq!(
+            partial_success(&answer.encode_to_vec(), Protocol::Protobuf),
+            Some((3, "too old".to_string()))
+        );
+        let json = serde_json::to_vec(&answer).unwrap();
+        assert_eq!(
+            partial_success(&json, Protocol::Json),
+            Some((3, "too old".to_string()))
+        );
+        let all = ExportLogsServiceResponse {
+            partial_success: None,
+        };
+        assert_eq!(
+            partial_success(&all.encode_to_vec(), Protocol::Protobuf),
+            None
+        );
+        assert_eq!(partial_success(b"", Protocol::Protobuf), None);
+        assert_eq!(partial_success(b"{}", Protocol::Json), None);
     }
 }
