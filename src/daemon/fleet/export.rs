@@ -10,6 +10,8 @@
 //! - Any other answer outside 2xx (400: bad data) drops that batch: the
 //!   first time for each status, a line in the daemon's log says why; the
 //!   records are counted as rejected.
+//! - A 2xx answer carrying an OTLP partial success counts the records it
+//!   names as rejected; its message is logged the first time.
 //!
 //! The thread runs at a lower CPU priority than capture (nice 10).
 
