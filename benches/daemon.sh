@@ -18,14 +18,15 @@ fi
 LINES="${LINES:-5000000}"
 
 VELOS_HOME="$(mktemp -d /tmp/velos-bench.XXXXXX)"
+PLAIN_HOME="$VELOS_HOME"
 export VELOS_HOME
 FLEET_HOME="$(mktemp -d /tmp/velos-bench-fleet.XXXXXX)"
 receiver_pid=""
 cleanup() {
-    "$VELOS_BIN" kill >/dev/null 2>&1 || true
+    VELOS_HOME="$PLAIN_HOME" "$VELOS_BIN" kill >/dev/null 2>&1 || true
     VELOS_HOME="$FLEET_HOME" "$VELOS_BIN" kill >/dev/null 2>&1 || true
     if [[ -n "$receiver_pid" ]]; then kill "$receiver_pid" 2>/dev/null || true; fi
-    rm -rf "$VELOS_HOME" "$FLEET_HOME"
+    rm -rf "$PLAIN_HOME" "$FLEET_HOME"
 }
 trap cleanup EXIT
 
@@ -110,6 +111,7 @@ receiver_pid=$!
 until [[ -s "$FLEET_HOME/receiver.port" ]]; do sleep 0.05; done
 receiver_port=$(cat "$FLEET_HOME/receiver.port")
 metrics_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+"$VELOS_BIN" kill >/dev/null # the plain daemon
 export VELOS_HOME="$FLEET_HOME"
 printf '[logs]\nmax_size = "4GiB"\n[metrics]\nlisten = "127.0.0.1:%s"\n[export.otlp]\nendpoint = "http://127.0.0.1:%s"\n' \
     "$metrics_port" "$receiver_port" >"$VELOS_HOME/config.toml"
