@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 
 use rustix::event::{PollFd, PollFlags, poll};
 
+use super::fleet::Tap;
 use super::logfile::{MAX_LINE, ProcessLog, Record, Src};
 use super::now_ms;
 use crate::classify::Classifier;
@@ -47,6 +48,8 @@ pub struct Capture {
     pub pid: u32,
     /// Dropped when the thread ends (both pipes at end of stream).
     pub done: mpsc::Sender<()>,
+    /// Counts and exports the records, when metrics or export are on.
+    pub tap: Option<Tap>,
 }
 
 /// Reports capture write failures (to the daemon log).
@@ -62,6 +65,7 @@ impl Capture {
             log,
             pid,
             done,
+            tap,
         } = self;
         let now = Instant::now();
         let mut streams = [
@@ -90,6 +94,7 @@ impl Capture {
             raw,
             failed: false,
             on_error,
+            tap,
         };
         let mut buf = vec![0u8; READ_SIZE];
         while streams.iter().any(|s| s.open) {
@@ -181,6 +186,7 @@ struct Writer<'a> {
     raw: bool,
     failed: bool,
     on_error: ErrorHook,
+    tap: Option<Tap>,
 }
 
 impl Writer<'_> {
@@ -200,6 +206,14 @@ impl Writer<'_> {
             Ok(()) => self.failed = false,
             Err(err) => self.report(&err),
         }
+    }
+
+    /// Writes output records, after handing them to the tap.
+    fn write_records(&mut self, records: &[Record<'_>]) {
+        if let Some(tap) = &self.tap {
+            tap.records(records);
+        }
+        self.with_log(|log| log.write(records));
     }
 
     fn flush(&mut self) {
@@ -222,6 +236,9 @@ impl Writer<'_> {
     fn chunk(&mut self, stream: &mut Stream, bytes: &[u8]) {
         if self.raw {
             let src = stream.src;
+            if let Some(tap) = &self.tap {
+                tap.raw_bytes(bytes.len());
+            }
             self.with_log(|log| log.write_raw(src, bytes));
             return;
         }
@@ -240,7 +257,7 @@ impl Writer<'_> {
                     let cont = std::mem::take(&mut stream.cont_next);
                     let mut first = Vec::new();
                     self.split_line(src, ts, &line, cont, &mut first);
-                    self.with_log(|log| log.write(&first));
+                    self.write_records(&first);
                     stream.pending = line;
                     stream.pending.clear();
                 }
@@ -257,7 +274,7 @@ impl Writer<'_> {
             self.split_line(src, ts, &rest[start..end], cont, &mut records);
             start = end + 1;
         }
-        self.with_log(|log| log.write(&records));
+        self.write_records(&records);
         if start < rest.len() {
             stream.pending.extend_from_slice(&rest[start..]);
             self.spill_long_pending(stream, ts);
@@ -296,7 +313,7 @@ impl Writer<'_> {
             records.push(self.record(stream.src, ts, &rest[..cut], cont));
             rest = &rest[cut..];
         }
-        self.with_log(|log| log.write(&records));
+        self.write_records(&records);
         stream.pending = rest.to_vec();
     }
 
@@ -309,7 +326,7 @@ impl Writer<'_> {
         let cont = std::mem::take(&mut stream.cont_next);
         let mut records = Vec::new();
         self.split_line(stream.src, now_ms(), &line, cont, &mut records);
-        self.with_log(|log| log.write(&records));
+        self.write_records(&records);
     }
 }
 

@@ -13,6 +13,7 @@
 //! - [`reaper`] — reaping children and orphans.
 //! - [`events`] — `daemon.log`.
 //! - [`cli`] — the `velos` subcommands that talk to the daemon.
+//! - [`fleet`] — Prometheus metrics and OpenTelemetry log export.
 //!
 //! One daemon per home: it holds an exclusive `flock` on `velos.pid` for
 //! its whole life, so a second one refuses to start, a socket left by a
@@ -24,6 +25,7 @@ pub mod capture;
 pub mod cli;
 pub mod config;
 pub mod events;
+pub mod fleet;
 pub mod logfile;
 pub mod metrics;
 pub mod reaper;
@@ -82,6 +84,9 @@ pub enum DaemonError {
         /// The underlying error.
         source: io::Error,
     },
+    /// `[metrics]` or `[export.otlp]` cannot be used.
+    #[error(transparent)]
+    Fleet(#[from] fleet::FleetError),
     /// Threads or signals could not be set up.
     #[error("cannot set up the daemon: {0}")]
     Setup(io::Error),
@@ -128,6 +133,10 @@ fn run_locked(home: &Home, log: &Arc<DaemonLog>) -> Result<(), DaemonError> {
     }
     let pid_file = lock_pid_file(home)?;
     let config = Config::load(&home.config_file())?;
+    let fleet_config =
+        fleet::FleetConfig::load(&home.config_file(), &fleet::OtelEnv::from_process())
+            .map_err(fleet::FleetError::from)?;
+    let fleet = fleet::Fleet::start(fleet_config, log.clone())?;
     let state = match State::load(&home.state_file()) {
         Ok(state) => state,
         Err(StateError::Invalid { path, source }) => {
@@ -155,7 +164,13 @@ fn run_locked(home: &Home, log: &Arc<DaemonLog>) -> Result<(), DaemonError> {
         Err(source) => return Err(socket_err(source)),
     }
     let classifier = level_rules(home, log);
-    let shared = Arc::new(Shared::new(home.clone(), config, classifier, log.clone()));
+    let shared = Arc::new(
+        Shared::new(home.clone(), config, classifier, log.clone()).with_fleet(fleet.clone()),
+    );
+    if let Some(fleet) = &fleet {
+        let table = shared.clone();
+        fleet.serve_metrics(move || table.processes())?;
+    }
     shared.restore(state);
     let listener = match server::bind(&socket) {
         Ok(listener) => listener,
@@ -186,6 +201,9 @@ fn run_locked(home: &Home, log: &Arc<DaemonLog>) -> Result<(), DaemonError> {
         home.root().display()
     ));
     server::serve(&shared, listener);
+    if let Some(fleet) = &fleet {
+        fleet.shutdown(std::time::Duration::from_secs(2));
+    }
     let _ = fs::remove_file(&socket);
     let _ = fs::remove_file(home.pid_file());
     log.info("daemon stopped");

@@ -36,6 +36,7 @@ use rustix::process::{Pid, Signal, kill_process_group, test_kill_process_group};
 use super::capture::Capture;
 use super::config::Config;
 use super::events::{DaemonLog, Throttle};
+use super::fleet::Fleet;
 use super::logfile::ProcessLog;
 use super::metrics::{self, Sampler};
 use super::now_ms;
@@ -177,6 +178,7 @@ pub struct Shared {
     /// notices within [`super::server::SOCKET_CHECK`].
     exit_pipe: Option<(OwnedFd, OwnedFd)>,
     reaper: Reaper,
+    fleet: Option<Arc<Fleet>>,
 }
 
 fn error(code: ErrorCode, message: impl Into<String>) -> Reply {
@@ -200,7 +202,19 @@ impl Shared {
             exiting: AtomicBool::new(false),
             exit_pipe: rustix::pipe::pipe_with(PipeFlags::CLOEXEC | PipeFlags::NONBLOCK).ok(),
             reaper: Reaper::default(),
+            fleet: None,
         }
+    }
+
+    /// Hands every capture thread a tap of `fleet` (metrics and export).
+    pub fn with_fleet(mut self, fleet: Option<Arc<Fleet>>) -> Shared {
+        self.fleet = fleet;
+        self
+    }
+
+    /// The process table, as `velos list` shows it.
+    pub fn processes(&self) -> Vec<ProcessInfo> {
+        self.lock().procs.values().map(|p| p.info(false)).collect()
     }
 
     /// The daemon's own log.
@@ -440,6 +454,7 @@ impl Shared {
             log: proc.log.clone(),
             pid,
             done: done_tx,
+            tap: self.fleet.as_ref().map(|f| f.tap(id, &proc.spec.name, pid)),
         };
         let shared = self.clone();
         let name = proc.spec.name.clone();
