@@ -27,6 +27,8 @@ pub enum DaemonCommand {
     Stop(TargetArgs),
     /// Restart processes (stop, then start).
     Restart(TargetArgs),
+    /// Apply an app file: start new apps, restart changed ones, delete removed ones.
+    Reload(ReloadArgs),
     /// Stop processes and remove them from the table (their logs stay).
     Delete(TargetArgs),
     /// Show the process table.
@@ -87,8 +89,16 @@ pub struct StartArgs {
 /// A process name, id, or `all`.
 #[derive(Debug, Args)]
 pub struct TargetArgs {
-    /// Process name, id, or `all`.
+    /// Process name, id, `all`, an app's name (all its instances), or an app
+    /// file (all its apps).
     pub target: String,
+}
+
+/// Options of `velos reload`.
+#[derive(Debug, Args)]
+pub struct ReloadArgs {
+    /// The app file (apps.toml).
+    pub file: PathBuf,
 }
 
 /// Options of `velos list`.
@@ -138,9 +148,16 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
 /// Runs a supervisor subcommand; returns the process exit code.
 pub fn run_daemon_command(command: DaemonCommand) -> Result<i32> {
     let home = Home::from_env()?;
+    if let Some(code) = super::apps_cli::act_on_file(&home, &command)? {
+        return Ok(code);
+    }
     match command {
         DaemonCommand::Daemon(args) => daemon(&home, args.foreground),
-        DaemonCommand::Start(args) => start(&home, args),
+        DaemonCommand::Start(args) => match super::apps_cli::app_file_arg(&args.command) {
+            Some(file) => super::apps_cli::apply(&home, &file, false),
+            None => start(&home, args),
+        },
+        DaemonCommand::Reload(args) => super::apps_cli::apply(&home, &args.file, true),
         DaemonCommand::Stop(args) => act(
             &home,
             Request::Stop {
@@ -198,13 +215,13 @@ fn daemon(home: &Home, foreground: bool) -> Result<i32> {
     }
 }
 
-fn request(home: &Home, request: &Request) -> Result<Reply> {
+pub(super) fn request(home: &Home, request: &Request) -> Result<Reply> {
     let mut client = Client::connect_or_start(home)?;
     Ok(client.request(request)?)
 }
 
 /// Prints a reply's error and returns exit code 1, or hands the reply on.
-fn expect_ok(reply: Reply) -> Result<Reply, i32> {
+pub(super) fn expect_ok(reply: Reply) -> Result<Reply, i32> {
     match reply {
         Reply::Error { message, .. } => {
             eprintln!("error: {message}");
@@ -242,6 +259,7 @@ fn start(home: &Home, mut args: StartArgs) -> Result<i32> {
         max_restarts: args.max_restarts,
         kill_timeout_ms: args.kill_timeout.as_millis() as u64,
         raw: args.raw,
+        options: Default::default(),
     };
     let reply = match expect_ok(request(home, &Request::Start { spec })?) {
         Ok(reply) => reply,
@@ -343,7 +361,7 @@ fn processes(reply: Reply) -> Result<Vec<ProcessInfo>> {
     }
 }
 
-fn act(home: &Home, req: Request, verb: &str) -> Result<i32> {
+pub(super) fn act(home: &Home, req: Request, verb: &str) -> Result<i32> {
     let reply = match expect_ok(request(home, &req)?) {
         Ok(reply) => reply,
         Err(code) => return Ok(code),
@@ -580,7 +598,7 @@ fn kill(home: &Home) -> Result<i32> {
     Ok(0)
 }
 
-fn opt(value: Option<u32>) -> String {
+pub(super) fn opt(value: Option<u32>) -> String {
     value.map_or_else(|| "-".to_string(), |v| v.to_string())
 }
 

@@ -24,7 +24,9 @@
 //!   each invalid sequence), so nothing printed is lost;
 //! - `event` (lifecycle records only): `start`, `exit`, `restart`, `stop`,
 //!   `kill`, `errored`, `spawn-failed`, `restore`. Counting `event:"restart"` counts
-//!   restarts.
+//!   restarts;
+//! - `reason` (restarts the daemon decides on its own): `memory`, `cron`,
+//!   `watch` (with `path`, the changed file) or `reload`.
 //!
 //! # Rotation
 //!
@@ -117,6 +119,24 @@ pub fn encode(out: &mut Vec<u8>, record: &Record<'_>) {
     if let Some(event) = record.event {
         out.extend_from_slice(b",\"event\":\"");
         push_escaped(out, event);
+        out.push(b'"');
+    }
+    out.extend_from_slice(b"}\n");
+}
+
+/// Appends `record` like [`encode`], with extra string fields after the
+/// others (`"reason":"memory"` on a lifecycle record).
+pub fn encode_with_fields(out: &mut Vec<u8>, record: &Record<'_>, fields: &[(&str, &str)]) {
+    encode(out, record);
+    if fields.is_empty() {
+        return;
+    }
+    out.truncate(out.len() - 2);
+    for (key, value) in fields {
+        out.extend_from_slice(b",\"");
+        push_escaped(out, key);
+        out.extend_from_slice(b"\":\"");
+        push_escaped(out, value);
         out.push(b'"');
     }
     out.extend_from_slice(b"}\n");
@@ -433,6 +453,35 @@ impl ProcessLog {
         self.flush()
     }
 
+    /// Appends a lifecycle record with extra fields (see
+    /// [`encode_with_fields`]) and flushes.
+    pub fn lifecycle_with(
+        &mut self,
+        ts: u64,
+        lvl: Level,
+        pid: u32,
+        event: &str,
+        msg: &str,
+        fields: &[(&str, &str)],
+    ) -> io::Result<()> {
+        self.scratch.clear();
+        encode_with_fields(
+            &mut self.scratch,
+            &Record {
+                ts,
+                lvl,
+                pid,
+                msg: msg.as_bytes(),
+                src: Src::Velos,
+                cont: false,
+                event: Some(event),
+            },
+            fields,
+        );
+        self.json.write_records(&self.scratch)?;
+        self.flush()
+    }
+
     /// Flushes every file.
     pub fn flush(&mut self) -> io::Result<()> {
         self.json.flush()?;
@@ -492,6 +541,28 @@ mod tests {
         let value: serde_json::Value = serde_json::from_str(&text).unwrap();
         assert_eq!(value["msg"], "ab\u{fffd}c\u{fffd}");
         assert_eq!(value["raw_b64"], "YWL/Y/4=");
+    }
+
+    #[test]
+    fn extra_fields_follow_the_others() {
+        let mut out = Vec::new();
+        encode_with_fields(
+            &mut out,
+            &Record {
+                ts: 1,
+                lvl: Level::Warn,
+                pid: 2,
+                msg: b"m",
+                src: Src::Velos,
+                cont: false,
+                event: Some("restart"),
+            },
+            &[("reason", "watch"), ("path", "/a \"b\"")],
+        );
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "{\"ts\":1,\"lvl\":\"warn\",\"pid\":2,\"msg\":\"m\",\"src\":\"velos\",\"event\":\"restart\",\"reason\":\"watch\",\"path\":\"/a \\\"b\\\"\"}\n"
+        );
     }
 
     #[test]

@@ -13,14 +13,20 @@
 //! - [`reaper`] — reaping children and orphans.
 //! - [`events`] — `daemon.log`.
 //! - [`cli`] — the `velos` subcommands that talk to the daemon.
+//! - [`appfile`] — app files (`velos start apps.toml`).
+//! - [`cron`] — `cron_restart` schedules.
+//! - [`watch`] — restarts on file changes.
 //!
 //! One daemon per home: it holds an exclusive `flock` on `velos.pid` for
 //! its whole life, so a second one refuses to start, and a socket left by a
 //! crashed daemon is known to be stale and replaced.
 
+pub mod appfile;
+pub mod apps_cli;
 pub mod capture;
 pub mod cli;
 pub mod config;
+pub mod cron;
 pub mod events;
 pub mod logfile;
 pub mod metrics;
@@ -28,6 +34,7 @@ pub mod reaper;
 pub mod server;
 pub mod state;
 pub mod supervisor;
+pub mod watch;
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Seek, Write};
