@@ -32,10 +32,12 @@
 //!
 //! When writing a record would take a file past its size limit, the file is
 //! renamed `<file>.1` (after `.1` → `.2` … up to `keep`, the oldest dropped)
-//! and a new one is begun; a record never straddles two files. Raw files
+//! and a new one is begun; a record never straddles two files. With
+//! `compress`, rotated files are then gzipped to `<file>.1.gz` … by
+//! [`compress`](super::compress), which also applies `max_age`. Raw files
 //! rotate at the last line end that fits, when there is one.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{File, OpenOptions};
 use std::io::{self, BufWriter, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
@@ -229,6 +231,10 @@ pub struct Rotation {
     pub max_size: u64,
     /// Rotated files kept (`.1` … `.keep`); 0 keeps none.
     pub keep: u32,
+    /// Gzip rotated files (`.1.gz` …), off the writing thread.
+    pub compress: bool,
+    /// Delete rotated files last written longer ago than this.
+    pub max_age: Option<std::time::Duration>,
 }
 
 impl Default for Rotation {
@@ -236,6 +242,17 @@ impl Default for Rotation {
         Rotation {
             max_size: 10 * 1024 * 1024,
             keep: 5,
+            compress: false,
+            max_age: None,
+        }
+    }
+}
+
+impl Rotation {
+    fn policy(&self) -> super::compress::Policy {
+        super::compress::Policy {
+            compress: self.compress,
+            max_age: self.max_age,
         }
     }
 }
@@ -269,6 +286,7 @@ impl RotatingFile {
     pub fn open(path: PathBuf, rotation: Rotation) -> io::Result<RotatingFile> {
         let file = open_append(&path)?;
         let size = file.metadata()?.len();
+        super::compress::tend(&path, rotation.policy());
         Ok(RotatingFile {
             path,
             out: BufWriter::with_capacity(64 * 1024, file),
@@ -327,15 +345,10 @@ impl RotatingFile {
             self.size = 0;
             return Ok(());
         }
-        for n in (1..keep).rev() {
-            let from = rotated_path(&self.path, n);
-            if from.exists() {
-                fs::rename(&from, rotated_path(&self.path, n + 1))?;
-            }
-        }
-        fs::rename(&self.path, rotated_path(&self.path, 1))?;
+        super::compress::shift(&self.path, keep)?;
         self.out = BufWriter::with_capacity(64 * 1024, open_append(&self.path)?);
         self.size = 0;
+        super::compress::tend(&self.path, self.rotation.policy());
         Ok(())
     }
 
@@ -344,14 +357,7 @@ impl RotatingFile {
         self.out.flush()?;
         self.out.get_ref().set_len(0)?;
         self.size = 0;
-        for n in 1..=self.rotation.keep.max(1) {
-            match fs::remove_file(rotated_path(&self.path, n)) {
-                Ok(()) => {}
-                Err(err) if err.kind() == io::ErrorKind::NotFound => {}
-                Err(err) => return Err(err),
-            }
-        }
-        Ok(())
+        super::compress::remove_parts(&self.path, self.rotation.keep)
     }
 }
 
@@ -505,6 +511,8 @@ impl ProcessLog {
 
 #[cfg(test)]
 mod tests {
+    use std::fs;
+
     use super::*;
 
     fn line(msg: &[u8], cont: bool) -> String {
@@ -588,6 +596,7 @@ mod tests {
             Rotation {
                 max_size: 10,
                 keep: 2,
+                ..Rotation::default()
             },
         )
         .unwrap();
@@ -620,6 +629,7 @@ mod tests {
             Rotation {
                 max_size: 8,
                 keep: 3,
+                ..Rotation::default()
             },
         )
         .unwrap();

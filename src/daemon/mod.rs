@@ -7,6 +7,7 @@
 //! - [`server`] — the socket server.
 //! - [`capture`] — reading children's output into log records.
 //! - [`logfile`] — the JSON record format and rotating files.
+//! - [`compress`] — gzipped rotated files and their retention.
 //! - [`state`] — `state.json`.
 //! - [`config`] — `config.toml`.
 //! - [`metrics`] — CPU and memory sampling.
@@ -25,6 +26,7 @@ pub mod appfile;
 pub mod apps_cli;
 pub mod capture;
 pub mod cli;
+pub mod compress;
 pub mod config;
 pub mod cron;
 pub mod events;
