@@ -158,7 +158,7 @@ fn reload_adds_removes_and_changes_apps() {
     let mut lines: Vec<&str> = out.lines().collect();
     lines.sort();
     assert_eq!(lines.len(), 4, "{out}");
-    assert!(lines[0].starts_with(&format!("deleted c (id 2)")), "{out}");
+    assert!(lines[0].starts_with("deleted c (id 2)"), "{out}");
     assert!(lines[1].starts_with("restarted b (id 1, pid "), "{out}");
     assert!(lines[2].starts_with("started d (id 4, pid "), "{out}");
     assert!(

@@ -343,14 +343,14 @@ impl Context<'_> {
                     max_restarts,
                     kill_timeout_ms,
                     raw: table.raw.unwrap_or(false),
-                    options: AppOptions {
+                    options: Box::new(AppOptions {
                         app: Some(app.clone()),
                         app_file: Some(file.clone()),
                         max_memory_restart,
                         cron_restart: cron_restart.clone(),
                         watch: watch.clone(),
                         watch_ignore: watch_ignore.clone(),
-                    },
+                    }),
                 }
             })
             .collect::<Vec<_>>();

@@ -93,6 +93,9 @@ pub fn remove_parts(path: &Path, keep: u32) -> io::Result<()> {
     Ok(())
 }
 
+/// A set to tend, and how.
+type Job = (PathBuf, Policy);
+
 /// What to do with a set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Policy {
@@ -110,7 +113,7 @@ pub fn tend(path: &Path, policy: Policy) {
     if !policy.compress && policy.max_age.is_none() {
         return;
     }
-    static WORKER: OnceLock<Option<Mutex<Sender<(PathBuf, Policy)>>>> = OnceLock::new();
+    static WORKER: OnceLock<Option<Mutex<Sender<Job>>>> = OnceLock::new();
     let worker = WORKER.get_or_init(|| {
         let (tx, rx) = mpsc::channel();
         std::thread::Builder::new()
@@ -128,7 +131,7 @@ pub fn tend(path: &Path, policy: Policy) {
     }
 }
 
-fn work(rx: &mpsc::Receiver<(PathBuf, Policy)>) {
+fn work(rx: &mpsc::Receiver<Job>) {
     let mut sets: BTreeMap<PathBuf, Policy> = BTreeMap::new();
     loop {
         match rx.recv_timeout(SWEEP_EVERY) {
@@ -244,7 +247,7 @@ fn compress_part(path: &Path, n: u32, plain: &File) -> io::Result<()> {
     }
     let _sets = lock_sets();
     // Where the part is now: rotation may have moved it up, or dropped it.
-    let found = (n..=u32::MAX.min(n + 1024))
+    let found = (n..=n.saturating_add(1024))
         .map(|k| rotated_path(path, k))
         .find(|candidate| {
             fs::symlink_metadata(candidate)

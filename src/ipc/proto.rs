@@ -174,7 +174,7 @@ pub struct StartSpec {
     /// What app files add: the app a process belongs to, and the restarts
     /// on memory, schedule and file changes.
     #[serde(default, skip_serializing_if = "AppOptions::is_empty")]
-    pub options: AppOptions,
+    pub options: Box<AppOptions>,
 }
 
 /// Settings of a process started from an app file (all optional, so older
