@@ -365,3 +365,33 @@ fn touching_a_watched_file_restarts_within_the_debounce_and_a_second() {
         r["event"] == "restart" && r["path"] == dir.join("src/new/mod.js").display().to_string()
     });
 }
+
+#[test]
+fn a_cron_restart_fires_on_the_minute() {
+    let home = TestHome::new();
+    let dir = project(&home);
+    let file = write(
+        &dir,
+        "apps.toml",
+        "[apps.nightly]\ncmd = \"exec sleep 120\"\ncron_restart = \"* * * * *\"\n",
+    );
+    home.ok(&["start", file.to_str().unwrap()]);
+    let first = pid(&home.wait_status("nightly", "online", secs(5)));
+    let info = home.ok(&["info", "nightly"]);
+    assert!(
+        info.lines()
+            .any(|l| l.starts_with("cron restart ") && l.ends_with(" * * * * *")),
+        "{info}"
+    );
+    // At most a minute away.
+    let records = home.wait_record("nightly.log", secs(65), |r| r["event"] == "restart");
+    let restart = records.iter().find(|r| r["event"] == "restart").unwrap();
+    assert_eq!(restart["reason"], "cron");
+    assert_eq!(restart["lvl"], "info");
+    let ts = restart["ts"].as_u64().unwrap();
+    assert!(ts % 60_000 < 2_000, "restart at {ts}, not on the minute");
+    let p = home.wait_process("nightly", secs(10), |p| {
+        p["restarts"] == 1 && p["status"] == "online"
+    });
+    assert_ne!(pid(&p), first);
+}

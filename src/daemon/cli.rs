@@ -562,10 +562,35 @@ fn info(home: &Home, target: &str, json: bool) -> Result<i32> {
                 .collect::<Vec<_>>()
                 .join(" "),
         ),
+        ("app", p.spec.options.app.clone().unwrap_or_default()),
+        (
+            "app file",
+            p.spec.options.app_file.clone().unwrap_or_default(),
+        ),
+        (
+            "max memory",
+            p.spec
+                .options
+                .max_memory_restart
+                .map(human_bytes)
+                .unwrap_or_default(),
+        ),
+        (
+            "cron restart",
+            p.spec.options.cron_restart.clone().unwrap_or_default(),
+        ),
+        ("watch", p.spec.options.watch.join(", ")),
+        ("watch ignore", p.spec.options.watch_ignore.join(", ")),
     ];
-    let width = fields.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+    let width = fields
+        .iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, _)| k.len())
+        .max()
+        .unwrap_or(0);
     for (key, value) in fields {
-        if key == "env" && value.is_empty() {
+        // Settings not given are not shown.
+        if value.is_empty() {
             continue;
         }
         writeln!(out, "{key:<width$}  {value}")?;
