@@ -519,6 +519,8 @@ fn key_at(text: &str, at: usize) -> String {
                     .all(|b| b.is_ascii_alphanumeric() || b"_-.\"'".contains(&b))
         })
         .map(|k| k.replace(['"', '\''], ""));
+    let header = header.filter(|h| !h.is_empty());
+    let assigned = assigned.filter(|k| !k.is_empty());
     match (header, assigned) {
         (Some(h), Some(k)) if !line.trim_start().starts_with('[') => format!("{h}.{k}"),
         (Some(h), _) => h,
@@ -651,11 +653,38 @@ raw = true
         }
     }
 
+    proptest::proptest! {
+        /// Any text, and any damage to a valid file, gives a file or an
+        /// error naming a line of the text, never a panic.
+        #[test]
+        fn any_text_is_read_or_refused_with_a_line(
+            text in "(\\PC|\n){0,200}",
+            cut in 0usize..400,
+            insert in "[\\[\\]=\"'{},.a-z0-9 \n*/-]{0,12}",
+        ) {
+            let valid = "[apps.web]\ncmd = [\"node\", \"s.js\"]\ninstances = 2\nkill_timeout = \"2s\"\nmax_memory_restart = \"1MiB\"\ncron_restart = \"*/5 * * * *\"\nwatch_ignore = [\"*.log\"]\nenv = { A = 1 }\n";
+            let at = valid.char_indices().map(|(i, _)| i).nth(cut % valid.chars().count()).unwrap_or(0);
+            let damaged = format!("{}{insert}{}", &valid[..at], &valid[at..]);
+            for text in [text.as_str(), damaged.as_str()] {
+                let lines = text.lines().count().max(1) + 1;
+                match AppFile::parse(Path::new("/tmp/apps.toml"), text) {
+                    Ok(file) => proptest::prop_assert!(!file.apps.is_empty()),
+                    Err(AppFileError::Invalid { line, key, message, .. }) => {
+                        proptest::prop_assert!(line >= 1 && line <= lines, "line {line} of {lines}");
+                        proptest::prop_assert!(!key.is_empty() && !message.is_empty());
+                    }
+                    Err(err) => proptest::prop_assert!(false, "{err}"),
+                }
+            }
+        }
+    }
+
     #[test]
     fn keys_of_parse_errors() {
         let text = "[apps.web]\ncmd = \"x\"\n\"raw\" = 4\n";
         assert_eq!(key_at(text, text.find("4").unwrap()), "apps.web.raw");
         assert_eq!(key_at("x = 1", 2), "x");
         assert_eq!(key_at("", 0), "(top level)");
+        assert_eq!(key_at("[]apps.web]\n", 1), "(top level)");
     }
 }
