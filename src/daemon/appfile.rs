@@ -584,6 +584,20 @@ raw = true
     }
 
     #[test]
+    fn specs_round_trip_and_old_specs_still_load() {
+        let file = parse("[apps.web]\ncmd = \"x\"\nwatch_ignore = [\"*.log\"]\n").unwrap();
+        let spec = &file.apps[0].specs[0];
+        let json = serde_json::to_string(spec).unwrap();
+        assert!(json.contains("\"options\":{\"app\":\"web\""), "{json}");
+        assert_eq!(&serde_json::from_str::<StartSpec>(&json).unwrap(), spec);
+        // As written before app files existed.
+        let old: StartSpec =
+            serde_json::from_str(r#"{"name":"a","cmd":"b","cwd":"/","raw":false}"#).unwrap();
+        assert!(old.options.is_empty());
+        assert!(!serde_json::to_string(&old).unwrap().contains("options"));
+    }
+
+    #[test]
     fn refusals_name_file_line_and_key() {
         let cases = [
             (

@@ -1090,7 +1090,7 @@ fn check_spec(spec: &mut StartSpec) -> Result<(), Reply> {
     if spec.cmd.contains('/') && !spec.cmd.starts_with('/') {
         spec.cmd = cwd.join(&spec.cmd).display().to_string();
     }
-    Ok(())
+    triggers::check_options(&spec.options).map_err(|message| error(ErrorCode::BadRequest, message))
 }
 
 /// Names are what log files are called after: keep them plain.

@@ -157,6 +157,18 @@ impl Shared {
     }
 }
 
+/// Checks the restart settings of a spec from a client.
+pub(super) fn check_options(options: &crate::ipc::AppOptions) -> Result<(), String> {
+    if let Some(expr) = &options.cron_restart {
+        Schedule::parse(expr)?;
+    }
+    if options.max_memory_restart == Some(0) {
+        return Err("max_memory_restart must be more than 0 bytes".into());
+    }
+    crate::daemon::watch::IgnoreSet::new(&options.watch_ignore)?;
+    Ok(())
+}
+
 impl Shared {
     /// Starts the thread restarting processes on file changes.
     pub(super) fn start_watching(self: &Arc<Self>) {
