@@ -298,6 +298,42 @@ fn keys_stop_restart_and_delete_the_selected_process_then_q_restores_the_termina
     assert_eq!(home.process("alpha").unwrap()["status"], "online");
     monit.wait_for("1 process (1 online)", secs(10));
 
+    // `/` filters the log pane by a regex; a bad one is named, Esc clears.
+    monit.press("/tick [0-9]*3$\r");
+    let screen = monit.wait_for("/tick [0-9]*3$/", secs(10));
+    let ticks: Vec<&str> = screen
+        .lines()
+        .filter(|l| l.contains("alpha says tick"))
+        .collect();
+    assert!(!ticks.is_empty(), "{screen}");
+    assert!(
+        ticks
+            .iter()
+            .all(|l| l.trim_end_matches([' ', '│']).ends_with('3')),
+        "only matching lines: {screen}"
+    );
+    monit.press("/(\r");
+    monit.wait_for("bad regex /(/", secs(10));
+    monit.press("\x1b");
+    thread::sleep(Duration::from_millis(200));
+    monit.press("\x1b");
+    monit.wait_for("filter cleared", secs(10));
+    monit.wait_until(secs(10), "every line again", |s| {
+        s.lines()
+            .filter(|l| l.contains("alpha says tick"))
+            .any(|l| !l.trim_end_matches([' ', '│']).ends_with('3'))
+    });
+
+    // Tab cycles the sort; p shows the top patterns of the last hour.
+    monit.press("\t");
+    monit.wait_for("sorted by name", secs(10));
+    monit.wait_for("NAME▲", secs(10));
+    monit.press("p");
+    monit.wait_for("patterns · alpha · last hour", secs(10));
+    monit.wait_for("alpha says tick <NUM>", secs(30));
+    monit.press("p");
+    monit.wait_for("logs · alpha", secs(10));
+
     // Help shows the keys; q quits from there too.
     monit.press("?");
     monit.wait_for("delete it (asks y/n)", secs(10));
@@ -312,11 +348,11 @@ fn sigterm_restores_the_terminal_and_a_missing_daemon_is_started() {
     // No daemon yet: monit starts one, and shows the empty table.
     let mut monit = Monit::start(&home, &[], 80, 24);
     monit.wait_for("no processes — start one with `velos start …`", secs(20));
-    monit.wait_for("d delete", secs(10));
+    monit.wait_for("r restart", secs(10));
     assert!(home.daemon_pid().is_some(), "a daemon was started");
     // A smaller terminal gets the whole screen redrawn, with fewer keys.
     monit.resize(60, 15);
-    let screen = monit.wait_for("? more keys", secs(10));
+    let screen = monit.wait_for("Tab sort  ? help", secs(10));
     assert!(
         screen.contains("no processes — start one with `velos start …`"),
         "{screen}"

@@ -1,6 +1,7 @@
-//! The state of `velos monit`: the process table as last polled, the
-//! selection, the log pane of the selected process, health scores, the
-//! overlay shown (help, delete confirmation) and the status line.
+//! The state of `velos monit`: the process table as last polled and its
+//! sort order, the selection, the log pane of the selected process and its
+//! filter, health scores and summaries, the overlay shown (help, delete
+//! confirmation), the search prompt and the status line.
 //!
 //! Everything the screen shows lives here, including the current time, so
 //! drawing ([`super::ui`]) is a pure function of an [`App`]. Nothing in this
@@ -47,6 +48,98 @@ pub enum Overlay {
         /// Its name.
         name: String,
     },
+}
+
+/// The order of the process table; `Tab` cycles through them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SortKey {
+    /// By id, as the daemon lists them.
+    #[default]
+    Id,
+    /// By name, A to Z.
+    Name,
+    /// Busiest first.
+    Cpu,
+    /// Largest first.
+    Memory,
+    /// Most restarted first.
+    Restarts,
+    /// Least healthy first (unscored last).
+    Health,
+}
+
+impl SortKey {
+    /// The next order in the cycle.
+    pub fn next(self) -> SortKey {
+        match self {
+            SortKey::Id => SortKey::Name,
+            SortKey::Name => SortKey::Cpu,
+            SortKey::Cpu => SortKey::Memory,
+            SortKey::Memory => SortKey::Restarts,
+            SortKey::Restarts => SortKey::Health,
+            SortKey::Health => SortKey::Id,
+        }
+    }
+
+    /// How the status line names it.
+    pub fn label(self) -> &'static str {
+        match self {
+            SortKey::Id => "id",
+            SortKey::Name => "name",
+            SortKey::Cpu => "CPU",
+            SortKey::Memory => "memory",
+            SortKey::Restarts => "restarts",
+            SortKey::Health => "health",
+        }
+    }
+}
+
+/// What the lower pane shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PaneView {
+    /// The selected process's log lines.
+    #[default]
+    Logs,
+    /// The summary of its last hour: top patterns, anomalies, health.
+    Patterns,
+}
+
+/// The log pane's filter: lines whose text matches a regex.
+#[derive(Debug, Clone)]
+pub struct LogFilter {
+    /// The regex as typed.
+    pub pattern: String,
+    /// It, compiled.
+    pub regex: regex::Regex,
+}
+
+impl LogFilter {
+    /// Compiles `pattern`; the error is one line, for the status line.
+    pub fn new(pattern: &str) -> Result<LogFilter, String> {
+        regex::Regex::new(pattern)
+            .map(|regex| LogFilter {
+                pattern: pattern.to_string(),
+                regex,
+            })
+            .map_err(|err| {
+                let detail = err.to_string();
+                let last = detail
+                    .lines()
+                    .last()
+                    .unwrap_or("invalid")
+                    .trim()
+                    .to_string();
+                format!(
+                    "bad regex /{pattern}/: {}",
+                    last.trim_start_matches("error: ")
+                )
+            })
+    }
+
+    /// Whether a line's text matches.
+    pub fn matches(&self, line: &Line) -> bool {
+        self.regex.is_match(&line.text)
+    }
 }
 
 /// A message in the footer.
@@ -107,6 +200,18 @@ pub struct App {
     pub poll_error: Option<String>,
     /// Health score over the last hour, by process name.
     pub health: HashMap<String, u8>,
+    /// The `--summary` text of the last hour, by process name.
+    pub summaries: HashMap<String, String>,
+    /// The order of the table.
+    pub sort: SortKey,
+    /// What the lower pane shows.
+    pub pane: PaneView,
+    /// Lines the summary pane is scrolled down.
+    pub summary_scroll: usize,
+    /// The log pane's filter, when one is set.
+    pub filter: Option<LogFilter>,
+    /// The search prompt's text while `/` is being typed.
+    pub prompt: Option<String>,
     /// The log pane.
     pub logs: LogPane,
     /// Whether the log pane has the whole screen.
@@ -136,6 +241,12 @@ impl App {
             daemon: None,
             poll_error: None,
             health: HashMap::new(),
+            summaries: HashMap::new(),
+            sort: SortKey::Id,
+            pane: PaneView::Logs,
+            summary_scroll: 0,
+            filter: None,
+            prompt: None,
             logs: LogPane::default(),
             logs_full: false,
             overlay: Overlay::None,
@@ -155,6 +266,7 @@ impl App {
         self.loaded = true;
         self.poll_error = None;
         self.processes = processes;
+        self.sort_processes();
         let by_id = self
             .selected_id
             .and_then(|id| self.processes.iter().position(|p| p.id == id));
@@ -170,6 +282,64 @@ impl App {
         }
         let names: Vec<&str> = self.processes.iter().map(|p| p.name.as_str()).collect();
         self.health.retain(|name, _| names.contains(&name.as_str()));
+        self.summaries
+            .retain(|name, _| names.contains(&name.as_str()));
+    }
+
+    /// Moves to the next sort order, keeping the selected process selected.
+    pub fn cycle_sort(&mut self) {
+        self.sort = self.sort.next();
+        self.resort();
+    }
+
+    /// Sorts the table again (after new health scores, say), keeping the
+    /// selected process selected.
+    pub fn resort(&mut self) {
+        self.sort_processes();
+        if let Some(i) = self
+            .selected_id
+            .and_then(|id| self.processes.iter().position(|p| p.id == id))
+        {
+            self.selected = i;
+        }
+    }
+
+    fn sort_processes(&mut self) {
+        let health = &self.health;
+        let by_id = |a: &ProcessInfo, b: &ProcessInfo| a.id.cmp(&b.id);
+        match self.sort {
+            SortKey::Id => self.processes.sort_by(by_id),
+            SortKey::Name => self
+                .processes
+                .sort_by(|a, b| a.name.cmp(&b.name).then(by_id(a, b))),
+            SortKey::Cpu => self.processes.sort_by(|a, b| {
+                let cpu = |p: &ProcessInfo| p.cpu.unwrap_or(-1.0);
+                cpu(b).total_cmp(&cpu(a)).then(by_id(a, b))
+            }),
+            SortKey::Memory => self
+                .processes
+                .sort_by(|a, b| b.memory.cmp(&a.memory).then(by_id(a, b))),
+            SortKey::Restarts => self
+                .processes
+                .sort_by(|a, b| b.restarts.cmp(&a.restarts).then(by_id(a, b))),
+            SortKey::Health => self.processes.sort_by_key(|p| {
+                let score = health.get(&p.name).map_or(u16::MAX, |&s| u16::from(s));
+                (score, p.id)
+            }),
+        }
+    }
+
+    /// The log pane's lines that pass the filter, oldest first.
+    pub fn visible_lines(&self) -> Vec<&Line> {
+        match &self.filter {
+            None => self.logs.lines.iter().collect(),
+            Some(filter) => self
+                .logs
+                .lines
+                .iter()
+                .filter(|l| filter.matches(l))
+                .collect(),
+        }
     }
 
     /// Index of the selected row (0 when the table is empty).
@@ -302,6 +472,74 @@ pub(crate) mod tests {
         assert!(app.selected().is_none());
         app.move_selection(1);
         assert_eq!(app.selected_index(), 0);
+    }
+
+    #[test]
+    fn sort_orders_cycle_and_keep_the_selection() {
+        let mut app = app_with(&["c", "a", "b"]);
+        app.move_selection(1);
+        assert_eq!(app.selected().map(|p| p.name.as_str()), Some("a"));
+        let names =
+            |app: &App| -> Vec<String> { app.processes.iter().map(|p| p.name.clone()).collect() };
+        app.cycle_sort();
+        assert_eq!(app.sort, SortKey::Name);
+        assert_eq!(names(&app), ["a", "b", "c"]);
+        assert_eq!(app.selected().map(|p| p.name.as_str()), Some("a"));
+        app.cycle_sort();
+        assert_eq!(app.sort, SortKey::Cpu);
+        // The test processes' CPU grows with their id: b (2) > a (1) > c (0).
+        assert_eq!(names(&app), ["b", "a", "c"]);
+        assert_eq!(app.selected_index(), 1);
+        app.cycle_sort();
+        assert_eq!(names(&app), ["b", "a", "c"], "memory grows with the id too");
+        app.cycle_sort();
+        assert_eq!(app.sort, SortKey::Restarts);
+        app.cycle_sort();
+        assert_eq!(app.sort, SortKey::Health);
+        app.health.insert("c".into(), 40);
+        app.health.insert("b".into(), 90);
+        app.resort();
+        assert_eq!(
+            names(&app),
+            ["c", "b", "a"],
+            "least healthy first, unscored last"
+        );
+        // A new poll comes in id order and is sorted again.
+        let polled: Vec<ProcessInfo> = {
+            let mut v = app.processes.clone();
+            v.sort_by_key(|p| p.id);
+            v
+        };
+        app.set_processes(polled);
+        assert_eq!(names(&app), ["c", "b", "a"]);
+        assert_eq!(app.selected().map(|p| p.name.as_str()), Some("a"));
+        app.cycle_sort();
+        assert_eq!(app.sort, SortKey::Id);
+        assert_eq!(names(&app), ["c", "a", "b"]);
+    }
+
+    #[test]
+    fn filters_keep_matching_lines_and_bad_regexes_say_why() {
+        let mut app = app_with(&["a"]);
+        let line = |text: &str| Line {
+            ts: None,
+            level: crate::level::Level::Info,
+            src: None,
+            text: text.to_string(),
+        };
+        app.logs
+            .push([line("GET /a 200"), line("GET /b 500"), line("POST /a 201")]);
+        assert_eq!(app.visible_lines().len(), 3);
+        app.filter = Some(LogFilter::new("^GET .* [45]").unwrap());
+        let kept: Vec<&str> = app
+            .visible_lines()
+            .iter()
+            .map(|l| l.text.as_str())
+            .collect();
+        assert_eq!(kept, ["GET /b 500"]);
+        let err = LogFilter::new("a(b").unwrap_err();
+        assert!(err.starts_with("bad regex /a(b/: "), "{err}");
+        assert!(!err.contains('\n'));
     }
 
     #[test]

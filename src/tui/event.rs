@@ -7,7 +7,7 @@
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
-use super::app::{App, Overlay};
+use super::app::{App, LogFilter, Overlay, PaneView};
 use crate::ipc::Request;
 
 /// Lines the log pane scrolls per page key.
@@ -34,6 +34,9 @@ pub fn on_key(app: &mut App, key: KeyEvent) -> Effect {
     if ctrl_c {
         app.quit = true;
         return Effect::Quit;
+    }
+    if app.prompt.is_some() {
+        return search_prompt(app, key);
     }
     match app.overlay.clone() {
         Overlay::ConfirmDelete { id, name } => match key.code {
@@ -70,9 +73,71 @@ fn quit(app: &mut App) -> Effect {
     Effect::Quit
 }
 
+/// Typing a regex after `/`: Enter applies it (a bad one is named in the
+/// status line and stays to be fixed), Esc leaves the filter as it was.
+fn search_prompt(app: &mut App, key: KeyEvent) -> Effect {
+    let Some(text) = app.prompt.as_mut() else {
+        return Effect::None;
+    };
+    match key.code {
+        KeyCode::Char(c) => text.push(c),
+        KeyCode::Backspace => {
+            text.pop();
+        }
+        KeyCode::Esc => app.prompt = None,
+        KeyCode::Enter => {
+            let typed = text.clone();
+            if typed.is_empty() {
+                app.prompt = None;
+                app.filter = None;
+                return Effect::None;
+            }
+            match LogFilter::new(&typed) {
+                Ok(filter) => {
+                    app.prompt = None;
+                    app.filter = Some(filter);
+                    app.logs.scroll = 0;
+                    app.pane = PaneView::Logs;
+                }
+                Err(err) => app.set_status(err, true),
+            }
+        }
+        _ => {}
+    }
+    Effect::None
+}
+
 fn normal(app: &mut App, key: KeyEvent) -> Effect {
     match key.code {
+        // Esc steps back: out of the pattern view, then the filter, then out.
+        KeyCode::Esc if app.pane == PaneView::Patterns => {
+            app.pane = PaneView::Logs;
+            Effect::None
+        }
+        KeyCode::Esc if app.filter.is_some() => {
+            app.filter = None;
+            app.logs.scroll = 0;
+            app.set_status("filter cleared", false);
+            Effect::None
+        }
         KeyCode::Char('q') | KeyCode::Esc => quit(app),
+        KeyCode::Char('/') => {
+            app.prompt = Some(String::new());
+            Effect::None
+        }
+        KeyCode::Tab | KeyCode::Char('o') => {
+            app.cycle_sort();
+            app.set_status(format!("sorted by {}", app.sort.label()), false);
+            Effect::None
+        }
+        KeyCode::Char('p') => {
+            app.pane = match app.pane {
+                PaneView::Logs => PaneView::Patterns,
+                PaneView::Patterns => PaneView::Logs,
+            };
+            app.summary_scroll = 0;
+            Effect::None
+        }
         KeyCode::Up | KeyCode::Char('k') => {
             app.move_selection(-1);
             Effect::None
@@ -89,8 +154,16 @@ fn normal(app: &mut App, key: KeyEvent) -> Effect {
             app.select_end(true);
             Effect::None
         }
+        KeyCode::PageUp if app.pane == PaneView::Patterns => {
+            app.summary_scroll = app.summary_scroll.saturating_sub(PAGE);
+            Effect::None
+        }
+        KeyCode::PageDown if app.pane == PaneView::Patterns => {
+            app.summary_scroll += PAGE;
+            Effect::None
+        }
         KeyCode::PageUp => {
-            let max = app.logs.lines.len().saturating_sub(1);
+            let max = app.visible_lines().len().saturating_sub(1);
             app.logs.scroll = (app.logs.scroll + PAGE).min(max);
             Effect::None
         }
@@ -170,6 +243,78 @@ mod tests {
         assert_eq!(press(&mut empty, KeyCode::Char('s')), Effect::None);
         assert_eq!(press(&mut empty, KeyCode::Char('d')), Effect::None);
         assert_eq!(empty.overlay, Overlay::None);
+    }
+
+    fn type_text(app: &mut App, text: &str) {
+        for c in text.chars() {
+            press(app, KeyCode::Char(c));
+        }
+    }
+
+    #[test]
+    fn slash_types_a_filter_enter_applies_esc_clears() {
+        let mut app = app_with(&["a"]);
+        press(&mut app, KeyCode::Char('/'));
+        assert_eq!(app.prompt.as_deref(), Some(""));
+        // Keys are text while typing: q does not quit, j does not move.
+        type_text(&mut app, "qj(x");
+        assert!(!app.quit);
+        press(&mut app, KeyCode::Backspace);
+        press(&mut app, KeyCode::Backspace);
+        type_text(&mut app, "[");
+        assert_eq!(app.prompt.as_deref(), Some("qj["));
+        press(&mut app, KeyCode::Enter);
+        let status = app.current_status().expect("an error in the status line");
+        assert!(
+            status.error && status.text.starts_with("bad regex /qj[/"),
+            "{status:?}"
+        );
+        assert!(app.prompt.is_some(), "a bad regex stays to be fixed");
+        assert!(app.filter.is_none());
+        press(&mut app, KeyCode::Backspace);
+        type_text(&mut app, "|time.?out");
+        press(&mut app, KeyCode::Enter);
+        assert!(app.prompt.is_none());
+        assert_eq!(
+            app.filter.as_ref().map(|f| f.pattern.as_str()),
+            Some("qj|time.?out")
+        );
+        // `/` again starts a new regex; Esc there keeps the current one.
+        press(&mut app, KeyCode::Char('/'));
+        assert_eq!(app.prompt.as_deref(), Some(""));
+        press(&mut app, KeyCode::Esc);
+        assert!(app.prompt.is_none() && app.filter.is_some());
+        // Esc clears the filter first, then quits.
+        assert_eq!(press(&mut app, KeyCode::Esc), Effect::None);
+        assert!(app.filter.is_none() && !app.quit);
+        assert_eq!(press(&mut app, KeyCode::Esc), Effect::Quit);
+    }
+
+    #[test]
+    fn tab_and_o_cycle_the_sort_p_toggles_patterns() {
+        let mut app = app_with(&["a", "b"]);
+        press(&mut app, KeyCode::Tab);
+        assert_eq!(app.sort, crate::tui::app::SortKey::Name);
+        press(&mut app, KeyCode::Char('o'));
+        assert_eq!(app.sort, crate::tui::app::SortKey::Cpu);
+        assert_eq!(
+            app.current_status().map(|s| s.text.as_str()),
+            Some("sorted by CPU")
+        );
+        press(&mut app, KeyCode::Char('p'));
+        assert_eq!(app.pane, PaneView::Patterns);
+        press(&mut app, KeyCode::PageDown);
+        assert_eq!(app.summary_scroll, PAGE);
+        assert_eq!(app.logs.scroll, 0);
+        assert_eq!(
+            press(&mut app, KeyCode::Esc),
+            Effect::None,
+            "Esc leaves the pattern view"
+        );
+        assert_eq!(app.pane, PaneView::Logs);
+        press(&mut app, KeyCode::Char('p'));
+        press(&mut app, KeyCode::Char('p'));
+        assert_eq!(app.pane, PaneView::Logs);
     }
 
     #[test]

@@ -1,9 +1,9 @@
-//! Health scores for the process table: the summary engine's
-//! [`Report::health`](crate::analyze::report::Report::health) over each
-//! process's logs of the last hour, computed on a background thread.
+//! Health scores and summaries for the process table: the summary
+//! engine's [`Report::health`](crate::analyze::report::Report::health) and
+//! `--summary` text over each process's logs of the last hour, computed on a
+//! background thread.
 //!
-//! [`score`] is `velos logs <name> --since 1h --summary` without the
-//! printing: the engine's analysis run over `<name>.log` (or the raw
+//! [`assess`] is `velos logs <name> --since 1h --summary`: the engine's analysis run over `<name>.log` (or the raw
 //! `-out`/`-err` pair merged by time) and their rotations. Records without
 //! a time cannot be placed in the window and are left out; files last
 //! written before the window are not opened.
@@ -18,7 +18,7 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::analyze::report::Health;
+use crate::analyze::report::{Health, SummaryContext, summary_text};
 use crate::analyze::{Pipeline, PipelineConfig};
 use crate::classify::Classifier;
 use crate::engine::analyze::Analyzer;
@@ -75,10 +75,26 @@ fn fingerprint(logs_dir: &Path, name: &str) -> Vec<(u64, Option<std::time::Syste
         .collect()
 }
 
+/// What monit shows of a process's last hour.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Assessment {
+    /// Its health score and parts.
+    pub health: Health,
+    /// The `velos logs <name> --since 1h --summary` text.
+    pub summary: String,
+}
+
 /// The health of process `name` over the hour before `now_ms`, from its
 /// logs under `logs_dir`; `None` when no record falls in the window or the
 /// files cannot be read.
 pub fn score(logs_dir: &Path, name: &str, now_ms: i64, analysis: &Analysis) -> Option<Health> {
+    assess(logs_dir, name, now_ms, analysis).map(|a| a.health)
+}
+
+/// The health and the summary text of process `name` over the hour before
+/// `now_ms`; `None` when no record falls in the window or the files cannot
+/// be read.
+pub fn assess(logs_dir: &Path, name: &str, now_ms: i64, analysis: &Analysis) -> Option<Assessment> {
     let since = now_ms - WINDOW_MS;
     let zone = &analysis.zone;
     let query = Query::build(
@@ -143,7 +159,21 @@ pub fn score(logs_dir: &Path, name: &str, now_ms: i64, analysis: &Analysis) -> O
         }
     }
     let report = total.finish(config);
-    (report.counts.records > 0).then(|| report.health())
+    if report.counts.records == 0 {
+        return None;
+    }
+    let sources = [name.to_string()];
+    let ctx = SummaryContext {
+        sources: &sources,
+        now_ms,
+        zone,
+        top: config.top,
+        drill_down: format!("velos logs {name} --since {WINDOW}"),
+    };
+    Some(Assessment {
+        health: report.health(),
+        summary: summary_text(&report, &ctx),
+    })
 }
 
 /// Whether `path` was modified at or after `since_ms` (Unix ms): older
@@ -159,7 +189,7 @@ fn written_since(path: &Path, since_ms: i64) -> bool {
 /// Scores processes on a background thread.
 pub struct HealthWorker {
     names: Sender<Vec<String>>,
-    scores: Receiver<(String, Option<u8>)>,
+    scores: Receiver<(String, Option<Assessment>)>,
 }
 
 impl HealthWorker {
@@ -181,8 +211,8 @@ impl HealthWorker {
         let _ = self.names.send(names);
     }
 
-    /// Scores computed since the last call: (name, score or `None`).
-    pub fn results(&self) -> Vec<(String, Option<u8>)> {
+    /// Assessments made since the last call: (name, assessment or `None`).
+    pub fn results(&self) -> Vec<(String, Option<Assessment>)> {
         self.scores.try_iter().collect()
     }
 }
@@ -196,7 +226,7 @@ fn work(
     logs_dir: &Path,
     analysis: &Analysis,
     names_rx: &Receiver<Vec<String>>,
-    scores: &Sender<(String, Option<u8>)>,
+    scores: &Sender<(String, Option<Assessment>)>,
 ) {
     lower_priority();
     // The engine's analysis runs on rayon: give it one low-priority thread
@@ -232,9 +262,9 @@ fn work(
                 continue;
             }
             let now = crate::timestamp::now_ms();
-            let health = match &pool {
-                Some(pool) => pool.install(|| score(logs_dir, name, now, analysis)),
-                None => score(logs_dir, name, now, analysis),
+            let assessment = match &pool {
+                Some(pool) => pool.install(|| assess(logs_dir, name, now, analysis)),
+                None => assess(logs_dir, name, now, analysis),
             };
             done.insert(
                 name.clone(),
@@ -243,10 +273,7 @@ fn work(
                     fingerprint: print,
                 },
             );
-            if scores
-                .send((name.clone(), health.map(|h| h.score)))
-                .is_err()
-            {
+            if scores.send((name.clone(), assessment)).is_err() {
                 return;
             }
         }
@@ -317,6 +344,11 @@ mod tests {
         );
         assert_eq!(health.score, 92);
         assert!(score(dir.path(), "other", now, &analysis()).is_none());
+        // The summary is the one `velos logs web --since 1h --summary` prints.
+        let summary = assess(dir.path(), "web", now, &analysis()).unwrap().summary;
+        assert!(summary.contains("tick <NUM>"), "{summary}");
+        assert!(summary.contains("92"), "{summary}");
+        assert!(summary.contains("velos logs web --since 1h"), "{summary}");
     }
 
     #[test]

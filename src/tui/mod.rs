@@ -367,14 +367,24 @@ fn apply_updates(app: &mut App, ch: &Channels<'_>) -> bool {
             }
         }
     }
-    for (name, score) in ch.health.results() {
-        changed = true;
-        match score {
-            Some(score) => app.health.insert(name, score),
-            None => app.health.remove(&name),
+    let mut scored = false;
+    for (name, assessment) in ch.health.results() {
+        scored = true;
+        match assessment {
+            Some(a) => {
+                app.health.insert(name.clone(), a.health.score);
+                app.summaries.insert(name, a.summary);
+            }
+            None => {
+                app.health.remove(&name);
+                app.summaries.remove(&name);
+            }
         };
     }
-    changed
+    if scored {
+        app.resort();
+    }
+    changed || scored
 }
 
 fn event_loop(

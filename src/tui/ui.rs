@@ -2,8 +2,9 @@
 //!
 //! The screen, top to bottom: a header line (daemon version and uptime,
 //! process count, total CPU and memory), the process table, CPU and memory
-//! sparklines of the selected process, its log pane, and a footer with the
-//! keys or the last message. `l` gives the log pane the whole body. On
+//! sparklines of the selected process, its log pane (filtered by `/`, or
+//! its summary with `p`), and a footer with the keys, the search prompt or
+//! the last message. `l` gives the log pane the whole body. On
 //! short terminals the sparklines go first, then the table shrinks to keep
 //! the selected row in view. Nothing here reads a clock or does I/O.
 
@@ -13,7 +14,7 @@ use ratatui::style::{Color, Modifier, Style, Stylize};
 use ratatui::text::{Line as TextLine, Span, Text};
 use ratatui::widgets::{Block, Cell, Clear, Paragraph, Row, Sparkline, Table, TableState, Wrap};
 
-use super::app::{App, Overlay};
+use super::app::{App, Overlay, PaneView, SortKey};
 use super::logs::Line;
 use crate::analyze::report::human_duration;
 use crate::ipc::{ProcessInfo, Status};
@@ -47,7 +48,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
         };
         draw_centered_message(frame, body, vec![TextLine::from(text)]);
     } else if app.logs_full {
-        draw_logs(frame, app, body);
+        draw_pane(frame, app, body);
     } else {
         draw_body(frame, app, body);
     }
@@ -82,7 +83,15 @@ fn draw_body(frame: &mut Frame, app: &App, area: Rect) {
     if sparks > 0 {
         draw_sparklines(frame, app, spark);
     }
-    draw_logs(frame, app, logs);
+    draw_pane(frame, app, logs);
+}
+
+/// The lower pane: the log lines, or the summary with `p`.
+fn draw_pane(frame: &mut Frame, app: &App, area: Rect) {
+    match app.pane {
+        PaneView::Logs => draw_logs(frame, app, area),
+        PaneView::Patterns => draw_summary(frame, app, area),
+    }
 }
 
 fn draw_header(frame: &mut Frame, app: &App, area: Rect) {
@@ -135,7 +144,22 @@ fn draw_header(frame: &mut Frame, app: &App, area: Rect) {
 }
 
 fn draw_footer(frame: &mut Frame, app: &App, area: Rect) {
-    let line = if let Some(status) = app.current_status() {
+    let line = if let Some(typed) = &app.prompt {
+        // A bad regex is named beside what was typed, to be fixed in place.
+        let after = match app.current_status().filter(|s| s.error) {
+            Some(err) => Span::styled(
+                format!("   {}", err.text),
+                Style::new().fg(Color::Red).bold(),
+            ),
+            None => Span::raw("   Enter: filter  Esc: cancel").dark_gray(),
+        };
+        TextLine::from(vec![
+            Span::styled(" /", Style::new().fg(Color::Cyan).bold()),
+            Span::raw(printable(typed)),
+            Span::raw("█"),
+            after,
+        ])
+    } else if let Some(status) = app.current_status() {
         let style = if status.error {
             Style::new().fg(Color::Red).bold()
         } else {
@@ -148,29 +172,30 @@ fn draw_footer(frame: &mut Frame, app: &App, area: Rect) {
             Style::new().fg(Color::Red).bold(),
         ))
     } else {
-        let all: [(&str, &str); 7] = [
+        // The keys that fit, most useful first; help and quit always.
+        let by_priority: [(&str, &str); 8] = [
             ("↑↓", "select"),
+            ("/", "filter"),
+            ("p", "patterns"),
+            ("Tab", "sort"),
             ("l", "logs"),
             ("r", "restart"),
             ("s", "stop"),
             ("d", "delete"),
-            ("?", "help"),
-            ("q", "quit"),
         ];
-        let width: usize = all
-            .iter()
-            .map(|(k, w)| k.chars().count() + w.len() + 3)
-            .sum();
-        let keys: Vec<(&str, &str)> = if width < area.width as usize {
-            all.to_vec()
-        } else {
-            vec![
-                ("↑↓", "select"),
-                ("l", "logs"),
-                ("?", "more keys"),
-                ("q", "quit"),
-            ]
-        };
+        let cost = |(k, w): &(&str, &str)| k.chars().count() + w.len() + 3;
+        let always = [("?", "help"), ("q", "quit")];
+        let mut room =
+            (area.width as usize).saturating_sub(1 + always.iter().map(cost).sum::<usize>());
+        let mut keys: Vec<(&str, &str)> = Vec::new();
+        for key in by_priority {
+            if cost(&key) > room {
+                break;
+            }
+            room -= cost(&key);
+            keys.push(key);
+        }
+        keys.extend(always);
         let mut spans = vec![Span::raw(" ")];
         for (key, what) in keys {
             spans.push(Span::styled(key, Style::new().fg(Color::Cyan).bold()));
@@ -244,12 +269,20 @@ fn health_cell(score: Option<u8>) -> Cell<'static> {
 fn draw_table(frame: &mut Frame, app: &App, area: Rect) {
     let wide = area.width >= 70;
     let plain = Style::new();
+    // The sorted column carries an arrow (▲ ascending, ▼ descending).
+    let head = |title: &str, key: SortKey, arrow: &str| {
+        if app.sort == key {
+            format!("{title}{arrow}")
+        } else {
+            title.to_string()
+        }
+    };
     let mut header = vec![
-        Cell::from("ID"),
-        Cell::from("NAME"),
+        Cell::from(head("ID", SortKey::Id, "▲")),
+        Cell::from(head("NAME", SortKey::Name, "▲")),
         Cell::from("STATUS"),
-        right("CPU", plain),
-        right("MEM", plain),
+        right(head("CPU", SortKey::Cpu, "▼"), plain),
+        right(head("MEM", SortKey::Memory, "▼"), plain),
     ];
     let mut widths = vec![
         Constraint::Length(3),
@@ -262,8 +295,11 @@ fn draw_table(frame: &mut Frame, app: &App, area: Rect) {
         header.push(Cell::from("UPTIME"));
         widths.push(Constraint::Length(7));
     }
-    header.extend([right("↺", plain), right("HEALTH", plain)]);
-    widths.extend([Constraint::Length(3), Constraint::Length(6)]);
+    header.extend([
+        right(head("↺", SortKey::Restarts, "▼"), plain),
+        right(head("HEALTH", SortKey::Health, "▲"), plain),
+    ]);
+    widths.extend([Constraint::Length(4), Constraint::Length(7)]);
     let rows = app.processes.iter().map(|p| {
         let mut cells = vec![
             Cell::from(p.id.to_string()),
@@ -394,13 +430,53 @@ fn printable(text: &str) -> String {
 /// Width of the time and level columns, with their spaces.
 const LOG_PREFIX: usize = 15;
 
+/// How far into a line its own timestamp may start (after a bracket, a
+/// pid or a host name) to count as the line's own.
+const OWN_TIME_WITHIN: usize = 48;
+
+/// Whether a line's text starts with a timestamp of its own, as the
+/// captured output of an app that writes its own header does: then the
+/// capture time would only repeat it.
+fn has_own_time(app: &App, text: &str) -> bool {
+    let first = text.split('\n').next().unwrap_or("");
+    let head = &first.as_bytes()[..first.len().min(OWN_TIME_WITHIN + 40)];
+    let ctx = crate::timestamp::TimeContext::new(app.zone.clone(), app.now_ms);
+    crate::timestamp::detect(head, &ctx).is_some_and(|found| found.start <= OWN_TIME_WITHIN)
+}
+
+/// `text` as spans in `style`, with the filter's matches highlighted.
+fn highlighted(app: &App, text: String, style: Style) -> Vec<Span<'static>> {
+    let Some(filter) = &app.filter else {
+        return vec![Span::styled(text, style)];
+    };
+    let mark = style.bg(Color::Yellow).fg(Color::Black);
+    let mut spans = Vec::new();
+    let mut at = 0;
+    for m in filter.regex.find_iter(&text) {
+        if m.start() == m.end() {
+            continue;
+        }
+        if m.start() > at {
+            spans.push(Span::styled(text[at..m.start()].to_string(), style));
+        }
+        spans.push(Span::styled(text[m.start()..m.end()].to_string(), mark));
+        at = m.end();
+    }
+    if at < text.len() {
+        spans.push(Span::styled(text[at..].to_string(), style));
+    }
+    spans
+}
+
 /// The screen rows of one record: time, level and the first line, then
-/// its continuation lines under the text.
+/// its continuation lines under the text. The capture time is shown only
+/// for lines that carry no timestamp of their own.
 fn log_rows(app: &App, line: &Line, rows: &mut Vec<TextLine<'static>>) {
     let style = level_style(line.level);
-    let time = line
-        .ts
-        .map_or_else(|| "        ".to_string(), |ts| clock(app, ts));
+    let time = match line.ts {
+        Some(ts) if !has_own_time(app, &line.text) => clock(app, ts),
+        _ => "        ".to_string(),
+    };
     let text_style = if line.src.as_deref() == Some("velos") {
         Style::new().fg(Color::Cyan).add_modifier(Modifier::ITALIC)
     } else {
@@ -408,20 +484,18 @@ fn log_rows(app: &App, line: &Line, rows: &mut Vec<TextLine<'static>>) {
     };
     for (i, part) in line.text.split('\n').enumerate() {
         let part = printable(part.strip_suffix('\r').unwrap_or(part));
-        if i == 0 {
-            rows.push(TextLine::from(vec![
+        let mut spans = if i == 0 {
+            vec![
                 Span::raw(time.clone()).dark_gray(),
                 Span::raw(" "),
                 Span::styled(line.level.label(), style),
                 Span::raw(" "),
-                Span::styled(part, text_style),
-            ]));
+            ]
         } else {
-            rows.push(TextLine::from(vec![
-                Span::raw(" ".repeat(LOG_PREFIX)),
-                Span::styled(part, text_style),
-            ]));
-        }
+            vec![Span::raw(" ".repeat(LOG_PREFIX))]
+        };
+        spans.extend(highlighted(app, part, text_style));
+        rows.push(TextLine::from(spans));
     }
 }
 
@@ -430,6 +504,18 @@ fn draw_logs(frame: &mut Frame, app: &App, area: Rect) {
     let mut title = vec![Span::raw(" logs ").bold()];
     if let Some(name) = name {
         title.push(Span::raw(format!("· {name} ")));
+    }
+    let lines = app.visible_lines();
+    if let Some(filter) = &app.filter {
+        title.push(
+            Span::raw(format!(
+                "· /{}/ {} of {} (Esc clears) ",
+                filter.pattern,
+                lines.len(),
+                app.logs.lines.len()
+            ))
+            .yellow(),
+        );
     }
     if app.logs.scroll > 0 {
         title.push(Span::raw(format!("· {} lines back (PgDn) ", app.logs.scroll)).yellow());
@@ -446,8 +532,11 @@ fn draw_logs(frame: &mut Frame, app: &App, area: Rect) {
     frame.render_widget(block, area);
     let pane = &app.logs;
     let showing = pane.name.is_some() && pane.name.as_deref() == name;
-    if !showing || pane.lines.is_empty() {
+    if !showing || lines.is_empty() {
         let text = match name {
+            Some(_) if app.filter.is_some() && !pane.lines.is_empty() => {
+                "no line matches the filter"
+            }
             Some(_) => "no log lines yet",
             None => "no process selected",
         };
@@ -457,19 +546,59 @@ fn draw_logs(frame: &mut Frame, app: &App, area: Rect) {
     // The newest records that fit, bottom-aligned; a record taller than
     // the pane shows its last rows.
     let height = inner.height as usize;
-    let end = pane.lines.len().saturating_sub(pane.scroll);
+    let end = lines.len().saturating_sub(pane.scroll);
     let mut start = end;
     let mut taken = 0;
     while start > 0 && taken < height {
         start -= 1;
-        taken += 1 + pane.lines[start].text.matches('\n').count();
+        taken += 1 + lines[start].text.matches('\n').count();
     }
     let mut rows = Vec::with_capacity(taken);
-    for line in pane.lines.range(start..end) {
+    for line in &lines[start..end] {
         log_rows(app, line, &mut rows);
     }
     let skip = rows.len().saturating_sub(height);
     frame.render_widget(Paragraph::new(rows.split_off(skip)), inner);
+}
+
+/// The selected process's `--summary` of the last hour, scrolled by
+/// PgUp/PgDn.
+fn draw_summary(frame: &mut Frame, app: &App, area: Rect) {
+    let name = app.selected().map(|p| p.name.as_str());
+    let mut title = vec![Span::raw(" patterns ").bold()];
+    if let Some(name) = name {
+        title.push(Span::raw(format!("· {name} · last hour ")));
+    }
+    let block = Block::bordered()
+        .title(TextLine::from(title))
+        .title_bottom(TextLine::from(" p: logs ").dark_gray().right_aligned());
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let Some(name) = name else {
+        frame.render_widget(
+            Paragraph::new(Text::from("no process selected").dark_gray()),
+            inner,
+        );
+        return;
+    };
+    let Some(summary) = app.summaries.get(name) else {
+        let text = if app.health.contains_key(name) {
+            "computing the summary…"
+        } else {
+            "no records in the last hour yet (the summary is computed in the background)"
+        };
+        frame.render_widget(
+            Paragraph::new(Text::from(text).dark_gray()).wrap(Wrap { trim: true }),
+            inner,
+        );
+        return;
+    };
+    let lines: Vec<TextLine<'static>> = summary
+        .lines()
+        .skip(app.summary_scroll)
+        .map(|l| TextLine::from(printable(l)))
+        .collect();
+    frame.render_widget(Paragraph::new(lines), inner);
 }
 
 /// A rectangle of `width` × `height` centred in `area`, shrunk to fit.
@@ -481,10 +610,14 @@ fn popup(area: Rect, width: u16, height: u16) -> Rect {
 }
 
 fn draw_help(frame: &mut Frame, app: &App, area: Rect) {
-    let keys: [(&str, &str); 12] = [
+    let keys: [(&str, &str); 16] = [
         ("↑ ↓  k j", "select a process"),
         ("g G  Home End", "first / last process"),
+        ("Tab  o", "sort: id, name, CPU, memory, ↺, health"),
         ("l", "log pane full screen / back"),
+        ("/", "filter the log pane by a regex"),
+        ("Esc", "clear the filter / leave patterns"),
+        ("p", "top patterns and anomalies, last hour"),
         ("PgUp PgDn", "scroll the log pane"),
         ("r", "restart the selected process"),
         ("s", "stop the selected process"),
@@ -507,7 +640,7 @@ fn draw_help(frame: &mut Frame, app: &App, area: Rect) {
     lines.push(TextLine::from(
         format!(" refresh every {}", interval_text(app.interval_ms)).dark_gray(),
     ));
-    let rect = popup(area, 48, lines.len() as u16 + 2);
+    let rect = popup(area, 56, lines.len() as u16 + 2);
     frame.render_widget(Clear, rect);
     frame.render_widget(
         Paragraph::new(lines).block(Block::bordered().title(" keys ").bold()),
@@ -679,6 +812,122 @@ mod tests {
             }
         }
         None
+    }
+
+    #[test]
+    fn filtered_log_pane_highlights_matches() {
+        let mut app = with_logs(app());
+        for code in "/refused|memory"
+            .chars()
+            .map(KeyCode::Char)
+            .chain([KeyCode::Enter])
+        {
+            on_key(&mut app, KeyEvent::from(code));
+        }
+        let terminal = render(&app, 80, 24);
+        let buffer = terminal.backend().buffer();
+        let text = text_of(buffer);
+        assert!(text.contains("/refused|memory/ 2 of 7"), "{text}");
+        assert!(!text.contains("listening on"), "{text}");
+        let (x, y) = find(buffer, "refused (db").unwrap();
+        assert_eq!(buffer[(x, y)].bg, Color::Yellow, "the match is highlighted");
+        let (x, y) = find(buffer, "connection").unwrap();
+        assert_ne!(buffer[(x, y)].bg, Color::Yellow, "the rest is not");
+        insta::assert_snapshot!(text);
+    }
+
+    #[test]
+    fn search_prompt_and_bad_regex_in_the_footer() {
+        let mut app = with_logs(app());
+        for code in "/time(out"
+            .chars()
+            .map(KeyCode::Char)
+            .chain([KeyCode::Enter])
+        {
+            on_key(&mut app, KeyEvent::from(code));
+        }
+        let terminal = render(&app, 80, 24);
+        let text = text_of(terminal.backend().buffer());
+        let footer = text.lines().nth(23).unwrap();
+        assert!(
+            footer.starts_with(" /time(out█   bad regex /time(out/:"),
+            "{footer}"
+        );
+    }
+
+    #[test]
+    fn sorted_table_marks_its_column() {
+        let mut app = with_logs(app());
+        // id → name → CPU → memory → restarts → health.
+        for _ in 0..5 {
+            on_key(&mut app, KeyEvent::from(KeyCode::Tab));
+        }
+        let terminal = render(&app, 80, 24);
+        let text = text_of(terminal.backend().buffer());
+        assert!(text.contains("HEALTH▲"), "{text}");
+        let order: Vec<usize> = ["flaky", "worker", "web", "cron"]
+            .iter()
+            .map(|n| text.find(&format!(" {n} ")).unwrap())
+            .collect();
+        assert!(
+            order.is_sorted(),
+            "least healthy first, unscored last: {text}"
+        );
+        insta::assert_snapshot!(text);
+    }
+
+    #[test]
+    fn pattern_view_shows_the_summary_of_the_last_hour() {
+        let mut app = with_logs(app());
+        on_key(&mut app, KeyEvent::from(KeyCode::Char('p')));
+        let terminal = render(&app, 80, 24);
+        let text = text_of(terminal.backend().buffer());
+        assert!(
+            text.contains("no records in the last hour yet") || text.contains("computing"),
+            "{text}"
+        );
+        app.summaries.insert(
+            "web".into(),
+            "Period: 10:00 → 11:00\nTop patterns\n  7x  request <NUM> took <NUM>\nHealth: 95/100"
+                .into(),
+        );
+        let terminal = render(&app, 80, 24);
+        let text = text_of(terminal.backend().buffer());
+        assert!(text.contains("patterns · web · last hour"), "{text}");
+        assert!(text.contains("request <NUM> took <NUM>"), "{text}");
+        insta::assert_snapshot!(text);
+    }
+
+    #[test]
+    fn capture_time_only_for_lines_without_their_own() {
+        let mut app = app();
+        let name = app.selected().map(|p| p.name.clone());
+        app.logs.switch(name);
+        let at = NOW - 30_000;
+        app.logs.push([
+            Line {
+                ts: Some(at),
+                level: Level::Info,
+                src: Some("stdout".into()),
+                text: "2023-11-14T22:12:50Z INFO request 1 took 3ms".into(),
+            },
+            Line {
+                ts: Some(at),
+                level: Level::Info,
+                src: Some("stdout".into()),
+                text: "request 2 took 4ms".into(),
+            },
+        ]);
+        let terminal = render(&app, 80, 24);
+        let text = text_of(terminal.backend().buffer());
+        let row = |needle: &str| {
+            text.lines()
+                .find(|l| l.contains(needle))
+                .unwrap()
+                .to_string()
+        };
+        assert!(!row("request 1").contains("22:12:50 INFO"), "{text}");
+        assert!(row("request 2").contains("22:12:50 INFO"), "{text}");
     }
 
     #[test]
