@@ -105,6 +105,14 @@ fn two_apps_with_instances() {
         assert_ne!(pid(&p), *old);
     }
     assert_eq!(home.process("worker").unwrap()["restarts"], 0);
+    let run = home.run(&["info", "web"]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr
+            .contains("'web' is an app with several instances; give one of their names"),
+        "{}",
+        run.stderr
+    );
 
     // The file acts on all its apps.
     let out = home.ok(&["stop", file]);

@@ -271,6 +271,12 @@ impl Shared {
                     Ok(ids) if ids.len() == 1 => Reply::Process {
                         process: Box::new(table.procs[&ids[0]].info(true)),
                     },
+                    Ok(_) if target != "all" => error(
+                        ErrorCode::BadRequest,
+                        format!(
+                            "'{target}' is an app with several instances; give one of their names (`velos list` shows them)"
+                        ),
+                    ),
                     Ok(_) => error(
                         ErrorCode::BadRequest,
                         "info takes one process name or id, not 'all'",
