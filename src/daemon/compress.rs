@@ -69,26 +69,30 @@ fn rename_if_present(from: &Path, to: &Path) -> io::Result<()> {
 }
 
 /// Rotates the set of `path`: parts move up one number (plain or
-/// compressed), the part past `keep` is dropped, and `path` becomes part 1.
-/// `keep` must be at least 1.
+/// compressed), parts numbered `keep` or more are dropped, and `path`
+/// becomes part 1. `keep` must be at least 1. Costs one directory listing
+/// and one rename per part, whatever `keep` is.
 pub fn shift(path: &Path, keep: u32) -> io::Result<()> {
     let _sets = lock_sets();
-    remove_if_present(&rotated_path(path, keep))?;
-    remove_if_present(&compressed_path(path, keep))?;
-    for n in (1..keep).rev() {
-        rename_if_present(&rotated_path(path, n), &rotated_path(path, n + 1))?;
-        rename_if_present(&compressed_path(path, n), &compressed_path(path, n + 1))?;
+    for (n, part) in parts_of(path)?.into_iter().rev() {
+        if n >= keep {
+            remove_if_present(&part)?;
+            continue;
+        }
+        let mut moved = rotated_path(path, n + 1).into_os_string();
+        if part.extension().is_some_and(|e| e == "gz") {
+            moved.push(".gz");
+        }
+        rename_if_present(&part, Path::new(&moved))?;
     }
     fs::rename(path, rotated_path(path, 1))
 }
 
-/// Removes every rotated part of `path`, plain or compressed, numbered up
-/// to `keep` (at least 1).
-pub fn remove_parts(path: &Path, keep: u32) -> io::Result<()> {
+/// Removes every rotated part of `path`, plain or compressed.
+pub fn remove_parts(path: &Path) -> io::Result<()> {
     let _sets = lock_sets();
-    for n in 1..=keep.max(1) {
-        remove_if_present(&rotated_path(path, n))?;
-        remove_if_present(&compressed_path(path, n))?;
+    for (_, part) in parts_of(path)? {
+        remove_if_present(&part)?;
     }
     Ok(())
 }
@@ -360,7 +364,7 @@ mod tests {
         assert!(compressed_path(&log, 2).exists());
         assert!(log.exists());
 
-        remove_parts(&log, 3).unwrap();
+        remove_parts(&log).unwrap();
         assert!(!compressed_path(&log, 2).exists());
     }
 }

@@ -357,7 +357,7 @@ impl RotatingFile {
         self.out.flush()?;
         self.out.get_ref().set_len(0)?;
         self.size = 0;
-        super::compress::remove_parts(&self.path, self.rotation.keep)
+        super::compress::remove_parts(&self.path)
     }
 }
 
