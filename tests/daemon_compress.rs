@@ -74,6 +74,27 @@ fn compressed_rotation_loses_nothing() {
     }
     assert!(!logs.join("gz.log.gz.tmp").exists());
 
+    // The worker runs at a lower priority than capture.
+    let daemon = home.daemon_pid().expect("daemon pid");
+    let nice: Vec<i64> = fs::read_dir(format!("/proc/{daemon}/task"))
+        .unwrap()
+        .flatten()
+        .filter(|task| {
+            fs::read_to_string(task.path().join("comm")).is_ok_and(|c| c.trim() == "compress")
+        })
+        .map(|task| {
+            let stat = fs::read_to_string(task.path().join("stat")).unwrap();
+            let fields: Vec<&str> = stat
+                .rsplit_once(')')
+                .unwrap()
+                .1
+                .split_whitespace()
+                .collect();
+            fields[16].parse().unwrap()
+        })
+        .collect();
+    assert_eq!(nice, [10]);
+
     // Oldest part first, then the current file: every line once, in order.
     let mut all = Vec::new();
     for (n, _) in parts(&logs, "gz.log").into_iter().rev() {

@@ -8,7 +8,8 @@
 //! always found under exactly one name.
 //!
 //! Rotation only renames: the capture thread never compresses. One worker
-//! thread, started on first use, gzips plain parts (flate2): it reads the
+//! thread, started on first use and running at a lower priority (nice 10),
+//! gzips plain parts (flate2): it reads the
 //! part through an open descriptor, which stays valid if rotation renames
 //! the part meanwhile, writes `<file>.gz.tmp`, then, under the lock, finds
 //! where the part is now (by inode), renames the temporary file over
@@ -135,7 +136,16 @@ pub fn tend(path: &Path, policy: Policy) {
     }
 }
 
+/// Niceness of the worker thread: compression yields the CPU to capture.
+const WORKER_NICENESS: libc::c_int = 10;
+
 fn work(rx: &mpsc::Receiver<Job>) {
+    // SAFETY: plain syscalls on this thread's own id; on Linux the
+    // priority of a thread id applies to that thread alone.
+    unsafe {
+        let tid = libc::gettid();
+        libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, WORKER_NICENESS);
+    }
     let mut sets: BTreeMap<PathBuf, Policy> = BTreeMap::new();
     loop {
         match rx.recv_timeout(SWEEP_EVERY) {
