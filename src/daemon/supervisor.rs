@@ -463,6 +463,7 @@ impl Shared {
         proc.started_at = Some(Instant::now());
         proc.restart_at = None;
         proc.kill_at = None;
+        proc.restart_logged = false;
         Ok(())
     }
 
