@@ -194,7 +194,11 @@ fn plain_parts(path: &Path) -> io::Result<Vec<(u32, File)>> {
         if part.extension().is_some_and(|e| e == "gz") {
             continue;
         }
-        match File::open(&part) {
+        match File::options()
+            .read(true)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(&part)
+        {
             Ok(file) => parts.push((n, file)),
             Err(err) if err.kind() == io::ErrorKind::NotFound => {}
             Err(err) => return Err(err),
@@ -238,6 +242,7 @@ fn compress_part(path: &Path, n: u32, plain: &File) -> io::Result<()> {
             .create(true)
             .truncate(true)
             .mode(0o600)
+            .custom_flags(libc::O_NOFOLLOW)
             .open(&tmp)?;
         let mut encoder = GzEncoder::new(
             BufWriter::with_capacity(256 * 1024, out),
