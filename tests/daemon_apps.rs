@@ -403,3 +403,33 @@ fn a_cron_restart_fires_on_the_minute() {
     });
     assert_ne!(pid(&p), first);
 }
+
+#[test]
+fn the_daemons_own_files_are_no_change_to_a_watching_app() {
+    let home = TestHome::new();
+    let dir = project(&home);
+    // Watching the whole home: logs, state.json and the socket change all
+    // the time, and must not restart it.
+    let file = write(
+        &dir,
+        "apps.toml",
+        "[apps.chatty]\ncmd = \"while true; do echo tick; sleep 0.1; done\"\nwatch = [\"..\"]\n",
+    );
+    home.ok(&["start", file.to_str().unwrap()]);
+    home.wait_status("chatty", "online", secs(5));
+    std::thread::sleep(Duration::from_millis(2500));
+    home.ok(&["list"]);
+    assert!(
+        !home
+            .records("chatty.log")
+            .iter()
+            .any(|r| r["event"] == "restart")
+    );
+    write(home.path(), "notes.txt", "x");
+    let records = home.wait_record("chatty.log", secs(5), |r| r["event"] == "restart");
+    let restart = records.iter().find(|r| r["event"] == "restart").unwrap();
+    assert_eq!(
+        restart["path"],
+        home.path().join("notes.txt").display().to_string()
+    );
+}

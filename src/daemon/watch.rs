@@ -10,7 +10,8 @@
 //! Changes are debounced: the process is restarted once no change has come
 //! for [`DEBOUNCE`] (or [`MAX_DELAY`] after the first change of a burst),
 //! and the `restart` record names the first changed path. Reads are not
-//! changes; ignored paths are not either.
+//! changes; ignored paths are not either, nor the files the daemon writes in
+//! its home (when the home is under a watched path).
 //!
 //! An ignore pattern is a glob: one without `/` is matched against each
 //! component of the path below the watched path (`*.log`, `node_modules`,
@@ -105,6 +106,10 @@ pub struct WatchSpec {
 struct Active {
     spec: WatchSpec,
     ignore: IgnoreSet,
+    /// The daemon's own files (log directory, table, pid file, socket):
+    /// what it writes there is no change of the app's, even under a
+    /// watched path.
+    own: Vec<PathBuf>,
     watcher: RecommendedWatcher,
     dirs: usize,
     /// First changed path of the burst, when it began, and the last change.
@@ -158,6 +163,20 @@ pub fn run(shared: &Arc<Shared>) {
     }
 }
 
+/// What the daemon writes in its home.
+fn own_files(home: &crate::home::Home) -> Vec<PathBuf> {
+    let state = home.state_file();
+    let mut tmp = state.clone().into_os_string();
+    tmp.push(".tmp");
+    vec![
+        home.logs_dir(),
+        state,
+        PathBuf::from(tmp),
+        home.pid_file(),
+        home.socket(),
+    ]
+}
+
 /// Starts, replaces and drops watchers to match the table.
 fn sync(shared: &Arc<Shared>, active: &mut HashMap<u32, Active>, tx: &mpsc::Sender<Message>) {
     let wanted = shared.watch_specs();
@@ -191,6 +210,7 @@ fn sync(shared: &Arc<Shared>, active: &mut HashMap<u32, Active>, tx: &mpsc::Send
         let mut process = Active {
             spec,
             ignore,
+            own: own_files(shared.home()),
             watcher,
             dirs: 0,
             pending: None,
@@ -206,7 +226,7 @@ impl Active {
     /// Watches `path` (below `root`) and, for a directory, every directory
     /// under it that is not ignored.
     fn add(&mut self, shared: &Shared, root: &Path, path: &Path) {
-        if self.ignore.is_ignored(root, path) {
+        if self.ignore.is_ignored(root, path) || self.is_own(path) {
             return;
         }
         if self.dirs >= MAX_DIRS {
@@ -237,6 +257,10 @@ impl Active {
         }
     }
 
+    fn is_own(&self, path: &Path) -> bool {
+        self.own.iter().any(|own| path.starts_with(own))
+    }
+
     fn root_of(&self, path: &Path) -> Option<PathBuf> {
         self.spec
             .roots
@@ -253,7 +277,7 @@ impl Active {
             let Some(root) = self.root_of(path) else {
                 continue;
             };
-            if self.ignore.is_ignored(&root, path) {
+            if self.ignore.is_ignored(&root, path) || self.is_own(path) {
                 continue;
             }
             if matches!(event.kind, EventKind::Create(_)) && path.is_dir() {
