@@ -259,6 +259,14 @@ fn refusals_name_the_file_line_and_key_and_start_nothing() {
             assert_eq!(run.stdout, "");
         }
     }
+    let run = home.run(&["start", "missing.toml"]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.starts_with("error: cannot read the app file ")
+            && run.stderr.contains("missing.toml"),
+        "{}",
+        run.stderr
+    );
     // Nothing started, not even the daemon.
     assert!(!home.path().join("velos.sock").exists());
 }

@@ -18,10 +18,11 @@ pub fn is_app_file(target: &str) -> bool {
     target.ends_with(".toml") && Path::new(target).is_file()
 }
 
-/// The app file of `velos start apps.toml`, if that is what was given.
+/// The app file of `velos start apps.toml`, if that is what was given: a
+/// lone `.toml` word (one that does not exist is reported as such, not run).
 pub fn app_file_arg(command: &[String]) -> Option<PathBuf> {
     match command {
-        [only] if is_app_file(only) => Some(PathBuf::from(only)),
+        [only] if only.ends_with(".toml") => Some(PathBuf::from(only)),
         _ => None,
     }
 }
