@@ -21,7 +21,7 @@ use crate::ipc::{
 pub enum DaemonCommand {
     /// Run the supervisor daemon (started automatically by other commands).
     Daemon(DaemonArgs),
-    /// Start a program under supervision.
+    /// Start a program under supervision, or the apps of an app file (velos start apps.toml).
     Start(StartArgs),
     /// Stop processes: SIGTERM to the process group, SIGKILL after the kill timeout.
     Stop(TargetArgs),
@@ -53,9 +53,10 @@ pub struct DaemonArgs {
 /// Options of `velos start`.
 #[derive(Debug, Args)]
 pub struct StartArgs {
-    /// Program to run, then its arguments. Options of `start` may follow
-    /// them (`velos start node app.js --name web`); words after a `--` are
-    /// always the program's (`velos start --name w -- prog --name x`).
+    /// Program to run, then its arguments; or one app file (apps.toml).
+    /// Options of `start` may follow them (`velos start node app.js --name
+    /// web`); words after a `--` are always the program's (`velos start
+    /// --name w -- prog --name x`).
     #[arg(
         required = true,
         value_name = "CMD [ARGS]...",
