@@ -248,6 +248,7 @@ fn report(data: &[u8], threads: usize, chunk: usize, block: Option<usize>) -> St
             zone: &zone,
             top: 50,
             drill_down: String::new(),
+            width: 100,
         };
         let mut out = summary_json(&report, &ctx).to_string();
         for group in report.dedup.iter().flatten() {

@@ -13,9 +13,11 @@
 //! top = 5                 # patterns listed in the summary
 //!
 //! [pipeline.anomaly]
-//! history = "60m"         # minutes the mean and deviation look back
+//! history = "60m"         # minutes the expected count looks back
 //! warmup = "10m"          # no anomaly before this much history
-//! warning_sigma = 2.0
+//! burst_history = "30d"   # how far back the log's burstiness is measured
+//! span = "6h"             # minutes sharing one σ-level's false-alarm chance
+//! warning_sigma = 2.0     # rarity of a warning, in the normal scale, per span
 //! critical_sigma = 3.0
 //! ```
 
@@ -49,6 +51,10 @@ pub struct PipelineConfig {
     pub history_minutes: usize,
     /// Minutes of history needed before anything is reported.
     pub warmup_minutes: usize,
+    /// Minutes behind the burstiness (dispersion) of the log.
+    pub burst_history_minutes: usize,
+    /// Minutes whose tests share one σ-level's false-alarm chance.
+    pub span_minutes: usize,
     /// Deviations above the mean for a warning.
     pub warning_sigma: f64,
     /// Deviations above the mean for a critical anomaly.
@@ -67,6 +73,8 @@ impl Default for PipelineConfig {
             top: 5,
             history_minutes: 60,
             warmup_minutes: 10,
+            burst_history_minutes: 30 * 24 * 60,
+            span_minutes: 6 * 60,
             warning_sigma: 2.0,
             critical_sigma: 3.0,
         }
@@ -104,6 +112,8 @@ struct PatternToml {
 struct AnomalyToml {
     history: Option<Spanned<String>>,
     warmup: Option<Spanned<String>>,
+    burst_history: Option<Spanned<String>>,
+    span: Option<Spanned<String>>,
     warning_sigma: Option<Spanned<f64>>,
     critical_sigma: Option<Spanned<f64>>,
 }
@@ -165,6 +175,12 @@ impl PipelineToml {
         }
         if let Some(w) = &self.anomaly.warmup {
             cfg.warmup_minutes = minutes(w, "pipeline.anomaly.warmup")?;
+        }
+        if let Some(b) = &self.anomaly.burst_history {
+            cfg.burst_history_minutes = minutes(b, "pipeline.anomaly.burst_history")?;
+        }
+        if let Some(s) = &self.anomaly.span {
+            cfg.span_minutes = minutes(s, "pipeline.anomaly.span")?;
         }
         for (value, key, slot) in [
             (

@@ -91,15 +91,85 @@ pub struct TemplateStat {
     pub series: Series,
 }
 
+/// Distinct templates kept at most (see [`TemplateCounts`]).
+pub const MAX_TEMPLATES: usize = 1 << 16;
+
+/// Patterns compared with a template at most when grouping (see
+/// [`TemplateCounts::cluster`]).
+pub const MAX_CANDIDATES: usize = 64;
+
 /// Mergeable per-chunk counts of exact templates.
+///
+/// **Bounded memory.** At most [`MAX_TEMPLATES`] distinct templates are
+/// kept. Past that, the map keeps a hash-chosen sample: a template is kept
+/// while its id's mixed hash has at least `level` leading zero bits, and
+/// `level` rises (halving the sample) whenever the kept templates exceed
+/// the cap. Records of templates left out are counted together in
+/// [`TemplateCounts::beyond`]. Whether a template is kept depends only on
+/// its id and on the set of distinct templates of the whole input, never
+/// on chunking: a chunk's level is never above the whole input's (its
+/// templates are a subset), and merging raises the level to the larger of
+/// the two and then as far as the cap needs, so the kept templates and
+/// their counts are the same for any cut.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TemplateCounts {
     stats: IdMap<u64, TemplateStat>,
+    level: u32,
+    beyond: TemplateStat,
+}
+
+impl Default for TemplateStat {
+    fn default() -> Self {
+        TemplateStat {
+            template: Box::default(),
+            count: 0,
+            first_offset: u64::MAX,
+            series: Series::default(),
+        }
+    }
+}
+
+/// The sampling key of a template id: the id spread once more, so the
+/// sample does not follow the map's own hashing.
+#[inline]
+fn sample_bits(id: u64) -> u32 {
+    (id ^ 0x5851_F42D_4C95_7F2D)
+        .wrapping_mul(0x2545_F491_4F6C_DD1D)
+        .leading_zeros()
 }
 
 impl TemplateCounts {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Whether template `id` is kept at the current sampling level.
+    #[inline]
+    fn keeps(&self, id: u64) -> bool {
+        self.level == 0 || sample_bits(id) >= self.level
+    }
+
+    /// Raises the sampling level until the kept templates fit the cap.
+    fn shrink(&mut self) {
+        while self.stats.len() > MAX_TEMPLATES {
+            self.level += 1;
+            let level = self.level;
+            let beyond = &mut self.beyond;
+            self.stats.retain(|&id, stat| {
+                let keep = sample_bits(id) >= level;
+                if !keep {
+                    Self::drop_into(beyond, std::mem::take(stat));
+                }
+                keep
+            });
+        }
+    }
+
+    /// Records whose templates were left out of the sample (zero unless
+    /// the input has more than [`MAX_TEMPLATES`] distinct templates), with
+    /// their series.
+    pub fn beyond(&self) -> &TemplateStat {
+        &self.beyond
     }
 
     /// Counts one record with template `template` (id `id`) at `offset`.
@@ -110,6 +180,11 @@ impl TemplateCounts {
 
     /// Counts `count` records with the same template, the first at `offset`.
     pub fn observe_n(&mut self, id: u64, template: &[u8], count: u64, offset: u64) {
+        if !self.keeps(id) {
+            self.beyond.count += count;
+            self.beyond.first_offset = self.beyond.first_offset.min(offset);
+            return;
+        }
         match self.stats.get_mut(&id) {
             Some(s) => {
                 s.count += count;
@@ -128,6 +203,7 @@ impl TemplateCounts {
                         series: Series::default(),
                     },
                 );
+                self.shrink();
             }
         }
     }
@@ -136,6 +212,25 @@ impl TemplateCounts {
     /// to add to its series).
     #[inline]
     pub fn observe_entry(&mut self, id: u64, template: &[u8], offset: u64) -> &mut TemplateStat {
+        if !self.keeps(id) {
+            return self.add_beyond(offset);
+        }
+        if self.stats.len() >= MAX_TEMPLATES && !self.stats.contains_key(&id) {
+            // A new template at the cap: take it in, then narrow the sample.
+            self.stats.insert(
+                id,
+                TemplateStat {
+                    template: template.into(),
+                    count: 0,
+                    first_offset: offset,
+                    series: Series::default(),
+                },
+            );
+            self.shrink();
+            if !self.keeps(id) {
+                return self.add_beyond(offset);
+            }
+        }
         let stat = self.stats.entry(id).or_insert_with(|| TemplateStat {
             template: template.into(),
             count: 0,
@@ -150,15 +245,49 @@ impl TemplateCounts {
         stat
     }
 
+    /// Counts one record of a template left out of the sample.
+    fn add_beyond(&mut self, offset: u64) -> &mut TemplateStat {
+        self.beyond.count += 1;
+        self.beyond.first_offset = self.beyond.first_offset.min(offset);
+        &mut self.beyond
+    }
+
+    /// Moves a left-out template's counts to [`TemplateCounts::beyond`].
+    fn drop_into(beyond: &mut TemplateStat, stat: TemplateStat) {
+        beyond.count += stat.count;
+        beyond.first_offset = beyond.first_offset.min(stat.first_offset);
+        beyond.series.merge(stat.series);
+    }
+
     /// Adds `other`'s counts (and series) to these. Every part of a stat
-    /// merges commutatively, so the smaller map is folded into the larger.
+    /// merges commutatively, so the smaller map is folded into the larger;
+    /// the sample is then narrowed to the larger of the two levels and to
+    /// the cap.
     pub fn merge(&mut self, mut other: TemplateCounts) {
         if self.stats.len() < other.stats.len() {
             std::mem::swap(&mut self.stats, &mut other.stats);
         }
-        for (id, stat) in other.stats {
-            self.absorb(id, stat);
+        let level = self.level.max(other.level);
+        Self::drop_into(&mut self.beyond, other.beyond);
+        self.level = level;
+        if level > 0 {
+            let beyond = &mut self.beyond;
+            self.stats.retain(|&id, stat| {
+                let keep = sample_bits(id) >= level;
+                if !keep {
+                    Self::drop_into(beyond, std::mem::take(stat));
+                }
+                keep
+            });
         }
+        for (id, stat) in other.stats {
+            if self.keeps(id) {
+                self.absorb(id, stat);
+            } else {
+                Self::drop_into(&mut self.beyond, stat);
+            }
+        }
+        self.shrink();
     }
 
     fn absorb(&mut self, id: u64, stat: TemplateStat) {
@@ -196,9 +325,9 @@ impl TemplateCounts {
         self.stats.get(&id)
     }
 
-    /// Total records counted.
+    /// Total records counted, those beyond the sample included.
     pub fn total(&self) -> u64 {
-        self.stats.values().map(|s| s.count).sum()
+        self.stats.values().map(|s| s.count).sum::<u64>() + self.beyond.count
     }
 
     /// Every template its own pattern (grouping switched off).
@@ -243,7 +372,10 @@ impl TemplateCounts {
             let first = toks.first().and_then(|t| (!t.var).then_some(t.canon));
             let candidates = buckets.entry((toks.len(), first)).or_default();
             let mut best: Option<(usize, f64)> = None;
-            for &p in candidates.iter() {
+            // The oldest patterns of the bucket are its established ones; a
+            // bucket holding more than this is high-entropy input, where
+            // comparing with every pattern would make grouping quadratic.
+            for &p in candidates.iter().take(MAX_CANDIDATES) {
                 let sim = similarity(&building[p].tokens, toks);
                 if sim >= cfg.similarity && best.is_none_or(|(_, b)| sim > b) {
                     best = Some((p, sim));
@@ -301,36 +433,48 @@ fn mark_variable_positions(tokens: &mut [Vec<Tok>]) {
             }
             // The first token names the event (Drain's habit too): it only
             // varies when it holds placeholders.
-            for i in 0..len {
-                // Key: all tokens but the i-th. Value: the distinct tokens
-                // seen at i (up to three) and whether all hold placeholders.
-                let mut groups: HashMap<u64, (Vec<u64>, bool, Vec<usize>)> = HashMap::new();
-                for &t in members {
-                    let key = combine(
-                        tokens[t]
-                            .iter()
-                            .enumerate()
-                            .filter(|&(k, _)| k != i)
-                            .map(|(_, tok)| tok.canon),
-                    );
-                    let tok = tokens[t][i];
-                    let g = groups
-                        .entry(key)
-                        .or_insert_with(|| (Vec::new(), true, Vec::new()));
-                    if g.0.len() < VARIABLE_WORDS && !g.0.contains(&tok.canon) {
-                        g.0.push(tok.canon);
-                    }
-                    g.1 &= tok.var;
-                    g.2.push(t);
+            // Hashes of every prefix and suffix of each member, so the key
+            // "all tokens but the i-th" costs O(1) per position.
+            let mut prefix = vec![0u64; members.len() * (len + 1)];
+            let mut suffix = vec![0u64; members.len() * (len + 1)];
+            for (m, &t) in members.iter().enumerate() {
+                let (pre, suf) = (
+                    &mut prefix[m * (len + 1)..(m + 1) * (len + 1)],
+                    &mut suffix[m * (len + 1)..(m + 1) * (len + 1)],
+                );
+                pre[0] = SEED;
+                for k in 0..len {
+                    pre[k + 1] = step(pre[k], tokens[t][k].canon);
                 }
-                for (values, all_var, group) in groups.into_values() {
-                    let words = i > 0 && values.len() >= VARIABLE_WORDS;
-                    if words || (values.len() >= 2 && all_var) {
+                suf[len] = SEED;
+                for k in (0..len).rev() {
+                    suf[k] = step(suf[k + 1], tokens[t][k].canon);
+                }
+            }
+            // (key, token at i, template) sorted: each run of one key is a
+            // group of templates alike everywhere but at i.
+            let mut entries: Vec<(u64, u64, usize)> = Vec::with_capacity(members.len());
+            for i in 0..len {
+                entries.clear();
+                for (m, &t) in members.iter().enumerate() {
+                    let row = m * (len + 1);
+                    let key = step(prefix[row + i], suffix[row + i + 1] ^ 0x9E37_79B9);
+                    entries.push((key, tokens[t][i].canon, t));
+                }
+                entries.sort_unstable();
+                for group in entries.chunk_by(|a, b| a.0 == b.0) {
+                    if group.len() < 2 {
+                        continue;
+                    }
+                    let distinct = 1 + group.windows(2).filter(|w| w[0].1 != w[1].1).count();
+                    let all_var = group.iter().all(|&(_, _, t)| tokens[t][i].var);
+                    let words = i > 0 && distinct >= VARIABLE_WORDS;
+                    if words || (distinct >= 2 && all_var) {
                         marks.extend(
                             group
-                                .into_iter()
-                                .filter(|&t| tokens[t][i].canon != wild.canon)
-                                .map(|t| (t, i)),
+                                .iter()
+                                .filter(|&&(_, canon, _)| canon != wild.canon)
+                                .map(|&(_, _, t)| (t, i)),
                         );
                     }
                 }
@@ -345,11 +489,13 @@ fn mark_variable_positions(tokens: &mut [Vec<Tok>]) {
     }
 }
 
-/// Order-sensitive hash of a sequence of token hashes.
-fn combine(words: impl Iterator<Item = u64>) -> u64 {
-    words.fold(0x243F_6A88_85A3_08D3, |h, w| {
-        (h.rotate_left(5) ^ w).wrapping_mul(0x9E37_79B9_7F4A_7C15)
-    })
+/// Start of an order-sensitive hash of a sequence of token hashes.
+const SEED: u64 = 0x243F_6A88_85A3_08D3;
+
+/// One step of an order-sensitive hash of a sequence of token hashes.
+#[inline]
+fn step(h: u64, w: u64) -> u64 {
+    (h.rotate_left(5) ^ w).wrapping_mul(0x9E37_79B9_7F4A_7C15)
 }
 
 /// One token of a template: the hash of the token with every placeholder
@@ -451,10 +597,10 @@ fn similarity(pattern: &[PatTok], tokens: &[Tok]) -> f64 {
 }
 
 /// A pattern under construction.
-struct Building {
+struct Building<'a> {
     tokens: Vec<PatTok>,
     /// The founding template's tokens, and whether members differ there.
-    text_tokens: Vec<Box<[u8]>>,
+    text_tokens: Vec<&'a [u8]>,
     raw: Vec<u64>,
     raw_varies: Vec<bool>,
     members: Vec<(u64, u64)>,
@@ -462,8 +608,8 @@ struct Building {
     first_offset: u64,
 }
 
-impl Building {
-    fn found(id: u64, stat: &TemplateStat, tokens: &[Tok]) -> Building {
+impl<'a> Building<'a> {
+    fn found(id: u64, stat: &'a TemplateStat, tokens: &[Tok]) -> Building<'a> {
         let wild = Tok::wild().raw;
         Building {
             // Positions found variable show as `<*>`.
@@ -472,13 +618,7 @@ impl Building {
                 .split(u8::is_ascii_whitespace)
                 .filter(|t| !t.is_empty())
                 .zip(tokens)
-                .map(|(raw, t)| {
-                    if t.raw == wild {
-                        Box::from(&b"<*>"[..])
-                    } else {
-                        raw.into()
-                    }
-                })
+                .map(|(raw, t)| if t.raw == wild { &b"<*>"[..] } else { raw })
                 .collect(),
             raw: tokens.iter().map(|t| t.raw).collect(),
             raw_varies: vec![false; tokens.len()],
@@ -708,6 +848,36 @@ mod tests {
         let lines = ["onExtend:12", "steps=40##7"];
         let (c, _) = counts(&lines);
         assert_eq!(c.cluster(&PatternConfig { similarity: 0.1 }).len(), 2);
+    }
+
+    #[test]
+    fn the_template_sample_is_bounded_and_independent_of_chunking() {
+        let n = MAX_TEMPLATES as u64 * 2 + 777;
+        let id = |i: u64| xxh3_64(&i.to_le_bytes());
+        let mut whole = TemplateCounts::new();
+        for i in 0..n {
+            whole.observe_entry(id(i), b"t", i);
+            whole.observe_entry(id(i % 10), b"t", i);
+        }
+        assert!(whole.len() <= MAX_TEMPLATES);
+        assert!(whole.len() > MAX_TEMPLATES / 4);
+        assert_eq!(whole.total(), 2 * n);
+        for cuts in [[0, 1000, n / 2, n], [0, n / 3, n - 5, n]] {
+            let mut merged = TemplateCounts::new();
+            for w in cuts.windows(2) {
+                let mut c = TemplateCounts::new();
+                for i in w[0]..w[1] {
+                    c.observe_entry(id(i), b"t", i);
+                    c.observe_entry(id(i % 10), b"t", i);
+                }
+                merged.merge(c);
+            }
+            assert_eq!(merged.len(), whole.len());
+            assert_eq!(merged.beyond().count, whole.beyond().count);
+            for (tid, stat) in whole.iter() {
+                assert_eq!(merged.get(tid).map(|s| s.count), Some(stat.count));
+            }
+        }
     }
 
     #[test]

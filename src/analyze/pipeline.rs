@@ -92,10 +92,18 @@ impl Pipeline {
             period,
         };
         let counts = self.counts.finish(&ctx);
+        let found = self.anomalies.map(|a| a.finish(&ctx));
+        let (anomalies, timeline) = match found {
+            Some(f) => (Some(f.anomalies), Some(f.timeline)),
+            None => (None, None),
+        };
         Report {
             dedup: self.dedup.map(|d| d.finish(&ctx)),
             trends: self.trends.then(|| trends(&self.templates, &ctx)),
-            anomalies: self.anomalies.map(|a| a.finish(&ctx)),
+            anomalies,
+            timeline,
+            warmup_minutes: config.warmup_minutes,
+            beyond_sample: self.templates.beyond().count,
             pattern_count: patterns.len(),
             template_count: self.templates.len(),
             counts,

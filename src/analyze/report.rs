@@ -1,5 +1,11 @@
 //! The finished report: summary, health score, dedup groups, and how they
-//! are rendered for people (fits 80 columns) and for programs (JSON).
+//! are rendered for people (to the width of the terminal, see
+//! [`summary_width`]) and for programs (JSON).
+//!
+//! The summary says what it could not compute and why rather than print a
+//! number that would mislead: anomalies need timestamps and more than the
+//! warm-up of history, trends need timestamps, and grouping has nothing to
+//! group when every record is its own template.
 //!
 //! **Health score** = 100 − errors × 5 − anomalies × 10 − restarts × 3,
 //! clamped to 0..100, where *errors* is the share of error and fatal
@@ -12,7 +18,7 @@ use std::fmt::Write as _;
 
 use serde_json::{Value, json};
 
-use super::anomaly::{self, Anomaly};
+use super::anomaly::{self, Anomaly, Timeline};
 use super::counts::Counts;
 use super::dedup::Group;
 use super::trends::PatternTrend;
@@ -31,6 +37,13 @@ pub struct Report {
     pub trends: Option<Vec<PatternTrend>>,
     /// Anomalous minutes (when the stage is on).
     pub anomalies: Option<Vec<Anomaly>>,
+    /// Records and errors per minute (with the anomaly stage).
+    pub timeline: Option<Timeline>,
+    /// Minutes of history anomaly detection needs.
+    pub warmup_minutes: usize,
+    /// Records whose templates were beyond the sample of distinct
+    /// templates kept (see `TemplateCounts`).
+    pub beyond_sample: u64,
     /// Distinct patterns.
     pub pattern_count: usize,
     /// Distinct exact templates.
@@ -70,6 +83,41 @@ impl Health {
 }
 
 impl Report {
+    /// Why anomalies could not be looked for, if they could not.
+    pub fn anomalies_unavailable(&self) -> Option<String> {
+        self.anomalies.as_ref()?;
+        match self.period {
+            None => Some("no record has a timestamp".into()),
+            Some((a, b)) => {
+                let minutes = (b.div_euclid(60_000) - a.div_euclid(60_000) + 1) as usize;
+                (minutes <= self.warmup_minutes).then(|| {
+                    format!(
+                        "the period covers {minutes} minute{}; detection needs more than {} minutes of history",
+                        if minutes == 1 { "" } else { "s" },
+                        self.warmup_minutes
+                    )
+                })
+            }
+        }
+    }
+
+    /// Why trends could not be computed, if they could not.
+    pub fn trends_unavailable(&self) -> Option<String> {
+        match self.period {
+            None => Some("no record has a timestamp".into()),
+            Some((a, b)) => {
+                let minutes = b.div_euclid(60_000) - a.div_euclid(60_000) + 1;
+                (minutes < super::trends::MIN_TREND_MINUTES).then(|| {
+                    format!(
+                        "the period covers {minutes} minute{}; a trend needs {} or more",
+                        if minutes == 1 { "" } else { "s" },
+                        super::trends::MIN_TREND_MINUTES
+                    )
+                })
+            }
+        }
+    }
+
     /// The health score of the period.
     pub fn health(&self) -> Health {
         let error_percent = if self.counts.records == 0 {
@@ -102,6 +150,31 @@ pub struct SummaryContext<'a> {
     pub top: usize,
     /// The command that lists a pattern's records, without `--pattern`.
     pub drill_down: String,
+    /// Columns to fill (see [`summary_width`]).
+    pub width: usize,
+}
+
+/// Width of the summary when stdout is not a terminal and `COLUMNS` is
+/// not set.
+pub const DEFAULT_WIDTH: usize = 100;
+
+/// The width to render the summary at: `COLUMNS` when set, else the
+/// terminal's when stdout is one, else [`DEFAULT_WIDTH`]; kept within
+/// 60..=400.
+pub fn summary_width() -> usize {
+    use std::io::IsTerminal as _;
+    let width = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<usize>().ok())
+        .or_else(|| {
+            std::io::stdout()
+                .is_terminal()
+                .then(|| ratatui::crossterm::terminal::size().ok())
+                .flatten()
+                .map(|(w, _)| usize::from(w))
+        })
+        .unwrap_or(DEFAULT_WIDTH);
+    width.clamp(60, 400)
 }
 
 fn time(zone: &Zone, ms: i64) -> String {
@@ -144,11 +217,99 @@ fn thousands(n: u64) -> String {
     out
 }
 
-/// The summary for people, at most 80 columns wide.
+/// Bars from low to high.
+const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+
+/// One bar per bucket, scaled to `max` (an empty bucket is a space).
+fn bars(values: &[u64], max: u64) -> String {
+    values
+        .iter()
+        .map(|&v| {
+            if v == 0 || max == 0 {
+                ' '
+            } else {
+                let i = ((v as f64 / max as f64) * 7.0).ceil() as usize;
+                BARS[i.clamp(1, 8) - 1]
+            }
+        })
+        .collect()
+}
+
+/// The timeline: records and errors per bucket as bars, anomalous buckets
+/// marked under them.
+fn timeline_text(s: &mut String, t: &Timeline, anomalies: &[Anomaly], ctx: &SummaryContext<'_>) {
+    let minutes = t.records.len();
+    if minutes == 0 {
+        return;
+    }
+    let label = 12;
+    let columns = ctx.width.saturating_sub(label + 14).clamp(10, 240);
+    let per = minutes.div_ceil(columns).max(1);
+    let buckets = minutes.div_ceil(per);
+    let sum = |v: &[u64]| -> Vec<u64> { v.chunks(per).map(|c| c.iter().sum()).collect() };
+    let (records, errors) = (sum(&t.records), sum(&t.errors));
+    let mut marks = vec![' '; buckets];
+    for a in anomalies {
+        let i = ((a.minute - t.start) / 60_000) as usize / per;
+        if let Some(m) = marks.get_mut(i) {
+            *m = match (a.severity, *m) {
+                (anomaly::Severity::Critical, _) | (_, '!') => '!',
+                _ => '^',
+            };
+        }
+    }
+    let unit = match per {
+        1 => "1 minute".to_string(),
+        m if m < 60 => format!("{m} minutes"),
+        m => human_duration(m as i64 * 60_000),
+    };
+    let _ = writeln!(
+        s,
+        "\nTimeline  one column = {unit}, bar height relative to the busiest column"
+    );
+    let rmax = records.iter().copied().max().unwrap_or(0);
+    let emax = errors.iter().copied().max().unwrap_or(0);
+    let _ = writeln!(
+        s,
+        "  {:<9} {}  max {}",
+        "records",
+        bars(&records, rmax),
+        thousands(rmax)
+    );
+    let _ = writeln!(
+        s,
+        "  {:<9} {}  max {}",
+        "errors",
+        bars(&errors, emax),
+        thousands(emax)
+    );
+    if marks.iter().any(|&m| m != ' ') {
+        let marks: String = marks.into_iter().collect();
+        let _ = writeln!(
+            s,
+            "  {:<9} {}  ! critical  ^ warning",
+            "anomalies",
+            marks.trim_end()
+        );
+    }
+    let first = time(ctx.zone, t.start);
+    let last = time(ctx.zone, t.start + (minutes as i64 - 1) * 60_000);
+    let gap = buckets.saturating_sub(16);
+    let _ = writeln!(
+        s,
+        "  {:<9} {}{:>gap$}",
+        "",
+        &first[..16],
+        if gap >= 17 { &last[..16] } else { "" },
+    );
+}
+
+/// The summary for people, as wide as `ctx.width`.
 pub fn summary_text(report: &Report, ctx: &SummaryContext<'_>) -> String {
     let mut s = String::new();
     let c = &report.counts;
-    let _ = writeln!(s, "Summary of {}", cut(&ctx.sources.join(", "), 68));
+    let width = ctx.width.max(60);
+    let _ = writeln!(s, "Summary of {}", cut(&ctx.sources.join(", "), width - 12));
     match report.period {
         Some((a, b)) => {
             let _ = writeln!(
@@ -162,7 +323,7 @@ pub fn summary_text(report: &Report, ctx: &SummaryContext<'_>) -> String {
         None => {
             let _ = writeln!(
                 s,
-                "Period    no timestamps (trends and anomalies need them)"
+                "Period    unknown: no record has a timestamp (trends and anomalies need them)"
             );
         }
     }
@@ -180,62 +341,138 @@ pub fn summary_text(report: &Report, ctx: &SummaryContext<'_>) -> String {
         .collect();
     let _ = writeln!(s, "Levels    {}", levels.join(" · "));
     let h = report.health();
-    let _ = writeln!(s, "Health    {}/100", h.score);
+    let unavailable = report.anomalies_unavailable();
+    match &unavailable {
+        None => {
+            let _ = writeln!(s, "Health    {}/100", h.score);
+        }
+        Some(_) => {
+            let _ = writeln!(
+                s,
+                "Health    {}/100 (without anomalies: they could not be looked for)",
+                h.score
+            );
+        }
+    }
     let _ = writeln!(
         s,
         "          = 100 − errors {:.2}% × 5 ({:.1}) − anomalies {} × 10 − restarts {} × 3",
         h.error_percent,
         h.error_penalty(),
-        h.anomalies,
+        if unavailable.is_some() {
+            "n/a".to_string()
+        } else {
+            h.anomalies.to_string()
+        },
         h.restarts
     );
     let _ = writeln!(s, "Restarts  {}", c.restarts);
 
+    if let (Some(t), Some(anomalies), None) = (&report.timeline, &report.anomalies, &unavailable) {
+        timeline_text(&mut s, t, anomalies, ctx);
+    }
+
     if let Some(trends) = &report.trends {
+        let trends_known = report.trends_unavailable();
         let _ = writeln!(s, "\nTop patterns");
+        let shown: Vec<_> = trends.iter().take(ctx.top).collect();
+        let level_text: Vec<String> = shown
+            .iter()
+            .map(|t| {
+                let mix = t.level_mix();
+                if mix.len() <= 1 {
+                    t.level.as_str().to_string()
+                } else {
+                    mix.iter()
+                        .map(|(l, pct)| format!("{} {}", l.as_str(), percent(*pct)))
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                }
+            })
+            .collect();
+        let lw = level_text
+            .iter()
+            .map(|l| l.chars().count())
+            .max()
+            .unwrap_or(5)
+            .max(5);
         let _ = writeln!(
             s,
-            "  {:<16} {:>8} {:<9} {:<5} TEMPLATE",
+            "  {:<16} {:>8} {:<9} {:<lw$} TEMPLATE",
             "ID", "COUNT", "TREND", "LEVEL"
         );
-        for t in trends.iter().take(ctx.top) {
+        let room = width.saturating_sub(2 + 17 + 9 + 10 + lw + 1).max(20);
+        for (t, level) in shown.iter().zip(&level_text) {
+            let trend = if trends_known.is_none() {
+                t.trend.as_str()
+            } else {
+                "—"
+            };
             let _ = writeln!(
                 s,
-                "  {:<16} {:>8} {:<9} {:<5} {}",
+                "  {:<16} {:>8} {:<9} {:<lw$} {}",
                 t.id.to_string(),
                 thousands(t.count),
-                t.trend.as_str(),
-                t.level.as_str(),
-                cut(&t.template, 34)
+                trend,
+                level,
+                cut(&t.template, room)
             );
         }
         if trends.is_empty() {
             let _ = writeln!(s, "  (none)");
         }
+        if let Some(why) = &trends_known
+            && !trends.is_empty()
+        {
+            let _ = writeln!(s, "  trends not computed: {why}");
+        }
+        if c.records >= 10
+            && report.template_count as u64 == c.records
+            && report.pattern_count as u64 == c.records
+        {
+            let _ = writeln!(
+                s,
+                "  every record is its own pattern: no two messages share a template, so there is nothing to group"
+            );
+        }
+        if report.beyond_sample > 0 {
+            let _ = writeln!(
+                s,
+                "  {} records have templates beyond the {} distinct ones kept: they are counted but not grouped",
+                thousands(report.beyond_sample),
+                thousands(super::patterns::MAX_TEMPLATES as u64)
+            );
+        }
     }
 
     if let Some(anomalies) = &report.anomalies {
         let _ = writeln!(s, "\nAnomalies");
-        if report.period.is_none() {
-            let _ = writeln!(s, "  need timestamps");
+        if let Some(why) = &unavailable {
+            let _ = writeln!(s, "  not looked for: {why}");
         } else if anomalies.is_empty() {
             let _ = writeln!(s, "  none");
         } else {
             let _ = writeln!(
                 s,
-                "  {:<16} {:<10} {:>7} {:>7} {:>7} SEVERITY",
-                "MINUTE", "METRIC", "VALUE", "MEAN", "σ"
+                "  {:<16} {:<10} {:>9} {:>9} {:>8} {:>9} SEVERITY",
+                "MINUTE", "METRIC", "COUNT", "EXPECTED", "SPREAD σ", "DISTANCE"
             );
             const SHOWN: usize = 10;
             for a in anomalies.iter().take(SHOWN) {
                 let minute = time(ctx.zone, a.minute);
+                let count = if a.window == 1 {
+                    a.value.to_string()
+                } else {
+                    format!("{}/{}m", a.value, a.window)
+                };
                 let _ = writeln!(
                     s,
-                    "  {:<16} {:<10} {:>7} {:>7.1} {:>7.1} {}",
+                    "  {:<16} {:<10} {:>9} {:>9.1} {:>8.1} {:>8.1}σ {}",
                     &minute[..16],
                     a.metric.as_str(),
-                    a.value,
+                    count,
                     a.mean,
+                    a.sigma,
                     a.distance,
                     a.severity.as_str()
                 );
@@ -243,6 +480,10 @@ pub fn summary_text(report: &Report, ctx: &SummaryContext<'_>) -> String {
             if anomalies.len() > SHOWN {
                 let _ = writeln!(s, "  … {} more (--json lists all)", anomalies.len() - SHOWN);
             }
+            let _ = writeln!(
+                s,
+                "  COUNT: records in the minute, or in the five minutes ending there (/5m)\n  EXPECTED: from the hour before · SPREAD σ: deviation of the count model\n  DISTANCE: (COUNT − EXPECTED) / SPREAD"
+            );
         }
     }
 
@@ -262,7 +503,7 @@ pub fn summary_text(report: &Report, ctx: &SummaryContext<'_>) -> String {
             }
             let text = String::from_utf8_lossy(&e.text);
             for line in text.lines().take(20) {
-                let _ = writeln!(s, "  {}", cut(line, 78));
+                let _ = writeln!(s, "  {}", cut(line, width - 2));
             }
         }
     }
@@ -270,6 +511,19 @@ pub fn summary_text(report: &Report, ctx: &SummaryContext<'_>) -> String {
         let _ = writeln!(s, "\nDrill down: {} --pattern {}", ctx.drill_down, top.id);
     }
     s
+}
+
+/// A share in percent, with a decimal only below 10 %.
+fn percent(p: f64) -> String {
+    if (99.5..100.0).contains(&p) {
+        format!("{:.1}%", p.min(99.9))
+    } else if p >= 9.95 {
+        format!("{p:.0}%")
+    } else if p >= 0.1 {
+        format!("{p:.1}%")
+    } else {
+        "<0.1%".into()
+    }
 }
 
 /// The summary for programs.
@@ -290,6 +544,8 @@ pub fn summary_json(report: &Report, ctx: &SummaryContext<'_>) -> Value {
         "templates": report.template_count,
         "top_patterns": report.trends.as_ref().map(|t| t.iter().take(ctx.top).collect::<Vec<_>>()),
         "anomalies": report.anomalies,
+        "anomalies_unavailable": report.anomalies_unavailable(),
+        "records_beyond_template_sample": report.beyond_sample,
         "last_error": c.last_error.as_ref().map(|e| json!({
             "ts": e.ts,
             "ago_ms": e.ts.map(|ts| ctx.now_ms - ts),

@@ -21,6 +21,8 @@ use crate::level::Level;
 
 /// Fewer occurrences than this are always Stable.
 pub const MIN_TREND_COUNT: u64 = 10;
+/// A period shorter than this many minutes shows no trend.
+pub const MIN_TREND_MINUTES: i64 = 10;
 /// Buckets the period is divided into (fewer for short periods).
 pub const BUCKETS: i64 = 24;
 /// Relative rise over the period that counts as a trend.
@@ -54,7 +56,8 @@ pub struct PatternTrend {
     /// The pattern.
     #[serde(serialize_with = "hex_id")]
     pub id: PatternId,
-    /// Its template text (lossy UTF-8).
+    /// Its template text (lossy UTF-8); filled for the first `top`
+    /// patterns (the ones listed), empty for the others.
     pub template: String,
     /// Records.
     pub count: u64,
@@ -66,8 +69,32 @@ pub struct PatternTrend {
     pub bucket_ms: i64,
     /// Direction.
     pub trend: Trend,
-    /// Most severe level among its records.
+    /// Its dominant level: the one most of its records have (ties: the
+    /// more severe).
     pub level: Level,
+    /// Records per level, least severe first (debug, info, warn, error,
+    /// fatal).
+    pub levels: [u64; 5],
+}
+
+impl PatternTrend {
+    /// The levels its records have, most frequent first, with their share
+    /// in percent: one entry when the pattern has a single level.
+    pub fn level_mix(&self) -> Vec<(Level, f64)> {
+        let total: u64 = self.levels.iter().sum();
+        let mut mix: Vec<(Level, f64)> = Level::ALL
+            .iter()
+            .filter(|l| self.levels[**l as usize] > 0)
+            .map(|&l| {
+                (
+                    l,
+                    self.levels[l as usize] as f64 * 100.0 / total.max(1) as f64,
+                )
+            })
+            .collect();
+        mix.sort_by(|a, b| b.1.total_cmp(&a.1).then(b.0.cmp(&a.0)));
+        mix
+    }
 }
 
 fn hex_id<S: serde::Serializer>(id: &PatternId, s: S) -> Result<S::Ok, S::Error> {
@@ -75,13 +102,13 @@ fn hex_id<S: serde::Serializer>(id: &PatternId, s: S) -> Result<S::Ok, S::Error>
 }
 
 /// One template's counts over time: per minute (sorted), records without a
-/// time, most severe level. It lives in the template's entry of the pattern
+/// time, records per level. It lives in the template's entry of the pattern
 /// stage ([`TemplateCounts`]), so a record costs one lookup for both.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Series {
     minutes: Vec<(i64, u64)>,
     untimed: u64,
-    level: Option<Level>,
+    levels: [u64; 5],
 }
 
 impl Series {
@@ -89,7 +116,7 @@ impl Series {
     #[inline]
     pub fn observe(&mut self, minute: Option<i64>, level: Level) {
         let s = self;
-        s.level = Some(s.level.map_or(level, |l| l.max(level)));
+        s.levels[level as usize] += 1;
         let Some(minute) = minute else {
             s.untimed += 1;
             return;
@@ -110,10 +137,9 @@ impl Series {
     pub fn merge(&mut self, theirs: Series) {
         let mine = self;
         mine.untimed += theirs.untimed;
-        mine.level = match (mine.level, theirs.level) {
-            (Some(a), Some(b)) => Some(a.max(b)),
-            (a, b) => a.or(b),
-        };
+        for (a, b) in mine.levels.iter_mut().zip(theirs.levels) {
+            *a += b;
+        }
         // Chunks mostly follow each other in time: append in place.
         match (
             mine.minutes.last().copied(),
@@ -146,44 +172,62 @@ pub fn trends(templates: &TemplateCounts, ctx: &Finish<'_>) -> Vec<PatternTrend>
     let bucket_of =
         |minute: i64| ((minute - start) * buckets / span_minutes).clamp(0, buckets - 1) as usize;
     let bucket_ms = span_minutes * 60_000 / buckets;
-    let mut out: HashMap<PatternId, PatternTrend> = HashMap::new();
+    // Pattern → (one of its templates, its numbers).
+    let mut out: HashMap<PatternId, (u64, PatternTrend)> = HashMap::new();
     for (template, stat) in templates.iter() {
         let series = &stat.series;
-        let (id, text) = match ctx.patterns.pattern_of(template) {
-            Some(p) => (p.id, String::from_utf8_lossy(&p.text).into_owned()),
-            None => (PatternId(template), String::new()),
-        };
-        let entry = out.entry(id).or_insert_with(|| PatternTrend {
-            id,
-            template: text,
-            count: 0,
-            per_minute: 0.0,
-            buckets: vec![0; buckets as usize],
-            bucket_ms,
-            trend: Trend::Stable,
-            level: Level::Debug,
+        let id = ctx.patterns.id_of(template).unwrap_or(PatternId(template));
+        let (_, entry) = out.entry(id).or_insert_with(|| {
+            (
+                template,
+                PatternTrend {
+                    id,
+                    template: String::new(),
+                    count: 0,
+                    per_minute: 0.0,
+                    buckets: vec![0; buckets as usize],
+                    bucket_ms,
+                    trend: Trend::Stable,
+                    level: Level::Info,
+                    levels: [0; 5],
+                },
+            )
         });
-        entry.level = entry.level.max(series.level.unwrap_or(Level::Info));
+        for (a, b) in entry.levels.iter_mut().zip(series.levels) {
+            *a += b;
+        }
         entry.count += series.untimed;
         for &(minute, n) in &series.minutes {
             entry.count += n;
             entry.buckets[bucket_of(minute)] += n;
         }
     }
-    let mut trends: Vec<PatternTrend> = out
+    let mut trends: Vec<(u64, PatternTrend)> = out
         .into_values()
-        .map(|mut t| {
+        .map(|(member, mut t)| {
             t.per_minute = t.count as f64 / span_minutes as f64;
+            t.level = Level::ALL
+                .iter()
+                .copied()
+                .max_by_key(|&l| (t.levels[l as usize], l))
+                .unwrap_or(Level::Info);
             t.trend = if ctx.period.is_some() {
                 trend_of(&t.buckets, t.count)
             } else {
                 Trend::Stable
             };
-            t
+            (member, t)
         })
         .collect();
-    trends.sort_by(|a, b| b.count.cmp(&a.count).then(a.id.cmp(&b.id)));
-    trends
+    trends.sort_by(|(_, a), (_, b)| b.count.cmp(&a.count).then(a.id.cmp(&b.id)));
+    // Only the listed patterns need their text (with many distinct
+    // templates, writing them all out would cost more than counting).
+    for (member, t) in trends.iter_mut().take(ctx.config.top) {
+        if let Some(p) = ctx.patterns.pattern_of(*member) {
+            t.template = String::from_utf8_lossy(&p.text).into_owned();
+        }
+    }
+    trends.into_iter().map(|(_, t)| t).collect()
 }
 
 /// The direction of a series of bucket counts (see the module docs).

@@ -267,6 +267,7 @@ pub fn run(args: LogsArgs) -> Result<i32> {
                 zone: &zone,
                 top: pipeline.top,
                 drill_down: drill_down(&args),
+                width: crate::analyze::report::summary_width(),
             };
             let text = if args.json {
                 let mut json = summary_json(&report, &ctx).to_string();

@@ -169,6 +169,7 @@ pub fn assess(logs_dir: &Path, name: &str, now_ms: i64, analysis: &Analysis) -> 
         zone,
         top: config.top,
         drill_down: format!("velos logs {name} --since {WINDOW}"),
+        width: crate::analyze::report::DEFAULT_WIDTH,
     };
     Some(Assessment {
         health: report.health(),
