@@ -24,12 +24,14 @@ use crate::ipc::{
 pub enum DaemonCommand {
     /// Run the supervisor daemon (started automatically by other commands).
     Daemon(DaemonArgs),
-    /// Start a program under supervision.
+    /// Start a program under supervision, or the apps of an app file (velos start apps.toml).
     Start(StartArgs),
     /// Stop processes: SIGTERM to the process group, SIGKILL after the kill timeout.
     Stop(TargetArgs),
     /// Restart processes (stop, then start).
     Restart(TargetArgs),
+    /// Apply an app file: start new apps, restart changed ones, delete removed ones.
+    Reload(ReloadArgs),
     /// Stop processes and remove them from the table (their logs stay).
     Delete(TargetArgs),
     /// Show the process table.
@@ -54,9 +56,10 @@ pub struct DaemonArgs {
 /// Options of `velos start`.
 #[derive(Debug, Args)]
 pub struct StartArgs {
-    /// Program to run, then its arguments. Options of `start` may follow
-    /// them (`velos start node app.js --name web`); words after a `--` are
-    /// always the program's (`velos start --name w -- prog --name x`).
+    /// Program to run, then its arguments; or one app file (apps.toml).
+    /// Options of `start` may follow them (`velos start node app.js --name
+    /// web`); words after a `--` are always the program's (`velos start
+    /// --name w -- prog --name x`).
     #[arg(
         required = true,
         value_name = "CMD [ARGS]...",
@@ -90,8 +93,16 @@ pub struct StartArgs {
 /// A process name, id, or `all`.
 #[derive(Debug, Args)]
 pub struct TargetArgs {
-    /// Process name, id, or `all`.
+    /// Process name, id, `all`, an app's name (all its instances), or an app
+    /// file (all its apps).
     pub target: String,
+}
+
+/// Options of `velos reload`.
+#[derive(Debug, Args)]
+pub struct ReloadArgs {
+    /// The app file (apps.toml).
+    pub file: PathBuf,
 }
 
 /// Options of `velos list`.
@@ -141,9 +152,16 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
 /// Runs a supervisor subcommand; returns the process exit code.
 pub fn run_daemon_command(command: DaemonCommand) -> Result<i32> {
     let home = Home::from_env()?;
+    if let Some(code) = super::apps_cli::act_on_file(&home, &command)? {
+        return Ok(code);
+    }
     match command {
         DaemonCommand::Daemon(args) => daemon(&home, args.foreground),
-        DaemonCommand::Start(args) => start(&home, args),
+        DaemonCommand::Start(args) => match super::apps_cli::app_file_arg(&args.command) {
+            Some(file) => super::apps_cli::apply(&home, &file, false),
+            None => start(&home, args),
+        },
+        DaemonCommand::Reload(args) => super::apps_cli::apply(&home, &args.file, true),
         DaemonCommand::Stop(args) => act(
             &home,
             Request::Stop {
@@ -209,7 +227,7 @@ fn daemon(home: &Home, foreground: bool) -> Result<i32> {
 /// [`REQUEST_TIMEOUT`](crate::daemon::server::REQUEST_TIMEOUT)).
 const BUSY_RETRY: Duration = Duration::from_secs(15);
 
-fn request(home: &Home, request: &Request) -> Result<Reply> {
+pub(super) fn request(home: &Home, request: &Request) -> Result<Reply> {
     let deadline = Instant::now() + BUSY_RETRY;
     loop {
         let mut client = Client::connect_or_start(home)?;
@@ -247,7 +265,7 @@ pub fn visible(text: &str) -> String {
 }
 
 /// Prints a reply's error and returns exit code 1, or hands the reply on.
-fn expect_ok(reply: Reply) -> Result<Reply, i32> {
+pub(super) fn expect_ok(reply: Reply) -> Result<Reply, i32> {
     match reply {
         Reply::Error { message, .. } => {
             eprintln!("error: {}", visible(&message));
@@ -285,6 +303,7 @@ fn start(home: &Home, mut args: StartArgs) -> Result<i32> {
         max_restarts: args.max_restarts,
         kill_timeout_ms: args.kill_timeout.as_millis() as u64,
         raw: args.raw,
+        options: Default::default(),
     };
     let reply = match expect_ok(request(home, &Request::Start { spec })?) {
         Ok(reply) => reply,
@@ -386,7 +405,7 @@ fn processes(reply: Reply) -> Result<Vec<ProcessInfo>> {
     }
 }
 
-fn act(home: &Home, req: Request, verb: &str) -> Result<i32> {
+pub(super) fn act(home: &Home, req: Request, verb: &str) -> Result<i32> {
     let reply = match expect_ok(request(home, &req)?) {
         Ok(reply) => reply,
         Err(code) => return Ok(code),
@@ -587,11 +606,36 @@ fn info(home: &Home, target: &str, json: bool) -> Result<i32> {
                 .collect::<Vec<_>>()
                 .join(" "),
         ),
+        ("app", p.spec.options.app.clone().unwrap_or_default()),
+        (
+            "app file",
+            p.spec.options.app_file.clone().unwrap_or_default(),
+        ),
+        (
+            "max memory",
+            p.spec
+                .options
+                .max_memory_restart
+                .map(human_bytes)
+                .unwrap_or_default(),
+        ),
+        (
+            "cron restart",
+            p.spec.options.cron_restart.clone().unwrap_or_default(),
+        ),
+        ("watch", p.spec.options.watch.join(", ")),
+        ("watch ignore", p.spec.options.watch_ignore.join(", ")),
     ];
-    let width = fields.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+    let width = fields
+        .iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, _)| k.len())
+        .max()
+        .unwrap_or(0);
     for (key, value) in fields {
         let value = visible(&value);
-        if key == "env" && value.is_empty() {
+        // Settings not given are not shown.
+        if value.is_empty() {
             continue;
         }
         writeln!(out, "{key:<width$}  {value}")?;
@@ -676,7 +720,7 @@ fn terminate(home: &Home, pid: u32) -> Result<i32> {
     Ok(0)
 }
 
-fn opt(value: Option<u32>) -> String {
+pub(super) fn opt(value: Option<u32>) -> String {
     value.map_or_else(|| "-".to_string(), |v| v.to_string())
 }
 

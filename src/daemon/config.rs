@@ -4,6 +4,8 @@
 //! [logs]
 //! max_size = "10MiB"   # rotate a log file before it exceeds this (≥ 1KiB)
 //! keep = 5             # rotated files kept: <file>.1 … <file>.5
+//! compress = true      # gzip rotated files: <file>.1.gz … (default false)
+//! max_age = "14d"      # delete rotated files older than this (default: never)
 //! ```
 //!
 //! Sizes are a number of bytes or a number with a unit: `B`, `K`/`KiB`,
@@ -55,6 +57,8 @@ struct File {
 struct Logs {
     max_size: Option<SizeValue>,
     keep: Option<u32>,
+    compress: Option<bool>,
+    max_age: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -104,6 +108,17 @@ impl Config {
         }
         if let Some(keep) = file.logs.keep {
             config.rotation.keep = keep;
+        }
+        if let Some(compress) = file.logs.compress {
+            config.rotation.compress = compress;
+        }
+        if let Some(age) = file.logs.max_age {
+            let age =
+                super::cli::parse_duration(&age).map_err(|err| format!("[logs] max_age: {err}"))?;
+            if age.is_zero() {
+                return Err("[logs] max_age must be longer than 0, e.g. \"14d\"".into());
+            }
+            config.rotation.max_age = Some(age);
         }
         Ok(config)
     }
@@ -158,9 +173,19 @@ mod tests {
             config.rotation,
             Rotation {
                 max_size: 64 << 10,
-                keep: 2
+                keep: 2,
+                ..Rotation::default()
             }
         );
+        let config = Config::parse("[logs]\ncompress = true\nmax_age = \"14d\"\n").unwrap();
+        assert!(config.rotation.compress);
+        assert_eq!(
+            config.rotation.max_age,
+            Some(std::time::Duration::from_secs(14 * 86_400))
+        );
+        assert!(Config::parse("[logs]\nmax_age = \"a fortnight\"\n").is_err());
+        assert!(Config::parse("[logs]\nmax_age = \"0s\"\n").is_err());
+        assert!(Config::parse("[logs]\ncompress = \"yes\"\n").is_err());
         assert_eq!(Config::parse("").unwrap(), Config::default());
         assert!(Config::parse("[logs]\nmax_size = 10\n").is_err());
         assert!(Config::parse("[logs]\nkeep = \"x\"\n").is_err());

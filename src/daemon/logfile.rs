@@ -24,16 +24,20 @@
 //!   each invalid sequence), so nothing printed is lost;
 //! - `event` (lifecycle records only): `start`, `exit`, `restart`, `stop`,
 //!   `kill`, `errored`, `spawn-failed`, `restore`. Counting `event:"restart"` counts
-//!   restarts.
+//!   restarts;
+//! - `reason` (restarts the daemon decides on its own): `memory`, `cron`,
+//!   `watch` (with `path`, the changed file) or `reload`.
 //!
 //! # Rotation
 //!
 //! When writing a record would take a file past its size limit, the file is
 //! renamed `<file>.1` (after `.1` → `.2` … up to `keep`, the oldest dropped)
-//! and a new one is begun; a record never straddles two files. Raw files
+//! and a new one is begun; a record never straddles two files. With
+//! `compress`, rotated files are then gzipped to `<file>.1.gz` … by
+//! [`compress`](super::compress), which also applies `max_age`. Raw files
 //! rotate at the last line end that fits, when there is one.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{File, OpenOptions};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
@@ -117,6 +121,24 @@ pub fn encode(out: &mut Vec<u8>, record: &Record<'_>) {
     if let Some(event) = record.event {
         out.extend_from_slice(b",\"event\":\"");
         push_escaped(out, event);
+        out.push(b'"');
+    }
+    out.extend_from_slice(b"}\n");
+}
+
+/// Appends `record` like [`encode`], with extra string fields after the
+/// others (`"reason":"memory"` on a lifecycle record).
+pub fn encode_with_fields(out: &mut Vec<u8>, record: &Record<'_>, fields: &[(&str, &str)]) {
+    encode(out, record);
+    if fields.is_empty() {
+        return;
+    }
+    out.truncate(out.len() - 2);
+    for (key, value) in fields {
+        out.extend_from_slice(b",\"");
+        push_escaped(out, key);
+        out.extend_from_slice(b"\":\"");
+        push_escaped(out, value);
         out.push(b'"');
     }
     out.extend_from_slice(b"}\n");
@@ -209,6 +231,10 @@ pub struct Rotation {
     pub max_size: u64,
     /// Rotated files kept (`.1` … `.keep`); 0 keeps none.
     pub keep: u32,
+    /// Gzip rotated files (`.1.gz` …), off the writing thread.
+    pub compress: bool,
+    /// Delete rotated files last written longer ago than this.
+    pub max_age: Option<std::time::Duration>,
 }
 
 impl Default for Rotation {
@@ -216,6 +242,17 @@ impl Default for Rotation {
         Rotation {
             max_size: 10 * 1024 * 1024,
             keep: 5,
+            compress: false,
+            max_age: None,
+        }
+    }
+}
+
+impl Rotation {
+    fn policy(&self) -> super::compress::Policy {
+        super::compress::Policy {
+            compress: self.compress,
+            max_age: self.max_age,
         }
     }
 }
@@ -247,6 +284,7 @@ impl RotatingFile {
     pub fn open(path: PathBuf, rotation: Rotation) -> io::Result<RotatingFile> {
         let file = open_append(&path)?;
         let size = file.metadata()?.len();
+        super::compress::tend(&path, rotation.policy());
         Ok(RotatingFile {
             path,
             out: BufWriter::with_capacity(64 * 1024, file),
@@ -305,16 +343,11 @@ impl RotatingFile {
             self.size = 0;
             return Ok(());
         }
-        for n in (1..keep).rev() {
-            let from = rotated_path(&self.path, n);
-            if from.exists() {
-                fs::rename(&from, rotated_path(&self.path, n + 1))?;
-            }
-        }
-        fs::rename(&self.path, rotated_path(&self.path, 1))?;
+        super::compress::shift(&self.path, keep)?;
         let fresh = create_private(&self.path, OpenOptions::new().append(true))?;
         self.out = BufWriter::with_capacity(64 * 1024, fresh);
         self.size = 0;
+        super::compress::tend(&self.path, self.rotation.policy());
         Ok(())
     }
 
@@ -323,14 +356,7 @@ impl RotatingFile {
         self.out.flush()?;
         self.out.get_ref().set_len(0)?;
         self.size = 0;
-        for n in 1..=self.rotation.keep.max(1) {
-            match fs::remove_file(rotated_path(&self.path, n)) {
-                Ok(()) => {}
-                Err(err) if err.kind() == io::ErrorKind::NotFound => {}
-                Err(err) => return Err(err),
-            }
-        }
-        Ok(())
+        super::compress::remove_parts(&self.path)
     }
 }
 
@@ -432,6 +458,35 @@ impl ProcessLog {
         self.flush()
     }
 
+    /// Appends a lifecycle record with extra fields (see
+    /// [`encode_with_fields`]) and flushes.
+    pub fn lifecycle_with(
+        &mut self,
+        ts: u64,
+        lvl: Level,
+        pid: u32,
+        event: &str,
+        msg: &str,
+        fields: &[(&str, &str)],
+    ) -> io::Result<()> {
+        self.scratch.clear();
+        encode_with_fields(
+            &mut self.scratch,
+            &Record {
+                ts,
+                lvl,
+                pid,
+                msg: msg.as_bytes(),
+                src: Src::Velos,
+                cont: false,
+                event: Some(event),
+            },
+            fields,
+        );
+        self.json.write_records(&self.scratch)?;
+        self.flush()
+    }
+
     /// Flushes every file.
     pub fn flush(&mut self) -> io::Result<()> {
         self.json.flush()?;
@@ -455,6 +510,8 @@ impl ProcessLog {
 
 #[cfg(test)]
 mod tests {
+    use std::fs;
+
     use super::*;
 
     fn line(msg: &[u8], cont: bool) -> String {
@@ -494,6 +551,28 @@ mod tests {
     }
 
     #[test]
+    fn extra_fields_follow_the_others() {
+        let mut out = Vec::new();
+        encode_with_fields(
+            &mut out,
+            &Record {
+                ts: 1,
+                lvl: Level::Warn,
+                pid: 2,
+                msg: b"m",
+                src: Src::Velos,
+                cont: false,
+                event: Some("restart"),
+            },
+            &[("reason", "watch"), ("path", "/a \"b\"")],
+        );
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "{\"ts\":1,\"lvl\":\"warn\",\"pid\":2,\"msg\":\"m\",\"src\":\"velos\",\"event\":\"restart\",\"reason\":\"watch\",\"path\":\"/a \\\"b\\\"\"}\n"
+        );
+    }
+
+    #[test]
     fn base64_padding() {
         for (input, expected) in [
             (&b""[..], ""),
@@ -516,6 +595,7 @@ mod tests {
             Rotation {
                 max_size: 10,
                 keep: 2,
+                ..Rotation::default()
             },
         )
         .unwrap();
@@ -548,6 +628,7 @@ mod tests {
             Rotation {
                 max_size: 8,
                 keep: 3,
+                ..Rotation::default()
             },
         )
         .unwrap();

@@ -7,6 +7,7 @@
 //! - [`server`] — the socket server.
 //! - [`capture`] — reading children's output into log records.
 //! - [`logfile`] — the JSON record format and rotating files.
+//! - [`compress`] — gzipped rotated files and their retention.
 //! - [`state`] — `state.json`.
 //! - [`config`] — `config.toml`.
 //! - [`metrics`] — CPU and memory sampling.
@@ -14,6 +15,9 @@
 //! - [`events`] — `daemon.log`.
 //! - [`cli`] — the `velos` subcommands that talk to the daemon.
 //! - [`fleet`] — Prometheus metrics and OpenTelemetry log export.
+//! - [`appfile`] — app files (`velos start apps.toml`).
+//! - [`cron`] — `cron_restart` schedules.
+//! - [`watch`] — restarts on file changes.
 //!
 //! One daemon per home: it holds an exclusive `flock` on `velos.pid` for
 //! its whole life, so a second one refuses to start, a socket left by a
@@ -21,9 +25,13 @@
 //! running daemon whose socket was removed (which it creates again) from
 //! none at all. Shutdown never depends on the socket file.
 
+pub mod appfile;
+pub mod apps_cli;
 pub mod capture;
 pub mod cli;
+pub mod compress;
 pub mod config;
+pub mod cron;
 pub mod events;
 pub mod fleet;
 pub mod logfile;
@@ -32,6 +40,7 @@ pub mod reaper;
 pub mod server;
 pub mod state;
 pub mod supervisor;
+pub mod watch;
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Seek, Write};

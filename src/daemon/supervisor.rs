@@ -49,6 +49,9 @@ use crate::ipc::{
 };
 use crate::level::Level;
 
+mod apply;
+mod triggers;
+
 /// First restart delay; it doubles with each quick failure.
 pub const BACKOFF_START: Duration = Duration::from_millis(100);
 /// Longest restart delay.
@@ -109,6 +112,11 @@ struct Proc {
     samples: VecDeque<Sample>,
     /// Failures to write its logs, reported to the daemon log sparingly.
     write_failures: Arc<Throttle>,
+    /// The `restart` record of the restart under way is written already
+    /// (it says why), so the exit does not write another.
+    restart_logged: bool,
+    /// Next `cron_restart` firing, Unix milliseconds.
+    cron_next_ms: Option<u64>,
 }
 
 impl Proc {
@@ -294,6 +302,12 @@ impl Shared {
                     Ok(ids) if ids.len() == 1 => Reply::Process {
                         process: Box::new(table.procs[&ids[0]].info(true)),
                     },
+                    Ok(_) if target != "all" => error(
+                        ErrorCode::BadRequest,
+                        format!(
+                            "'{target}' is an app with several instances; give one of their names (`velos list` shows them)"
+                        ),
+                    ),
                     Ok(_) => error(
                         ErrorCode::BadRequest,
                         "info takes one process name or id, not 'all'",
@@ -306,32 +320,17 @@ impl Shared {
                 self.shutdown();
                 Reply::ShuttingDown
             }
+            Request::Apply {
+                file,
+                specs,
+                reload,
+            } => self.apply(&file, specs, reload),
         }
     }
 
     fn start(self: &Arc<Self>, mut spec: StartSpec) -> Reply {
-        if let Err(message) = validate_name(&spec.name) {
-            return error(ErrorCode::InvalidName, message);
-        }
-        if spec.cmd.is_empty() {
-            return error(ErrorCode::BadRequest, "no command given");
-        }
-        let cwd = Path::new(&spec.cwd);
-        if !cwd.is_absolute() {
-            return error(
-                ErrorCode::BadRequest,
-                format!("working directory '{}' must be absolute", spec.cwd),
-            );
-        }
-        if !cwd.is_dir() {
-            return error(
-                ErrorCode::SpawnFailed,
-                format!("working directory '{}' does not exist; fix --cwd", spec.cwd),
-            );
-        }
-        // A relative program path is relative to the working directory.
-        if spec.cmd.contains('/') && !spec.cmd.starts_with('/') {
-            spec.cmd = cwd.join(&spec.cmd).display().to_string();
+        if let Err(reply) = check_spec(&mut spec) {
+            return reply;
         }
         let mut table = self.lock();
         if table.shutting_down {
@@ -366,6 +365,7 @@ impl Shared {
     }
 
     fn new_proc(&self, id: u32, spec: StartSpec) -> Result<Proc, String> {
+        let cron_next_ms = self.cron_next(&spec, now_ms());
         let json = self.home.process_log(&spec.name);
         let raw = spec.raw.then(|| {
             (
@@ -399,6 +399,8 @@ impl Shared {
             log_files,
             samples: VecDeque::with_capacity(METRICS_HISTORY),
             write_failures: Arc::default(),
+            restart_logged: false,
+            cron_next_ms,
         })
     }
 
@@ -496,6 +498,7 @@ impl Shared {
         proc.started_at = Some(Instant::now());
         proc.restart_at = None;
         proc.kill_at = None;
+        proc.restart_logged = false;
         Ok(())
     }
 
@@ -591,7 +594,9 @@ impl Shared {
             Some(Intent::Restart) if !shutting_down => {
                 proc.restarts += 1;
                 proc.quick_failures = 0;
-                proc.lifecycle(Level::Info, pid, "restart", "restarting (requested)");
+                if !std::mem::take(&mut proc.restart_logged) {
+                    proc.lifecycle(Level::Info, pid, "restart", "restarting (requested)");
+                }
                 self.spawn_or_error(proc);
             }
             Some(Intent::Restart) => proc.status = Status::Stopped,
@@ -924,6 +929,7 @@ impl Shared {
     /// The timer thread: delayed restarts, kill timeouts, `online`
     /// promotion and metrics. Returns when the daemon exits.
     pub fn timer_loop(self: &Arc<Self>) {
+        self.start_watching();
         let mut sampler = Sampler::new();
         let mut next_sample = Instant::now();
         let mut table = self.lock();
@@ -974,6 +980,7 @@ impl Shared {
                     proc.quick_failures = 0;
                     changed = true;
                 }
+                changed |= self.cron_due(proc, now);
             }
             if changed {
                 self.commit(&table);
@@ -990,6 +997,7 @@ impl Shared {
                 let samples = sampler.sample(&pids);
                 let ts = now_ms();
                 table = self.lock();
+                let mut restarted = false;
                 for (&(id, pid), sample) in live.iter().zip(samples) {
                     if let Some(proc) = table.procs.get_mut(&id)
                         && proc.pid == Some(pid)
@@ -999,7 +1007,11 @@ impl Shared {
                             proc.samples.pop_front();
                         }
                         proc.samples.push_back(Sample { ts, cpu, memory });
+                        restarted |= Self::check_memory(proc, memory, now);
                     }
+                }
+                if restarted {
+                    self.commit(&table);
                 }
                 continue;
             }
@@ -1017,7 +1029,8 @@ impl Shared {
                     .started_at
                     .filter(|_| proc.quick_failures > 0 && proc.status == Status::Online)
                     .map(|at| at + STABLE_UPTIME);
-                for at in [proc.restart_at, proc.kill_at, online_at, stable_at]
+                let cron_at = Self::cron_deadline(proc, now);
+                for at in [proc.restart_at, proc.kill_at, online_at, stable_at, cron_at]
                     .into_iter()
                     .flatten()
                 {
@@ -1096,10 +1109,48 @@ fn resolve(table: &Table, target: &str) -> Result<Vec<u32>, Reply> {
     {
         return Ok(vec![id]);
     }
+    // The name of an app with instances names all of them.
+    let instances: Vec<u32> = table
+        .procs
+        .values()
+        .filter(|p| p.spec.options.app.as_deref() == Some(target))
+        .map(|p| p.id)
+        .collect();
+    if !instances.is_empty() {
+        return Ok(instances);
+    }
     Err(error(
         ErrorCode::NotFound,
         format!("no process named '{target}'; `velos list` shows names and ids"),
     ))
+}
+
+/// Checks a spec before it is started; a relative program path becomes
+/// relative to the working directory.
+fn check_spec(spec: &mut StartSpec) -> Result<(), Reply> {
+    if let Err(message) = validate_name(&spec.name) {
+        return Err(error(ErrorCode::InvalidName, message));
+    }
+    if spec.cmd.is_empty() {
+        return Err(error(ErrorCode::BadRequest, "no command given"));
+    }
+    let cwd = Path::new(&spec.cwd);
+    if !cwd.is_absolute() {
+        return Err(error(
+            ErrorCode::BadRequest,
+            format!("working directory '{}' must be absolute", spec.cwd),
+        ));
+    }
+    if !cwd.is_dir() {
+        return Err(error(
+            ErrorCode::SpawnFailed,
+            format!("working directory '{}' does not exist; fix --cwd", spec.cwd),
+        ));
+    }
+    if spec.cmd.contains('/') && !spec.cmd.starts_with('/') {
+        spec.cmd = cwd.join(&spec.cmd).display().to_string();
+    }
+    triggers::check_options(&spec.options).map_err(|message| error(ErrorCode::BadRequest, message))
 }
 
 /// Names are what log files are called after: keep them plain.

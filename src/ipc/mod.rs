@@ -10,6 +10,7 @@ pub mod proto;
 
 pub use client::{Client, ClientError, Launch, NOTICE_PREFIX, launch_daemon};
 pub use proto::{
-    ErrorCode, ExitInfo, MAX_REPLY_BYTES, MAX_REQUEST_BYTES, METRICS_HISTORY, PROTOCOL_VERSION,
-    ProcessInfo, Reply, ReplyFrame, Request, RequestFrame, Sample, StartSpec, Status,
+    AppAction, AppChange, AppOptions, ErrorCode, ExitInfo, MAX_REPLY_BYTES, MAX_REQUEST_BYTES,
+    METRICS_HISTORY, PROTOCOL_VERSION, ProcessInfo, Reply, ReplyFrame, Request, RequestFrame,
+    Sample, StartSpec, Status,
 };

@@ -90,6 +90,19 @@ pub enum Request {
     /// Stop every process, then the daemon. Processes that were running are
     /// started again by the next daemon.
     Kill,
+    /// Apply an app file: start its processes, or with `reload` also
+    /// restart the changed ones and delete those the file no longer has.
+    /// Replies [`Reply::Applied`].
+    Apply {
+        /// The app file (absolute path), recorded in each process's
+        /// [`AppOptions::app_file`].
+        file: String,
+        /// Its processes, in file order.
+        specs: Vec<StartSpec>,
+        /// Reload rather than start.
+        #[serde(default)]
+        reload: bool,
+    },
 }
 
 impl Request {
@@ -105,12 +118,13 @@ impl Request {
             Request::Info { .. } => "info",
             Request::Flush { .. } => "flush",
             Request::Kill => "kill",
+            Request::Apply { .. } => "apply",
         }
     }
 
     /// Every operation name this version understands.
-    pub const OPS: [&'static str; 9] = [
-        "ping", "start", "stop", "restart", "delete", "list", "info", "flush", "kill",
+    pub const OPS: [&'static str; 10] = [
+        "ping", "start", "stop", "restart", "delete", "list", "info", "flush", "kill", "apply",
     ];
 
     /// Whether the reply may wait for processes to stop (up to their kill
@@ -118,7 +132,11 @@ impl Request {
     pub fn waits_for_processes(&self) -> bool {
         matches!(
             self,
-            Request::Stop { .. } | Request::Restart { .. } | Request::Delete { .. } | Request::Kill
+            Request::Stop { .. }
+                | Request::Restart { .. }
+                | Request::Delete { .. }
+                | Request::Kill
+                | Request::Apply { .. }
         )
     }
 }
@@ -153,6 +171,43 @@ pub struct StartSpec {
     /// instead of JSON lines to `<name>.log`.
     #[serde(default)]
     pub raw: bool,
+    /// What app files add: the app a process belongs to, and the restarts
+    /// on memory, schedule and file changes.
+    #[serde(default, skip_serializing_if = "AppOptions::is_empty")]
+    pub options: Box<AppOptions>,
+}
+
+/// Settings of a process started from an app file (all optional, so older
+/// peers and `state.json` files without them keep working).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppOptions {
+    /// The app it is an instance of (`web` for `web-0`, `web-1`): a target
+    /// naming the app acts on all its instances.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app: Option<String>,
+    /// The app file it was started from (absolute path).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app_file: Option<String>,
+    /// Restart gracefully when resident memory exceeds this many bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_memory_restart: Option<u64>,
+    /// Restart on this five-field cron expression, in local time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cron_restart: Option<String>,
+    /// Restart when files under these paths change (absolute, or relative
+    /// to the working directory).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub watch: Vec<String>,
+    /// Glob patterns of watched paths to ignore (`*.log`, `node_modules`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub watch_ignore: Vec<String>,
+}
+
+impl AppOptions {
+    /// Whether nothing is set (a process started on the command line).
+    pub fn is_empty(&self) -> bool {
+        *self == AppOptions::default()
+    }
 }
 
 fn default_true() -> bool {
@@ -200,6 +255,11 @@ pub enum Reply {
     /// Answer to [`Request::Kill`]: the processes are stopped and the daemon
     /// is exiting.
     ShuttingDown,
+    /// Answer to [`Request::Apply`]: what was done to each process.
+    Applied {
+        /// One entry per process of the file, then per process deleted.
+        changes: Vec<AppChange>,
+    },
     /// The request failed; nothing else changed.
     Error {
         /// What kind of failure.
@@ -207,6 +267,45 @@ pub enum Reply {
         /// One line naming the problem and, when there is one, the fix.
         message: String,
     },
+}
+
+/// What applying an app file did to one process.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AppChange {
+    /// What was done.
+    pub action: AppAction,
+    /// The process afterwards (for `deleted`: as it was before removal).
+    pub process: ProcessInfo,
+}
+
+/// The action taken on one process of an app file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AppAction {
+    /// It was not running and was started.
+    Started,
+    /// Its settings changed and it was restarted with the new ones.
+    Restarted,
+    /// It was running with the same settings and left alone.
+    Unchanged,
+    /// It was running and left alone although its settings differ
+    /// (`start` leaves running processes be; `reload` applies changes).
+    Differs,
+    /// The file no longer has it: stopped and removed.
+    Deleted,
+}
+
+impl AppAction {
+    /// The action as shown to people.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AppAction::Started => "started",
+            AppAction::Restarted => "restarted",
+            AppAction::Unchanged => "unchanged",
+            AppAction::Differs => "differs",
+            AppAction::Deleted => "deleted",
+        }
+    }
 }
 
 /// Kinds of failure a reply can report.
@@ -375,7 +474,7 @@ mod tests {
     fn ops_cover_every_request() {
         for op in Request::OPS {
             let text = format!(
-                r#"{{"v":1,"op":"{op}","target":"x","spec":{{"name":"a","cmd":"b","cwd":"/"}}}}"#
+                r#"{{"v":1,"op":"{op}","target":"x","spec":{{"name":"a","cmd":"b","cwd":"/"}},"file":"/f","specs":[]}}"#
             );
             let frame: RequestFrame = serde_json::from_str(&text).unwrap();
             assert_eq!(frame.request.op(), op);

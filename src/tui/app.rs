@@ -429,6 +429,7 @@ pub(crate) mod tests {
                 max_restarts: 15,
                 kill_timeout_ms: 5000,
                 raw: false,
+                options: Default::default(),
             },
             log_files: Vec::new(),
             samples: (0..u64::from(id) * 10)
