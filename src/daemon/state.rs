@@ -209,6 +209,7 @@ mod tests {
                 max_restarts: 15,
                 kill_timeout_ms: 5000,
                 raw: false,
+                options: Default::default(),
             },
             should_run: true,
             status: Status::Online,
