@@ -23,14 +23,14 @@ fn host_name() -> String {
 }
 
 fn daemon_log(home: &TestHome) -> Vec<String> {
-    home.records("daemon.log")
+    home.records("../daemon.log")
         .iter()
         .filter_map(|r| r["msg"].as_str().map(str::to_string))
         .collect()
 }
 
 fn wait_daemon_log(home: &TestHome, what: &str) -> Vec<String> {
-    home.wait_record("daemon.log", secs(30), |r| {
+    home.wait_record("../daemon.log", secs(30), |r| {
         r["msg"].as_str().is_some_and(|m| m.contains(what))
     });
     daemon_log(home)

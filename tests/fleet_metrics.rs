@@ -198,7 +198,7 @@ fn promtool_check(text: &str) {
 fn metrics_off_by_default() {
     let home = TestHome::new();
     home.ok(&["start", "--name", "quiet", "--", "sleep", "30"]);
-    let log = home.records("daemon.log");
+    let log = home.records("../daemon.log");
     assert!(
         !log.iter()
             .any(|r| r["msg"].as_str().unwrap_or("").contains("metrics")),
