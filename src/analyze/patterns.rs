@@ -553,8 +553,9 @@ fn canonical(tok: &[u8], first: bool, out: &mut Vec<u8>) -> bool {
 /// (`"alice"`), anywhere; a dotted name (`chrome.exe`, `com.apple.xpc`) as
 /// the first token, where it names the program or host that wrote the
 /// line (later in a message, dotted words such as intent or class names
-/// often are the event). Messages that differ only in such tokens are one
-/// event.
+/// often are the event). In `key=value`, the value is judged, a dotted one
+/// included (`name=com.android.systemui`). Messages that differ only in
+/// such tokens are one event.
 fn value_shaped(tok: &[u8], first: bool) -> bool {
     let tok = tok
         .strip_suffix(b",")
@@ -564,6 +565,12 @@ fn value_shaped(tok: &[u8], first: bool) -> bool {
     let n = tok.len();
     if n < 3 {
         return false;
+    }
+    if let Some(k) = tok.iter().position(|&c| c == b'=')
+        && k > 0
+    {
+        // `key=value`: the value decides, and a dotted one names a thing.
+        return value_shaped(&tok[k + 1..], true);
     }
     if matches!(tok[0], b'"' | b'\'') && tok[n - 1] == tok[0] {
         return true;
@@ -965,6 +972,9 @@ mod tests {
             assert!(value_shaped(w.as_bytes(), true), "{w}");
         }
         assert!(!value_shaped(b"android.intent.action.SCREEN_ON", false));
+        assert!(value_shaped(b"key=com.android.systemui", false));
+        assert!(value_shaped(b"file=/etc/hosts,", false));
+        assert!(!value_shaped(b"user=root", false));
     }
 
     #[test]
