@@ -3,10 +3,13 @@
 # same run, in two page-cache states:
 #   cached   - the file written in one go, then read once (large page-cache folios);
 #   appended - the same bytes written in 4 KiB appends, the way a live log grows.
-# Also reports velos's peak anonymous memory (RssAnon, not the mapped file).
+# Also reports velos's peak anonymous memory (RssAnon, not the mapped file),
+# and compressed input: `velos logs F.gz --summary` next to `zcat F.gz` and
+# `zcat F.gz | velos logs - --summary` (and the same with zstd), with the
+# CPU time each takes (user+sys), which a busy machine does not skew.
 #
 # Usage: benches/compare.sh [SIZE] [DIR]    (defaults: 1GiB, target/bench-data)
-# Needs: hyperfine, ripgrep (apt-get install -y hyperfine ripgrep).
+# Needs: hyperfine, ripgrep, gzip, zstd (apt-get install -y hyperfine ripgrep zstd).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,8 +19,8 @@ mkdir -p "$dir"
 cached="$dir/gen-$size.log"
 appended="$dir/gen-$size-appended.log"
 
-for tool in hyperfine rg; do
-  command -v "$tool" >/dev/null || { echo "missing $tool: apt-get install -y hyperfine ripgrep" >&2; exit 1; }
+for tool in hyperfine rg gzip zcat zstd; do
+  command -v "$tool" >/dev/null || { echo "missing $tool: apt-get install -y hyperfine ripgrep zstd" >&2; exit 1; }
 done
 
 cargo build --release --quiet --example genlog
@@ -94,3 +97,31 @@ echo "peak RssAnon, velos logs --json -n 0 --level warn+: $(peak_anon "$velos" l
 echo "peak RssAnon, velos logs -n 1000: $(peak_anon "$velos" logs "$cached" -n 1000) KiB"
 echo "peak RssAnon, velos logs --summary: $(peak_anon "$velos" logs "$cached" --summary) KiB"
 echo "peak RssAnon, velos logs --dedupe: $(peak_anon "$velos" logs "$cached" --dedupe) KiB"
+
+# Compressed input: decoded on its own thread, pipelined with the analysis.
+gz="$cached.gz"
+zst="$cached.zst"
+[ -s "$gz" ] && [ "$gz" -nt "$cached" ] || gzip -6 -c "$cached" > "$gz"
+[ -s "$zst" ] && [ "$zst" -nt "$cached" ] || zstd -q -3 -c "$cached" > "$zst"
+echo
+echo "## compressed: $gz ($(( $(stat -L -c %s "$gz") / 1048576 )) MiB), $zst ($(( $(stat -L -c %s "$zst") / 1048576 )) MiB)"
+hyperfine --style basic --warmup 1 --runs 5 --export-markdown "$dir/compare-compressed.md" \
+  -n "zcat F.gz > /dev/null" "zcat $gz" \
+  -n "zcat F.gz | velos logs - --summary" "zcat $gz | $velos logs - --summary" \
+  -n "velos logs F.gz --summary" "$velos logs $gz --summary" \
+  -n "zstd -dc F.zst > /dev/null" "zstd -dc $zst" \
+  -n "zstd -dc F.zst | velos logs - --summary" "zstd -dc $zst | $velos logs - --summary" \
+  -n "velos logs F.zst --summary" "$velos logs $zst --summary" \
+  --output null > /dev/null
+cat "$dir/compare-compressed.md"
+# CPU seconds (user+sys) of each command, children included.
+cpu() {
+  local t
+  t=$( { TIMEFORMAT='%U %S'; time "$@" > /dev/null 2>&1; } 2>&1 )
+  awk -v t="$t" 'BEGIN { split(t, a, " "); printf "%.2f", a[1] + a[2] }'
+}
+echo "CPU s, zcat F.gz | velos logs - --summary: $(cpu sh -c "zcat $gz | $velos logs - --summary")"
+echo "CPU s, velos logs F.gz --summary:          $(cpu "$velos" logs "$gz" --summary)"
+echo "CPU s, zstd -dc F.zst | velos logs - --summary: $(cpu sh -c "zstd -dc $zst | $velos logs - --summary")"
+echo "CPU s, velos logs F.zst --summary:              $(cpu "$velos" logs "$zst" --summary)"
+echo "peak RssAnon, velos logs F.gz --summary: $(peak_anon "$velos" logs "$gz" --summary) KiB"

@@ -6,15 +6,29 @@
 //! ```text
 //! velos.sock    the daemon's Unix socket (0600)
 //! velos.pid     the daemon's pid, locked while it runs
+//! daemon.log    the daemon's own events (JSON lines), rotated daemon.log.1 …
 //! config.toml   optional settings ([logs] max_size, keep)
 //! state.json    the process table, rewritten atomically on every change
 //! logs/         <name>.log (JSON lines), <name>-out.log / <name>-err.log (--raw),
-//!               rotated files <file>.1 … <file>.N, daemon.log
+//!               rotated files <file>.1 … <file>.N
 //! ```
+//!
+//! # Who may touch it
+//!
+//! Like ssh and gpg with their directories, velos only uses a home that no
+//! other user can change: the home and `logs/` must be owned by the user
+//! running velos and not writable by group or others, and every directory
+//! above the home must be owned by that user or root and not writable by
+//! others unless sticky (as `/tmp` is). Otherwise [`Home::ensure`] and
+//! [`Home::check`] refuse with [`HomeError::Insecure`], naming the path and
+//! the fix. A home or `logs/` that is merely readable by others is
+//! tightened to 0700. Files in the home are opened with [`open_private`]:
+//! symbolic links are not followed, and a file that is not a regular file
+//! owned by the user, or that has other hard links, is refused.
 
-use std::fs;
+use std::fs::{self, File, OpenOptions};
 use std::io;
-use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 /// Environment variable naming the runtime home.
@@ -34,12 +48,29 @@ pub enum HomeError {
         /// The underlying error.
         source: io::Error,
     },
+    /// Another user could change the home or what is in it.
+    #[error("refusing to use {home} as the runtime home: {problem}; {fix}")]
+    Insecure {
+        /// The home.
+        home: PathBuf,
+        /// The directory at fault (the home, `logs/`, or one above them).
+        path: PathBuf,
+        /// What is wrong with it.
+        problem: String,
+        /// What to do.
+        fix: String,
+    },
 }
 
 /// Paths inside the runtime home.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Home {
     root: PathBuf,
+}
+
+/// The effective user id of this process.
+pub fn euid() -> u32 {
+    rustix::process::geteuid().as_raw()
 }
 
 impl Home {
@@ -65,26 +96,91 @@ impl Home {
         Ok(Home { root })
     }
 
-    /// Creates the home and its `logs/` directory (mode 0700) if missing, and
-    /// tightens the home's mode to 0700.
+    /// Creates the home and its `logs/` directory (mode 0700) if missing,
+    /// refuses them if another user could change them (see the module
+    /// documentation), and tightens their mode to 0700.
     pub fn ensure(&self) -> Result<(), HomeError> {
-        for dir in [self.root.clone(), self.logs_dir()] {
-            let io_err = |source| HomeError::Io {
-                path: dir.clone(),
-                source,
-            };
-            fs::DirBuilder::new()
-                .recursive(true)
-                .mode(0o700)
-                .create(&dir)
-                .map_err(io_err)?;
+        // Nothing is created under a directory another user controls.
+        self.check_ancestors(true)?;
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&self.root)
+            .map_err(|source| self.io(&self.root, source))?;
+        self.secure(true)
+    }
+
+    /// Checks an existing home as [`ensure`](Self::ensure) does, without
+    /// creating or changing anything; a home that does not exist is fine.
+    pub fn check(&self) -> Result<(), HomeError> {
+        match fs::metadata(&self.root) {
+            Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(()),
+            _ => self.secure(false),
         }
-        fs::set_permissions(&self.root, fs::Permissions::from_mode(0o700)).map_err(|source| {
-            HomeError::Io {
-                path: self.root.clone(),
-                source,
+    }
+
+    fn io(&self, path: &Path, source: io::Error) -> HomeError {
+        HomeError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+
+    /// Checks the directories above the home; with `skip_missing`, those
+    /// that do not exist yet are passed over.
+    fn check_ancestors(&self, skip_missing: bool) -> Result<(), HomeError> {
+        let me = euid();
+        let Some(parent) = self.root.parent() else {
+            return Ok(());
+        };
+        for dir in parent.ancestors() {
+            let meta = match fs::metadata(dir) {
+                Ok(meta) => meta,
+                Err(err) if skip_missing && err.kind() == io::ErrorKind::NotFound => continue,
+                Err(source) => return Err(self.io(dir, source)),
+            };
+            check_ancestor(dir, &meta, me).map_err(|refusal| refusal.into_error(self))?;
+        }
+        Ok(())
+    }
+
+    fn secure(&self, repair: bool) -> Result<(), HomeError> {
+        let me = euid();
+        self.check_ancestors(false)?;
+        let meta = fs::metadata(&self.root).map_err(|source| self.io(&self.root, source))?;
+        check_own_dir(&self.root, &meta, me).map_err(|refusal| refusal.into_error(self))?;
+        if repair {
+            tighten(&self.root, &meta).map_err(|source| self.io(&self.root, source))?;
+        }
+        let logs = self.logs_dir();
+        if repair {
+            match fs::DirBuilder::new().mode(0o700).create(&logs) {
+                Ok(()) => {}
+                Err(err) if err.kind() == io::ErrorKind::AlreadyExists => {}
+                Err(source) => return Err(self.io(&logs, source)),
             }
-        })
+        }
+        let meta = match fs::symlink_metadata(&logs) {
+            Ok(meta) => meta,
+            Err(err) if !repair && err.kind() == io::ErrorKind::NotFound => return Ok(()),
+            Err(source) => return Err(self.io(&logs, source)),
+        };
+        if meta.file_type().is_symlink() {
+            return Err(Refusal {
+                path: logs.clone(),
+                problem: format!("{} is a symbolic link", logs.display()),
+                fix: format!(
+                    "remove it (`rm {}`) and velos creates the directory",
+                    logs.display()
+                ),
+            }
+            .into_error(self));
+        }
+        check_own_dir(&logs, &meta, me).map_err(|refusal| refusal.into_error(self))?;
+        if repair {
+            tighten(&logs, &meta).map_err(|source| self.io(&logs, source))?;
+        }
+        Ok(())
     }
 
     /// The home directory itself.
@@ -117,9 +213,10 @@ impl Home {
         self.root.join("logs")
     }
 
-    /// `logs/daemon.log`: the daemon's own events, as JSON lines.
+    /// `daemon.log`: the daemon's own events, as JSON lines. It lives beside
+    /// `logs/`, not in it, so that no process name can lead to it.
     pub fn daemon_log(&self) -> PathBuf {
-        self.logs_dir().join("daemon.log")
+        self.root.join("daemon.log")
     }
 
     /// `logs/<name>.log`: a process's structured log (JSON lines).
@@ -139,8 +236,222 @@ impl Home {
 
     /// The daemon's pid as written in `velos.pid`, if the file holds one.
     pub fn read_pid(&self) -> Option<u32> {
-        fs::read_to_string(self.pid_file())
-            .ok()
-            .and_then(|text| text.trim().parse().ok())
+        let mut text = String::new();
+        let mut file = open_private(&self.pid_file(), OpenOptions::new().read(true)).ok()?;
+        io::Read::read_to_string(&mut file, &mut text).ok()?;
+        text.trim().parse().ok()
+    }
+}
+
+/// Why a directory is refused, before it is tied to its home.
+struct Refusal {
+    path: PathBuf,
+    problem: String,
+    fix: String,
+}
+
+impl Refusal {
+    fn into_error(self, home: &Home) -> HomeError {
+        HomeError::Insecure {
+            home: home.root.clone(),
+            path: self.path,
+            problem: self.problem,
+            fix: self.fix,
+        }
+    }
+}
+
+fn insecure(path: &Path, problem: String, fix: String) -> Refusal {
+    Refusal {
+        path: path.to_path_buf(),
+        problem,
+        fix,
+    }
+}
+
+/// A directory above the home: owned by root or us, and not writable by
+/// others unless sticky.
+fn check_ancestor(dir: &Path, meta: &fs::Metadata, me: u32) -> Result<(), Refusal> {
+    let mode = meta.mode();
+    if meta.uid() != 0 && meta.uid() != me {
+        return Err(insecure(
+            dir,
+            format!(
+                "{} is owned by uid {}, who could replace the home",
+                dir.display(),
+                meta.uid()
+            ),
+            "set VELOS_HOME to a directory whose parents belong to you or root".into(),
+        ));
+    }
+    if mode & 0o022 != 0 && mode & 0o1000 == 0 {
+        return Err(insecure(
+            dir,
+            format!(
+                "{} is writable by other users (mode {:04o}) and not sticky",
+                dir.display(),
+                mode & 0o7777
+            ),
+            format!(
+                "run `chmod go-w {}`, or set VELOS_HOME to a directory in a safe place",
+                dir.display()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The home or `logs/`: a directory owned by us, not writable by others.
+fn check_own_dir(dir: &Path, meta: &fs::Metadata, me: u32) -> Result<(), Refusal> {
+    if !meta.is_dir() {
+        return Err(insecure(
+            dir,
+            format!("{} is not a directory", dir.display()),
+            "remove it or set VELOS_HOME to another directory".into(),
+        ));
+    }
+    if meta.uid() != me {
+        return Err(insecure(
+            dir,
+            format!(
+                "{} is owned by uid {}, not by you (uid {me})",
+                dir.display(),
+                meta.uid()
+            ),
+            format!(
+                "set VELOS_HOME to a directory you own, or `chown -R {me} {}` if you trust its content",
+                dir.display()
+            ),
+        ));
+    }
+    let mode = meta.mode();
+    if mode & 0o022 != 0 {
+        return Err(insecure(
+            dir,
+            format!(
+                "{} is writable by other users (mode {:04o})",
+                dir.display(),
+                mode & 0o7777
+            ),
+            format!("check what is in it, then `chmod 700 {}`", dir.display()),
+        ));
+    }
+    Ok(())
+}
+
+fn tighten(dir: &Path, meta: &fs::Metadata) -> io::Result<()> {
+    if meta.mode() & 0o7777 != 0o700 {
+        fs::set_permissions(dir, fs::Permissions::from_mode(0o700))?;
+    }
+    Ok(())
+}
+
+/// Opens a file of the home as `options` say, without following a symbolic
+/// link in its last component, and refuses anything but a regular file
+/// owned by this user with no other hard link. New files get mode 0600.
+pub fn open_private(path: &Path, options: &OpenOptions) -> io::Result<File> {
+    let mut options = options.clone();
+    // O_NONBLOCK keeps a FIFO put in place of a file from blocking the open;
+    // it changes nothing for regular files.
+    options
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC | libc::O_NONBLOCK);
+    let file = options.open(path).map_err(|err| {
+        if err.raw_os_error() == Some(libc::ELOOP) {
+            io::Error::other(format!(
+                "{} is a symbolic link, which velos does not follow in its home; remove it",
+                path.display()
+            ))
+        } else {
+            err
+        }
+    })?;
+    let meta = file.metadata()?;
+    let refuse = |what: String| {
+        Err(io::Error::new(
+            io::ErrorKind::PermissionDenied,
+            format!("{} {what}; remove it", path.display()),
+        ))
+    };
+    if !meta.is_file() {
+        return refuse("is not a regular file".into());
+    }
+    if meta.uid() != euid() {
+        return refuse(format!("is owned by uid {}, not by you", meta.uid()));
+    }
+    if meta.nlink() > 1 {
+        return refuse(format!("has {} hard links", meta.nlink()));
+    }
+    Ok(file)
+}
+
+/// Creates `path` anew (`O_EXCL`), removing whatever was there first (a
+/// leftover file or a link, which is removed, not followed).
+pub fn create_private(path: &Path, options: &OpenOptions) -> io::Result<File> {
+    match fs::remove_file(path) {
+        Ok(()) => {}
+        Err(err) if err.kind() == io::ErrorKind::NotFound => {}
+        Err(err) => return Err(err),
+    }
+    let mut options = options.clone();
+    options.write(true).create_new(true);
+    open_private(path, &options)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_and_fifos_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("target");
+        fs::write(&target, b"secret").unwrap();
+        let link = dir.path().join("link");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        let err = open_private(&link, OpenOptions::new().append(true)).unwrap_err();
+        assert!(err.to_string().contains("symbolic link"), "{err}");
+        assert_eq!(fs::read(&target).unwrap(), b"secret");
+
+        let hard = dir.path().join("hard");
+        fs::hard_link(&target, &hard).unwrap();
+        assert!(open_private(&hard, OpenOptions::new().read(true)).is_err());
+
+        let fifo = dir.path().join("fifo");
+        let fifo_path = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: mkfifo on a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(fifo_path.as_ptr(), 0o600) }, 0);
+        assert!(open_private(&fifo, OpenOptions::new().read(true)).is_err());
+
+        // A new file replaces a link instead of writing through it.
+        let mut file = create_private(&link, OpenOptions::new().write(true)).unwrap();
+        io::Write::write_all(&mut file, b"new").unwrap();
+        assert_eq!(fs::read(&target).unwrap(), b"secret");
+        assert_eq!(fs::read(&link).unwrap(), b"new");
+    }
+
+    #[test]
+    fn loose_homes() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = Home::new(dir.path().join("h")).unwrap();
+        home.ensure().unwrap();
+        let mode = |p: &Path| fs::metadata(p).unwrap().mode() & 0o7777;
+        assert_eq!(mode(home.root()), 0o700);
+        assert_eq!(mode(&home.logs_dir()), 0o700);
+        // Readable by others: tightened.
+        fs::set_permissions(home.logs_dir(), fs::Permissions::from_mode(0o755)).unwrap();
+        home.ensure().unwrap();
+        assert_eq!(mode(&home.logs_dir()), 0o700);
+        // Writable by others: refused, naming the directory.
+        fs::set_permissions(home.logs_dir(), fs::Permissions::from_mode(0o777)).unwrap();
+        let err = home.ensure().unwrap_err().to_string();
+        assert!(err.contains("logs") && err.contains("chmod 700"), "{err}");
+        assert!(home.check().is_err());
+        fs::set_permissions(home.logs_dir(), fs::Permissions::from_mode(0o700)).unwrap();
+        // logs/ as a link: refused.
+        fs::remove_dir(home.logs_dir()).unwrap();
+        std::os::unix::fs::symlink(dir.path(), home.logs_dir()).unwrap();
+        let err = home.ensure().unwrap_err().to_string();
+        assert!(err.contains("symbolic link"), "{err}");
     }
 }

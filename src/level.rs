@@ -11,7 +11,8 @@ use std::fmt;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[repr(u8)]
 pub enum Level {
-    /// `debug`, `trace`, `verbose`, `finest`…
+    /// `debug`, `DEBUG2`…`DEBUG5`, `trace`, `verbose`, `finest`…: trace
+    /// is not a level of its own (see the README's level table).
     Debug = 0,
     /// `info`, `notice`: the default when nothing says otherwise.
     Info = 1,
@@ -61,6 +62,12 @@ impl Level {
     pub fn from_word(word: &[u8]) -> Option<Level> {
         if word.is_empty() || word.len() > 16 {
             return None;
+        }
+        // PostgreSQL's `DEBUG1`…`DEBUG5`: the only level names with a digit.
+        if let [head @ .., b'1'..=b'5'] = word
+            && head.len() == 5
+        {
+            return (pack_lower(head) == const { pack_lower(b"debug") }).then_some(Level::Debug);
         }
         // Every level name starts with one of these letters.
         if !matches!(
@@ -233,6 +240,16 @@ mod tests {
         assert_eq!(Level::from_word(b""), None);
         assert_eq!(Level::from_word(b"Informational"), Some(Level::Info));
         assert_eq!(Level::from_word(b"EMERGENCY"), Some(Level::Fatal));
+        for word in ["DEBUG1", "DEBUG2", "debug5", "Debug3"] {
+            assert_eq!(
+                Level::from_word(word.as_bytes()),
+                Some(Level::Debug),
+                "{word}"
+            );
+        }
+        for word in ["DEBUG6", "DEBUG0", "DEBUG22", "error2", "debu\x122"] {
+            assert_eq!(Level::from_word(word.as_bytes()), None, "{word}");
+        }
     }
 
     #[test]

@@ -20,6 +20,7 @@
 //! - [`follow`] — follows growing logs: `--follow` and the TUI's log pane.
 //! - [`output`] — renders kept records.
 //! - [`normalize`] — message templates and their ids, header layouts.
+//! - [`sgr`] — terminal colour codes, left out of messages and templates.
 //! - [`analyze`] — mergeable analysis stages: patterns, dedup, trends,
 //!   anomalies, the summary.
 //! - [`config`] — the TOML configuration.
@@ -46,6 +47,7 @@ pub mod level;
 pub mod normalize;
 pub mod output;
 pub mod query;
+pub mod sgr;
 pub mod source;
 pub mod timestamp;
 pub mod tui;

@@ -172,6 +172,6 @@ fn stale_socket_is_replaced_and_concurrent_starts_share_one_daemon() {
     let pids: Vec<u32> = clients.into_iter().map(|c| c.join().unwrap()).collect();
     assert!(pids.windows(2).all(|w| w[0] == w[1]), "{pids:?}");
     assert_eq!(home.daemon_pid(), Some(pids[0] as i32));
-    let log = std::fs::read_to_string(home.logs().join("daemon.log")).unwrap();
+    let log = std::fs::read_to_string(home.path().join("daemon.log")).unwrap();
     assert!(log.contains("stale socket"), "{log}");
 }

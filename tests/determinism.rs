@@ -1,6 +1,7 @@
 //! Same input, same output: whatever the thread count, the chunk size or
 //! the source kind (mapped file or stream), `velos logs` writes the same
-//! bytes.
+//! bytes. The same holds for compressed input (decoded as a stream) and
+//! for several inputs merged by time.
 
 use proptest::prelude::*;
 
@@ -314,5 +315,148 @@ fn generated_sample_is_identical_across_threads_and_chunks() {
         assert!(!reference.is_empty());
         assert_eq!(run_file(&data, &case, 2, 4096), reference);
         assert_eq!(run_stream(&data, &case, 8192), reference);
+    }
+}
+
+/// How a test input is stored.
+#[derive(Debug, Clone, Copy)]
+enum Kind {
+    Plain,
+    Gzip,
+    Zstd,
+}
+
+/// Writes `data` as `dir/<sub>/t.log` in the given kind, with a fixed
+/// modification time (the reference for yearless dates).
+fn store(dir: &std::path::Path, sub: &str, data: &[u8], kind: Kind) -> std::path::PathBuf {
+    use std::io::Write;
+    let packed = match kind {
+        Kind::Plain => data.to_vec(),
+        Kind::Gzip => {
+            // Two members: the join must not show.
+            let half = data.len() / 2;
+            let mut out = Vec::new();
+            for part in [&data[..half], &data[half..]] {
+                let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+                e.write_all(part).unwrap();
+                out.extend(e.finish().unwrap());
+            }
+            out
+        }
+        Kind::Zstd => zstd::encode_all(data, 1).unwrap(),
+    };
+    let path = dir.join(sub).join("t.log");
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, packed).unwrap();
+    let file = std::fs::File::options().write(true).open(&path).unwrap();
+    file.set_modified(std::time::UNIX_EPOCH + std::time::Duration::from_millis(1_800_000_000_000))
+        .unwrap();
+    path
+}
+
+/// Runs a case over a compressed file opened as `velos logs` opens it (a
+/// stream decoded on its own thread), read in blocks of `block` bytes.
+fn run_compressed(path: &std::path::Path, case: &Case, threads: usize, block: usize) -> Vec<u8> {
+    with_pool(threads, || {
+        let (ctx, query, printer, classifier) = setup(case);
+        let mut s = settings(64, case);
+        s.stream_block = block;
+        let run = Run {
+            classifier: &classifier,
+            query: &query,
+            printer: &printer,
+            settings: s,
+            patterns: None,
+        };
+        let opened = velos::source::Part::File(path.to_path_buf())
+            .open()
+            .unwrap();
+        let velos::source::Body::Stream(input) = opened.body else {
+            panic!("a compressed file is a stream");
+        };
+        let mut sink = Sink::new(Vec::new());
+        let mut tail = case.tail.map(TailBuffer::new);
+        engine::stream(&run, &ctx, "t.log", input, &mut sink, &mut tail).unwrap();
+        match tail {
+            Some(t) => t.into_parts().0,
+            None => sink.into_inner(),
+        }
+    })
+}
+
+/// Runs a case over lanes merged by time, each lane one file.
+fn run_merged(paths: &[std::path::PathBuf], case: &Case, threads: usize, block: usize) -> Vec<u8> {
+    with_pool(threads, || {
+        let (_, query, printer, classifier) = setup(case);
+        let mut s = settings(64, case);
+        s.stream_block = block;
+        let run = Run {
+            classifier: &classifier,
+            query: &query,
+            printer: &printer,
+            settings: s,
+            patterns: None,
+        };
+        let lanes: Vec<Vec<std::path::PathBuf>> = paths.iter().map(|p| vec![p.clone()]).collect();
+        let mut sink = Sink::new(Vec::new());
+        let mut tail = case.tail.map(TailBuffer::new);
+        velos::engine::merge::run(
+            &run,
+            velos::engine::merge::lanes_of_paths(&lanes),
+            &Zone::utc(),
+            &mut sink,
+            &mut tail,
+        )
+        .unwrap();
+        let out = match tail {
+            Some(t) => t.into_parts().0,
+            None => sink.into_inner(),
+        };
+        // Each lane is shown by its path: name them all alike.
+        let mut text = String::from_utf8(out).expect("rendered output is UTF-8");
+        for path in paths {
+            text = text.replace(path.to_str().unwrap(), "t.log");
+        }
+        text.into_bytes()
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    #[test]
+    fn compressed_input_is_identical_to_the_plain_file(data in log(), case in case(), tiny in 1usize..48) {
+        let ctx = TimeContext::new(Zone::utc(), 1_800_000_000_000);
+        prop_assume!(case.since.is_none() || Layout::sniff(&data, &ctx).timed || data.is_empty());
+        let dir = tempfile::tempdir().unwrap();
+        let reference = run_file(&data, &case, 1, 1 << 20);
+        for kind in [Kind::Gzip, Kind::Zstd] {
+            let path = store(dir.path(), &format!("{kind:?}"), &data, kind);
+            prop_assert_eq!(&run_compressed(&path, &case, 1, 1 << 20), &reference, "{:?}, 1 thread", kind);
+            prop_assert_eq!(&run_compressed(&path, &case, 2, 1 << 20), &reference, "{:?}, 2 threads", kind);
+            prop_assert_eq!(&run_compressed(&path, &case, 2, tiny), &reference, "{:?}, tiny blocks", kind);
+        }
+    }
+
+    #[test]
+    fn merged_input_is_identical_across_kinds_threads_and_blocks(
+        a in log(), b in log(), case in case(), tiny in 1usize..48,
+    ) {
+        let ctx = TimeContext::new(Zone::utc(), 1_800_000_000_000);
+        let timed = |d: &[u8]| Layout::sniff(d, &ctx).timed || d.is_empty();
+        prop_assume!(case.since.is_none() || (timed(&a) && timed(&b)));
+        let dir = tempfile::tempdir().unwrap();
+        // One lane alone reads exactly like the plain file.
+        let only = store(dir.path(), "only", &a, Kind::Plain);
+        let empty = store(dir.path(), "empty", b"", Kind::Plain);
+        let reference = run_file(&a, &case, 1, 1 << 20);
+        prop_assert_eq!(&run_merged(&[only, empty], &case, 1, 1 << 20), &reference, "one lane");
+        // Two lanes: the same output whatever the kinds, threads and blocks.
+        let plain = [store(dir.path(), "pa", &a, Kind::Plain), store(dir.path(), "pb", &b, Kind::Plain)];
+        let merged = run_merged(&plain, &case, 1, 1 << 20);
+        prop_assert_eq!(&run_merged(&plain, &case, 2, tiny), &merged, "plain, 2 threads, tiny blocks");
+        let packed = [store(dir.path(), "ga", &a, Kind::Gzip), store(dir.path(), "zb", &b, Kind::Zstd)];
+        prop_assert_eq!(&run_merged(&packed, &case, 1, 1 << 20), &merged, "compressed, 1 thread");
+        prop_assert_eq!(&run_merged(&packed, &case, 2, tiny), &merged, "compressed, 2 threads, tiny blocks");
     }
 }

@@ -610,3 +610,220 @@ fn tail_of_a_process_merges_its_streams() {
     );
     assert_eq!(texts(&poll_until(&mut later, 1)), ["hi"]);
 }
+
+/// The issue's case, smaller: a real daemon rotating a 1 MiB log through
+/// many files while `velos logs <name> -f` falls behind; every line still
+/// on disk is printed, once, in order.
+#[test]
+fn follow_behind_many_rotations_loses_nothing() {
+    let dir = home();
+    fs::write(
+        dir.path().join("config.toml"),
+        "[logs]\nmax_size = \"1MiB\"\nkeep = 1000\n",
+    )
+    .unwrap();
+    let velos = |args: &[&str]| {
+        let out = Command::new(VELOS)
+            .args(args)
+            .env("VELOS_HOME", dir.path())
+            .stdin(Stdio::null())
+            .output()
+            .expect("run velos");
+        assert!(out.status.success(), "{args:?}: {out:?}");
+    };
+    let ready = dir.path().join("go");
+    // 10 bursts of 40,000 numbered lines, started once the follower runs.
+    let script = format!(
+        "while [ ! -e {go} ]; do sleep 0.05; done; \
+         seq 0 399999 | awk '{{ print \"line n=\" $1 \" padding padding padding\"; \
+         if ($1 % 40000 == 39999) {{ fflush(); system(\"sleep 0.2\") }} }}'; sleep 60",
+        go = ready.display()
+    );
+    velos(&[
+        "start",
+        "--name",
+        "burst",
+        "--no-autorestart",
+        "--",
+        "sh",
+        "-c",
+        &script,
+    ]);
+    struct Kill<'a>(&'a Path);
+    impl Drop for Kill<'_> {
+        fn drop(&mut self) {
+            let _ = Command::new(VELOS)
+                .arg("kill")
+                .env("VELOS_HOME", self.0)
+                .output();
+        }
+    }
+    let _kill = Kill(dir.path());
+    let follow = Follow::start(dir.path(), &["burst", "--no-color", "-n", "0"]);
+    thread::sleep(Duration::from_millis(500));
+    fs::write(&ready, "").unwrap();
+
+    let deadline = Instant::now() + Duration::from_secs(240);
+    let mut next = 0u64;
+    while next < 400_000 {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let line = match follow.lines.recv_timeout(left) {
+            Ok(line) => line,
+            Err(_) => panic!("stopped at line {next}"),
+        };
+        let Some(at) = line.find("line n=") else {
+            continue;
+        };
+        // The lifecycle record quotes the script, without a number.
+        let Some(n) = line[at + 7..]
+            .split(' ')
+            .next()
+            .and_then(|d| d.parse::<u64>().ok())
+        else {
+            continue;
+        };
+        assert_eq!(n, next, "after line {} came {n}", next.wrapping_sub(1));
+        next += 1;
+    }
+    let rotated = fs::read_dir(dir.path().join("logs"))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("burst.log."))
+        .count();
+    assert!(rotated >= 20, "only {rotated} rotations");
+}
+
+/// Rotation by a writer that keeps many files (each rotation renames them
+/// all, one by one) races the follower's listing of the rotated files; a
+/// file renamed while it is listed must not be skipped.
+#[test]
+fn tail_across_long_rename_cascades_loses_nothing() {
+    let dir = home();
+    let log = dir.path().join("app.log");
+    let rotated = |n: u32| dir.path().join(format!("app.log.{n}"));
+    // Old rotated files, there before following began.
+    for n in 1..=300 {
+        fs::write(rotated(n), format!("old file {n}\n")).unwrap();
+    }
+    fs::write(&log, "").unwrap();
+    let mut tail = Tail::file(&log, 0);
+    assert!(tail.poll().is_empty());
+
+    const LINES: u64 = 60_000;
+    let writer = {
+        let log = log.clone();
+        let dir = dir.path().to_path_buf();
+        thread::spawn(move || {
+            let mut files = 300;
+            let mut out = OpenOptions::new().append(true).open(&log).unwrap();
+            for i in 0..LINES {
+                writeln!(out, "line n={i}").unwrap();
+                if i % 500 == 499 {
+                    for n in (1..=files).rev() {
+                        let from = dir.join(format!("app.log.{n}"));
+                        fs::rename(&from, dir.join(format!("app.log.{}", n + 1))).unwrap();
+                    }
+                    files += 1;
+                    fs::rename(&log, dir.join("app.log.1")).unwrap();
+                    out = OpenOptions::new()
+                        .create_new(true)
+                        .append(true)
+                        .open(&log)
+                        .unwrap();
+                }
+            }
+        })
+    };
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut next = 0u64;
+    while next < LINES {
+        assert!(Instant::now() < deadline, "stopped at line {next}");
+        let lines = tail.poll();
+        if lines.is_empty() {
+            thread::sleep(Duration::from_millis(1));
+        }
+        for line in lines {
+            let n: u64 = line
+                .text
+                .strip_prefix("line n=")
+                .and_then(|d| d.parse().ok())
+                .unwrap_or_else(|| panic!("unexpected line {:?}", line.text));
+            assert_eq!(n, next, "after line {} came {n}", next.wrapping_sub(1));
+            next += 1;
+        }
+    }
+    writer.join().unwrap();
+}
+
+/// A follower stopped while its file rotates with `keep = 1`: a file it
+/// never got to is deleted. It prints every line still on disk, in order,
+/// and says on one line that some were deleted before it could read them.
+#[test]
+fn deleted_rotations_are_reported() {
+    let dir = home();
+    let log = dir.path().join("app.log");
+    let old = dir.path().join("app.log.1");
+    fs::write(&log, "a first\n").unwrap();
+    let child = Command::new(VELOS)
+        .args(["logs", "app.log", "--follow", "--no-color"])
+        .env("TZ", "UTC")
+        .env("VELOS_HOME", dir.path())
+        .current_dir(dir.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start velos");
+    thread::sleep(Duration::from_millis(700));
+    let pid = child.id() as i32;
+    // SAFETY: kill(2) on our own child.
+    unsafe { libc::kill(pid, libc::SIGSTOP) };
+    let rotate = |next: &str| {
+        let _ = fs::remove_file(&old);
+        fs::rename(&log, &old).unwrap();
+        fs::write(&log, next).unwrap();
+    };
+    append(&log, "b kept\n");
+    rotate("c deleted unread\n");
+    rotate("d kept\n");
+    rotate("e current\n");
+    // SAFETY: as above.
+    unsafe { libc::kill(pid, libc::SIGCONT) };
+    thread::sleep(Duration::from_millis(1500));
+    // SAFETY: as above.
+    unsafe { libc::kill(pid, libc::SIGINT) };
+    let output = wait_with_output(child);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(
+        lines,
+        ["a first", "b kept", "d kept", "e current"],
+        "stderr: {stderr}"
+    );
+    let warnings: Vec<&str> = stderr.lines().filter(|l| l.contains("deleted")).collect();
+    assert_eq!(warnings.len(), 1, "{stderr}");
+    assert!(
+        warnings[0].starts_with("velos: warning: app.log"),
+        "{stderr}"
+    );
+    // How much, as far as file times tell: the lines written after the
+    // file read last, and before the oldest one kept where the file system
+    // records creation times.
+    assert!(
+        warnings[0].contains("lines written") && warnings[0].contains("missing"),
+        "{stderr}"
+    );
+}
+
+/// The output of a child that is about to exit (killed after [`SHOW`]).
+fn wait_with_output(mut child: Child) -> std::process::Output {
+    let deadline = Instant::now() + SHOW;
+    loop {
+        if child.try_wait().ok().flatten().is_some() || Instant::now() >= deadline {
+            let _ = child.kill();
+            return child.wait_with_output().expect("output");
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+}

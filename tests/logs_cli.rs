@@ -270,13 +270,25 @@ fn color_follows_the_flags_and_no_color() {
 }
 
 #[test]
-fn several_files_keep_their_order_and_are_named() {
+fn several_files_are_merged_by_time_and_named_or_concatenated_on_request() {
     let dir = tempfile::tempdir().unwrap();
     let a = write(dir.path(), "a.log", "2026-01-10T10:00:05Z ERROR a1\n");
     let b = write(dir.path(), "b.log", "2026-01-10T10:00:01Z ERROR b1\n");
     let out = velos(dir.path())
         .current_dir(dir.path())
         .args(["logs", "a.log", "b.log", "--level", "error"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        lines(&out.stdout),
+        [
+            "b.log:2026-01-10T10:00:01Z ERROR b1",
+            "a.log:2026-01-10T10:00:05Z ERROR a1"
+        ]
+    );
+    let out = velos(dir.path())
+        .current_dir(dir.path())
+        .args(["logs", "a.log", "b.log", "--level", "error", "--concat"])
         .output()
         .unwrap();
     assert_eq!(

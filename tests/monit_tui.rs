@@ -387,3 +387,142 @@ fn without_a_terminal_or_with_a_bad_interval_it_explains_and_starts_nothing() {
     );
     assert!(home.daemon_pid().is_none(), "no daemon was started");
 }
+
+/// `velos monit` on a pseudo-terminal read by this thread alone (no reader
+/// thread holds the master open), so that dropping the master hangs the
+/// terminal up. With `block_sighup`, SIGHUP stays blocked in the monitor:
+/// only the failing terminal itself can tell it to leave.
+fn monit_on_own_pty(home: &TestHome, block_sighup: bool) -> (Child, File) {
+    let master = openpt(OpenptFlags::RDWR | OpenptFlags::NOCTTY | OpenptFlags::CLOEXEC)
+        .expect("open a pseudo-terminal");
+    grantpt(&master).expect("grantpt");
+    unlockpt(&master).expect("unlockpt");
+    let name = ptsname(&master, Vec::new()).expect("ptsname");
+    tcsetwinsize(
+        &master,
+        Winsize {
+            ws_row: 24,
+            ws_col: 80,
+            ws_xpixel: 0,
+            ws_ypixel: 0,
+        },
+    )
+    .expect("set the window size");
+    let slave = rustix::fs::open(
+        name.as_c_str(),
+        OFlags::RDWR | OFlags::NOCTTY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .expect("open the slave side");
+    let mut command = home.command();
+    command
+        .args(["monit", "--interval", "300ms"])
+        .env("TERM", "xterm-256color")
+        .stdin(Stdio::from(slave.try_clone().expect("dup")))
+        .stdout(Stdio::from(slave.try_clone().expect("dup")))
+        .stderr(Stdio::from(slave));
+    // SAFETY: setsid, ioctl, sigemptyset, sigaddset and sigprocmask are
+    // async-signal-safe.
+    unsafe {
+        command.pre_exec(move || {
+            if libc::setsid() < 0 || libc::ioctl(0, libc::TIOCSCTTY, 0) < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            if block_sighup {
+                let mut set: libc::sigset_t = std::mem::zeroed();
+                libc::sigemptyset(&mut set);
+                libc::sigaddset(&mut set, libc::SIGHUP);
+                libc::sigprocmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+            }
+            Ok(())
+        });
+    }
+    let child = command.spawn().expect("run velos monit");
+    rustix::fs::fcntl_setfl(&master, OFlags::NONBLOCK).expect("non-blocking master");
+    (child, File::from(master))
+}
+
+/// Reads the master until the screen shows `needle`.
+fn read_until(master: &mut File, needle: &str, timeout: Duration) {
+    let deadline = Instant::now() + timeout;
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 16 * 1024];
+    loop {
+        match master.read(&mut buf) {
+            Ok(n) => seen.extend_from_slice(&buf[..n]),
+            Err(err) if err.kind() == std::io::ErrorKind::WouldBlock => {
+                thread::sleep(Duration::from_millis(20));
+            }
+            Err(err) => panic!("reading the terminal: {err}"),
+        }
+        let size = |n: u16| std::num::NonZeroU16::new(n).expect("a screen size");
+        let mut parser = vt100::Parser::new(size(24), size(80), 0);
+        parser.process(&seen);
+        if parser.screen().contents().contains(needle) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "no {needle:?} on the screen");
+    }
+}
+
+/// CPU time (user + system, in clock ticks) a process has used.
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let Some((_, rest)) = stat.rsplit_once(')') else {
+        return 0;
+    };
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of stat, 12 and 13 after `)`.
+    let field = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    field(11) + field(12)
+}
+
+/// Closes the terminal of a running monitor; asserts it leaves at once
+/// with status 0 or 1, without spinning; returns the status.
+fn hang_up_and_expect_exit(mut child: Child, master: File) -> i32 {
+    let pid = child.id();
+    let before = cpu_ticks(pid);
+    drop(master);
+    let deadline = Instant::now() + secs(3);
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            let code = status.code().expect("an exit code, not a signal");
+            assert!(code == 0 || code == 1, "exit status {code}");
+            return code;
+        }
+        if Instant::now() >= deadline {
+            let spent = cpu_ticks(pid).saturating_sub(before);
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("velos monit still runs 3 s after its terminal closed ({spent} ticks of CPU)");
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn a_closed_terminal_ends_monit_at_once() {
+    let home = TestHome::new();
+    home.ok(&[
+        "start",
+        "--name",
+        "alpha",
+        "--",
+        "sh",
+        "-c",
+        &ticker("alpha"),
+    ]);
+    let (child, mut master) = monit_on_own_pty(&home, false);
+    read_until(&mut master, "alpha says tick", secs(20));
+    hang_up_and_expect_exit(child, master);
+
+    // With SIGHUP held back, the failing terminal alone ends it.
+    let (child, mut master) = monit_on_own_pty(&home, true);
+    read_until(&mut master, "alpha says tick", secs(20));
+    assert_eq!(hang_up_and_expect_exit(child, master), 1);
+}

@@ -1,6 +1,6 @@
 //! Fuzzes the framer: any bytes frame into records without panicking, the
-//! records tile the input exactly, and aligning any cut gives the same
-//! records as one pass.
+//! records tile the input exactly, every byte of a record leads back to its
+//! start, and aligning any cut gives the same records as one pass.
 
 #![no_main]
 
@@ -17,6 +17,8 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(s, pos);
         assert!(e > s);
         let _ = layout.read(data, s, e, &ctx);
+        assert_eq!(layout.record_start(data, (s + e) / 2, 0), s);
+        assert!(e == data.len() || layout.starts_record(data, e));
         pos = e;
     }
     assert_eq!(pos, data.len());

@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use velos::timestamp::{self, TimeContext, TsLayout, Zone};
+use velos::timestamp::{self, TimeContext, TsFormat, TsLayout, Zone};
 
 fuzz_target!(|data: &[u8]| {
     let ctx = TimeContext::new(Zone::utc(), 1_800_000_000_000);
@@ -15,4 +15,10 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(fast.ms, found.ms);
     }
     let _ = TsLayout::sniff(data.split(|&b| b == b'\n'), &ctx);
+    // Every parser alone, from the first byte: never past the input.
+    for format in TsFormat::ALL {
+        if let Some((_, used)) = format.parse(data, &ctx) {
+            assert!(used <= data.len(), "{format:?}");
+        }
+    }
 });

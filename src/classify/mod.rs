@@ -18,7 +18,7 @@
 mod header;
 mod prefilter;
 
-pub use header::{HeaderStyle, explicit_level};
+pub use header::{HeaderStyle, explicit_level, http_request_len};
 pub use prefilter::LevelPrefilter;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
@@ -27,11 +27,15 @@ use regex::bytes::Regex;
 use crate::level::Level;
 
 /// The default keyword rules, in the order they are checked: a record whose
-/// text holds one of these words (ASCII case ignored, whole word) gets the
-/// rule's level. Equivalent to the spec's
-/// `(?i)\b(fatal|panic|critical)\b` → fatal, `(?i)\b(error|err|exception|fail(ed|ure)?)\b`
-/// → error, `(?i)\b(warn(ing)?|deprecated)\b` → warn,
-/// `(?i)\b(debug|trace|verbose)\b` → debug, with ASCII word boundaries.
+/// text holds one of these words (ASCII case ignored, whole word, not part
+/// of an identifier) gets the rule's level: `fatal|panic|critical` → fatal,
+/// `error|err|exception|fail(ed|ure)?` → error, `warn(ing)?|deprecated` →
+/// warn, `debug|trace|verbose` → debug.
+///
+/// A whole word has no ASCII word byte (`[A-Za-z0-9_]`) on either side, and
+/// is not joined to one by `-`, `.` or `/` (`libgpg-error-dev`,
+/// `/api/error`, `error.log`, `non-fatal`); a `/` just before it always
+/// joins (a path). A sentence's full stop (`failed.`) does not join.
 pub const DEFAULT_KEYWORD_RULES: [(Level, &[&str]); 4] = [
     (Level::Fatal, &["fatal", "panic", "critical"]),
     (
@@ -207,11 +211,28 @@ pub(crate) fn is_word_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_'
 }
 
-/// Whether `text[start..end]` has a word boundary on both sides.
+/// A byte that joins two words into one identifier or path:
+/// `libgpg-error-dev`, `error.log`, `/api/error`.
+#[inline]
+fn is_joiner(b: u8) -> bool {
+    matches!(b, b'-' | b'.' | b'/')
+}
+
+/// Whether `text[start..end]` is a word on its own, not part of an
+/// identifier (see [`DEFAULT_KEYWORD_RULES`]).
 #[inline]
 fn is_whole_word(text: &[u8], start: usize, end: usize) -> bool {
-    let before = start == 0 || !is_word_byte(text[start - 1]);
-    let after = end == text.len() || !is_word_byte(text[end]);
+    let before = match start.checked_sub(1).map(|i| text[i]) {
+        None => true,
+        Some(b'/') => false,
+        Some(b) if is_joiner(b) => start < 2 || !is_word_byte(text[start - 2]),
+        Some(b) => !is_word_byte(b),
+    };
+    let after = match text.get(end) {
+        None => true,
+        Some(&b) if is_joiner(b) => text.get(end + 1).is_none_or(|&n| !is_word_byte(n)),
+        Some(&b) => !is_word_byte(b),
+    };
     before && after
 }
 
@@ -220,16 +241,24 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    /// The rules as plain regexes: a keyword between a word start (text
+    /// start, or a byte that is neither a word byte nor `/`, `-`, `.`; or a
+    /// `-`/`.` with no word byte before it) and a word end (text end, a
+    /// byte that is neither a word byte nor a joiner, or a joiner not
+    /// followed by a word byte).
     fn spec_rules() -> Vec<(Level, Regex)> {
+        const START: &str = r"(?:^|[^A-Za-z0-9_/.\-]|(?:^|[^A-Za-z0-9_])[.\-])";
+        const END: &str = r"(?:$|[^A-Za-z0-9_/.\-]|[/.\-](?:$|[^A-Za-z0-9_]))";
         [
-            (Level::Fatal, r"(?i)\b(fatal|panic|critical)\b"),
-            (Level::Error, r"(?i)\b(error|err|exception|fail(ed|ure)?)\b"),
-            (Level::Warn, r"(?i)\b(warn(ing)?|deprecated)\b"),
-            (Level::Debug, r"(?i)\b(debug|trace|verbose)\b"),
+            (Level::Fatal, r"(fatal|panic|critical)"),
+            (Level::Error, r"(error|err|exception|fail(ed|ure)?)"),
+            (Level::Warn, r"(warn(ing)?|deprecated)"),
+            (Level::Debug, r"(debug|trace|verbose)"),
         ]
         .into_iter()
-        .map(|(level, re)| {
-            let re = regex::bytes::RegexBuilder::new(re)
+        .map(|(level, words)| {
+            let re = format!("(?i){START}{words}{END}");
+            let re = regex::bytes::RegexBuilder::new(&re)
                 .unicode(false)
                 .build()
                 .unwrap();
@@ -259,6 +288,30 @@ mod tests {
         assert_eq!(c.classify_text(b"0 errors, failover ok"), Level::Info);
         assert_eq!(c.classify_text(b"stderr closed"), Level::Info);
         assert_eq!(c.classify_text(b""), Level::Info);
+    }
+
+    #[test]
+    fn keywords_never_fire_inside_identifiers() {
+        let c = Classifier::default();
+        for text in [
+            "status installed libgpg-error-dev:amd64 1.46-1",
+            "configure libgpg-error0:amd64 1.46-1 <none>",
+            "stats error_count=0 warn_count=0",
+            "GET /api/error HTTP/1.1 200",
+            "GET /api/errors/recent 200",
+            "rotated /var/log/error.log",
+            "non-fatal: retrying is disabled",
+            "loaded module fail-safe.so",
+            "debug.enabled=false",
+        ] {
+            assert_eq!(c.classify_text(text.as_bytes()), Level::Info, "{text}");
+        }
+        assert_eq!(c.classify_text(b"request failed."), Level::Error);
+        assert_eq!(c.classify_text(b"error: disk full"), Level::Error);
+        assert_eq!(c.classify_text(b"(error) x"), Level::Error);
+        assert_eq!(c.classify_text(b"-- Warning -- slow"), Level::Warn);
+        assert_eq!(c.classify_text(b"got error=timeout"), Level::Error);
+        assert_eq!(c.classify_text(b"[FATAL]"), Level::Fatal);
     }
 
     #[test]
@@ -314,6 +367,7 @@ mod tests {
                     Just("failure".to_string()), Just("fails".to_string()), Just("panic".to_string()),
                     Just("warning".to_string()), Just("deprecated".to_string()), Just("trace".to_string()),
                     Just("exception".to_string()), Just("criticality".to_string()), Just("_err".to_string()),
+                    Just("-error".to_string()), Just("/warn".to_string()), Just("fatal.".to_string()),
                     "[a-zA-Z0-9_]{0,6}", "[ .:;,\\-\\[\\]()=\"/é]{0,3}",
                 ],
                 0..12,

@@ -14,14 +14,14 @@ use std::time::Instant;
 
 use anyhow::Result;
 
-use crate::engine::merge::{self, Opened};
+use crate::engine::merge::{self, LanePart, Opened};
 use crate::engine::{ChunkOut, EngineError, Run, Scanner, Sink, TailBuffer};
 use crate::follow::{Batch, Change, Event, Follower, Pending, Release, Wake, Waker, wake};
 use crate::frame::Record;
 use crate::frame::{Layout, SNIFF_BYTES};
 use crate::level::Level;
 use crate::output::{Format, Kept, Printer};
-use crate::source::{self, Input, SourceError};
+use crate::source::{self, Body, Input, Part, SourceError};
 use crate::timestamp::Zone;
 
 /// What one argument is followed as.
@@ -70,12 +70,21 @@ impl View {
 
 /// The part of the backlog read from one place.
 enum Past {
+    /// One plain file, read in parallel.
     File(Opened),
-    Merged(Vec<Vec<Opened>>),
+    /// Lanes merged by time (or one lane read in order).
+    Lanes(Vec<Vec<LanePart>>),
 }
 
-/// Runs `velos logs --follow` over `sources`.
-pub fn run(run: &Run<'_>, sources: &[String], home: &Path, zone: &Zone) -> Result<i32> {
+/// Runs `velos logs --follow` over `sources`. Their backlogs are merged by
+/// time unless `concat` asks for one after the other.
+pub fn run(
+    run: &Run<'_>,
+    sources: &[String],
+    home: &Path,
+    zone: &Zone,
+    concat: bool,
+) -> Result<i32> {
     let targets = sources
         .iter()
         .map(|arg| target_of(arg, home))
@@ -86,6 +95,7 @@ pub fn run(run: &Run<'_>, sources: &[String], home: &Path, zone: &Zone) -> Resul
     let mut streamed: Vec<Streamed> = Vec::new();
     let mut inputs: Vec<Box<dyn Read + Send>> = Vec::new();
     let mut past: Vec<Past> = Vec::new();
+    let mut all_lanes: Vec<Vec<LanePart>> = Vec::new();
     for target in targets {
         match target {
             Target::Stream { name, input } => {
@@ -97,7 +107,7 @@ pub fn run(run: &Run<'_>, sources: &[String], home: &Path, zone: &Zone) -> Resul
                 inputs.push(input);
             }
             Target::Files { paths, rotated } => {
-                let mut streams: Vec<Vec<Opened>> = Vec::new();
+                let mut streams: Vec<Vec<LanePart>> = Vec::new();
                 for path in paths {
                     let (follower, snapshot) = Follower::at_end(&path, zone, count_lines)?;
                     let name = path.display().to_string();
@@ -107,14 +117,16 @@ pub fn run(run: &Run<'_>, sources: &[String], home: &Path, zone: &Zone) -> Resul
                         Vec::new()
                     };
                     if let Some(snapshot) = snapshot {
-                        files.push(Opened {
+                        files.push(LanePart::Opened(Opened {
                             file: snapshot.file,
                             ctx: snapshot.ctx,
                             layout: snapshot.layout,
                             name: name.clone(),
-                        });
+                        }));
                     }
-                    files.retain(|o| !o.file.data.bytes().is_empty());
+                    files.retain(
+                        |o| !matches!(o, LanePart::Opened(o) if o.file.data.bytes().is_empty()),
+                    );
                     if !files.is_empty() {
                         streams.push(files);
                     }
@@ -124,14 +136,15 @@ pub fn run(run: &Run<'_>, sources: &[String], home: &Path, zone: &Zone) -> Resul
                         error: None,
                     });
                 }
-                if streams.len() == 1 {
-                    past.extend(streams.into_iter().flatten().map(Past::File));
-                } else if !streams.is_empty() {
-                    past.push(Past::Merged(streams));
+                if concat {
+                    past.extend(backlog_of(streams));
+                } else {
+                    all_lanes.extend(streams);
                 }
             }
         }
     }
+    past.extend(backlog_of(all_lanes));
 
     let stdout = std::io::stdout();
     let mut live = Live {
@@ -143,8 +156,7 @@ pub fn run(run: &Run<'_>, sources: &[String], home: &Path, zone: &Zone) -> Resul
         out: ChunkOut::default(),
         sink: Sink::new(std::io::BufWriter::with_capacity(64 << 10, stdout.lock())),
     };
-    write_backlog(run, &past, &mut live.sink)?;
-    drop(past);
+    write_backlog(run, past, zone, &mut live.sink)?;
     live.sink.flush()?;
     if live.sink.closed() {
         return Ok(0);
@@ -232,6 +244,16 @@ fn target_of(arg: &str, home: &Path) -> Result<Target, SourceError> {
         Ok(Input::Stdin) => Ok(stdin()),
         Ok(Input::File(path)) => {
             let regular = std::fs::metadata(&path).is_ok_and(|m| m.is_file());
+            if regular && source::compression_of(&path).is_some() {
+                // A compressed file is decoded to its end, as a stream.
+                let opened = Part::File(path.clone()).open()?;
+                if let Body::Stream(input) = opened.body {
+                    return Ok(Target::Stream {
+                        name: opened.name,
+                        input,
+                    });
+                }
+            }
             if regular {
                 return Ok(Target::Files {
                     paths: vec![path],
@@ -285,20 +307,48 @@ fn process_paths(home: &Path, name: &str) -> Vec<PathBuf> {
     .collect()
 }
 
+/// The plain files of a backlog read one by one in parallel; several
+/// lanes, or a lane with compressed parts, merged in order.
+fn backlog_of(lanes: Vec<Vec<LanePart>>) -> Vec<Past> {
+    let all_plain = lanes.len() == 1
+        && lanes[0]
+            .iter()
+            .all(|part| matches!(part, LanePart::Opened(_)));
+    if all_plain {
+        lanes
+            .into_iter()
+            .flatten()
+            .filter_map(|part| match part {
+                LanePart::Opened(o) => Some(Past::File(o)),
+                LanePart::Input(_) => None,
+            })
+            .collect()
+    } else if lanes.is_empty() {
+        Vec::new()
+    } else {
+        vec![Past::Lanes(lanes)]
+    }
+}
+
 /// The rotated copies of `path`, oldest first, without the file being
 /// followed (a rotation between looking at both would list it twice).
-fn rotated_files(path: &Path, followed: Option<(u64, u64)>, zone: &Zone) -> Vec<Opened> {
+/// Compressed copies are decoded when the backlog reaches them.
+fn rotated_files(path: &Path, followed: Option<(u64, u64)>, zone: &Zone) -> Vec<LanePart> {
     use std::os::unix::fs::MetadataExt;
     let Some(base) = path.file_name().and_then(|n| n.to_str()) else {
         return Vec::new();
     };
     let mut files = Vec::new();
-    for older in source::rotated_set(&wake::dir_of(path), base) {
+    for older in source::rotated_parts(&wake::dir_of(path), base) {
         if older.file_name() == path.file_name() {
             continue;
         }
         let id = std::fs::metadata(&older).ok().map(|m| (m.dev(), m.ino()));
         if id.is_some() && id == followed {
+            continue;
+        }
+        if source::compression_of(&older).is_some() {
+            files.push(LanePart::Input(Part::File(older)));
             continue;
         }
         // A rotated file that vanished meanwhile is simply not shown.
@@ -307,12 +357,12 @@ fn rotated_files(path: &Path, followed: Option<(u64, u64)>, zone: &Zone) -> Vec<
         };
         let data = file.data.bytes();
         let layout = Layout::sniff(&data[..data.len().min(SNIFF_BYTES)], &ctx);
-        files.push(Opened {
+        files.push(LanePart::Opened(Opened {
             file,
             ctx,
             layout,
             name: older.display().to_string(),
-        });
+        }));
     }
     files
 }
@@ -321,13 +371,21 @@ fn rotated_files(path: &Path, followed: Option<(u64, u64)>, zone: &Zone) -> Vec<
 /// filters (`--lines`), or all that pass.
 fn write_backlog<W: Write>(
     run: &Run<'_>,
-    past: &[Past],
+    past: Vec<Past>,
+    zone: &Zone,
     sink: &mut Sink<W>,
 ) -> Result<(), EngineError> {
-    for part in past {
+    for part in &past {
         let files: Vec<&Opened> = match part {
             Past::File(o) => vec![o],
-            Past::Merged(streams) => streams.iter().flatten().collect(),
+            Past::Lanes(lanes) => lanes
+                .iter()
+                .flatten()
+                .filter_map(|p| match p {
+                    LanePart::Opened(o) => Some(o),
+                    LanePart::Input(_) => None,
+                })
+                .collect(),
         };
         for o in files {
             if run.query.has_time() && !o.layout.timed && !o.file.data.bytes().is_empty() {
@@ -339,12 +397,12 @@ fn write_backlog<W: Write>(
         for part in past {
             match part {
                 Past::File(o) => {
-                    let scanner = scanner_of(run, o);
+                    let scanner = scanner_of(run, &o);
                     if let Err(offset) = run.forward(&scanner, &o.file.data, sink, None)? {
                         shrank(&o.name, offset);
                     }
                 }
-                Past::Merged(streams) => merge::run_opened(run, streams, sink, &mut None)?,
+                Past::Lanes(lanes) => merge::run(run, lanes, zone, sink, &mut None)?,
             }
             if sink.closed() {
                 break;
@@ -354,21 +412,21 @@ fn write_backlog<W: Write>(
     };
     let mut pieces: Vec<Vec<u8>> = Vec::new();
     let mut have = 0;
-    for part in past.iter().rev() {
+    for part in past.into_iter().rev() {
         if have >= want {
             break;
         }
         let (piece, count) = match part {
-            Past::File(o) => match run.tail(&scanner_of(run, o), &o.file.data, want - have) {
+            Past::File(o) => match run.tail(&scanner_of(run, &o), &o.file.data, want - have) {
                 Ok(piece) => piece,
                 Err(offset) => {
                     shrank(&o.name, offset);
                     continue;
                 }
             },
-            Past::Merged(streams) => {
+            Past::Lanes(lanes) => {
                 let mut buffer = Some(TailBuffer::new(want - have));
-                merge::run_opened(run, streams, sink, &mut buffer)?;
+                merge::run(run, lanes, zone, sink, &mut buffer)?;
                 buffer.map(TailBuffer::into_parts).unwrap_or_default()
             }
         };
@@ -424,6 +482,16 @@ impl<W: Write> Live<'_, '_, W> {
                 eprintln!(
                     "velos: {}: file truncated; reading it again from the start",
                     view.name
+                );
+            }
+            Event::Change(Change::Deleted {
+                after_ms,
+                before_ms,
+            }) => {
+                eprintln!(
+                    "velos: warning: {}: {}",
+                    view.name,
+                    crate::follow::describe_deleted(after_ms, before_ms)
                 );
             }
             Event::Change(_) => {}

@@ -13,14 +13,14 @@ use crate::analyze::report::{SummaryContext, dedup_json, dedup_line, summary_jso
 use crate::analyze::{Pipeline, PipelineConfig};
 use crate::config::Config;
 use crate::engine::analyze::{Analyzer, read_samples};
-use crate::engine::merge::Opened;
+use crate::engine::merge::{InOrder, LanePart, Opened};
 use crate::engine::{
     self, EngineError, PatternFilter, Run, Scanner, Settings, Sink, TailBuffer, merge,
 };
 use crate::frame::Layout;
 use crate::output::{Format, Printer};
 use crate::query::{Query, QuerySpec, parse_duration};
-use crate::source::{self, Input};
+use crate::source::{self, Body, Input, Part, SourceError};
 use crate::timestamp::{self, TimeContext, Zone};
 
 /// Default number of records shown when no filter is given, as PM2 does.
@@ -44,9 +44,12 @@ Examples:
   velos logs api -f --level warn+                warnings and errors as they are written
   velos logs /var/log/nginx/error.log --since 1h
   journalctl -o short-iso | velos logs - --level warn+
-  velos logs app.log --since '2026-02-12 10:00' --until '2026-02-12 11:00' --json")]
+  velos logs app.log --since '2026-02-12 10:00' --until '2026-02-12 11:00' --json
+  velos logs /var/log/syslog.2.gz --summary       gzip, zstd, xz and bzip2 are read as they are
+  velos logs a.log b.log                         both files, records interleaved by time
+  velos logs a.log b.log --concat                a, then b (no merging)")]
 pub struct LogsArgs {
-    /// A process name (its files under $VELOS_HOME/logs), a log file, or `-` for stdin. Several may be given.
+    /// A process name (its files under $VELOS_HOME/logs), a log file (plain or compressed: gzip, zstd, xz, bzip2, told by content), or `-` for stdin. Several may be given: their records are merged by time, each line prefixed by its source.
     #[arg(value_name = "NAME|FILE|-", required = true)]
     sources: Vec<String>,
 
@@ -114,6 +117,10 @@ pub struct LogsArgs {
     #[arg(long = "pattern", value_name = "ID")]
     patterns: Vec<String>,
 
+    /// With several sources, read them one after the other in the order given instead of merging their records by time.
+    #[arg(long)]
+    concat: bool,
+
     /// Configuration file (default $VELOS_HOME/config.toml).
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
@@ -125,6 +132,10 @@ pub struct LogsArgs {
     /// Chunk size in bytes for parallel reading (results never depend on it).
     #[arg(long, hide = true, default_value_t = 1 << 20)]
     chunk_size: usize,
+
+    /// Longest record kept whole in a stream; longer runs without a record boundary are cut into pieces of this size.
+    #[arg(long, hide = true, default_value_t = Settings::default().max_record)]
+    max_record: usize,
 }
 
 /// Runs `velos logs`.
@@ -208,22 +219,33 @@ pub fn run(args: LogsArgs) -> Result<i32> {
             analysis_chunk_size: args.chunk_size.saturating_mul(16),
             tail,
             progress: std::io::stderr().is_terminal(),
+            max_record: args.max_record.max(1),
             ..Settings::default()
         },
         patterns: None,
     };
     if args.follow {
-        return super::follow::run(&run, &args.sources, &home, &zone);
+        return super::follow::run(&run, &args.sources, &home, &zone, args.concat);
     }
     let inputs = args
         .sources
         .iter()
         .map(|arg| source::resolve(arg, &home))
         .collect::<Result<Vec<_>, _>>()?;
-    let units = units_of(&inputs);
+    let mut units = units_of(&inputs, args.concat);
     let analysis = args.summary || args.dedupe;
     // Pattern ids need every template first: a first pass groups them.
-    let filter = if keep.is_some() || (args.json && !analysis) {
+    let two_passes = keep.is_some() || (args.json && !analysis);
+    if two_passes {
+        // Streams are read once: save them for the second pass.
+        for unit in &mut units {
+            unit.spool()?;
+        }
+    }
+    // A stream that fails part-way (a damaged compressed file) keeps what
+    // was read before the damage; its error ends the run with status 1.
+    let mut damage = None;
+    let filter = if two_passes {
         // Only the templates are needed here.
         let templates_only = PipelineConfig {
             dedup: false,
@@ -231,7 +253,11 @@ pub fn run(args: LogsArgs) -> Result<i32> {
             anomaly: false,
             ..pipeline.clone()
         };
-        let state = analyze_units(&run, &units, &zone, &templates_only, None)?;
+        let state = analyze_units(&run, &units, &zone, &templates_only, None, &mut damage)?;
+        if let Some(e) = damage {
+            // The records cannot be numbered without every template.
+            return Err(e.into());
+        }
         Some(PatternFilter {
             patterns: state.patterns(&pipeline),
             keep,
@@ -259,7 +285,8 @@ pub fn run(args: LogsArgs) -> Result<i32> {
         // Dedup samples are read back from the files the analysis mapped.
         let mut mapped = Vec::new();
         let keep_mapped = (!args.summary).then_some(&mut mapped);
-        let report = analyze_units(&run, &units, &zone, &shown, keep_mapped)?.finish(&shown);
+        let report =
+            analyze_units(&run, &units, &zone, &shown, keep_mapped, &mut damage)?.finish(&shown);
         if args.summary {
             let ctx = SummaryContext {
                 sources: &args.sources,
@@ -280,18 +307,36 @@ pub fn run(args: LogsArgs) -> Result<i32> {
         } else {
             let mut report = report;
             if let Some(groups) = &mut report.dedup {
-                fill_samples(groups, &units, &zone, &mapped)?;
+                fill_samples(groups, &units, &run, &zone, &mapped)?;
             }
             write_dedup(&report, &args, &printer, tail_for_groups(&args), &mut sink)?;
         }
     } else {
         match tail {
-            Some(n) => run_tail(&run, &units, &zone, n, &mut sink)?,
-            None => run_forward(&run, &units, &zone, &mut sink)?,
+            Some(n) => run_tail(&run, units, &zone, n, &mut sink, &mut damage)?,
+            None => run_forward(&run, units, &zone, &mut sink, &mut damage)?,
         }
     }
     sink.flush()?;
-    Ok(0)
+    match damage {
+        Some(e) => Err(e.into()),
+        None => Ok(0),
+    }
+}
+
+/// Keeps a failure to read a source (it ends that source, the rest of the
+/// run goes on); other errors stop the run.
+fn defer(
+    result: Result<(), EngineError>,
+    damage: &mut Option<EngineError>,
+) -> Result<(), EngineError> {
+    match result {
+        Err(e @ EngineError::Source(_)) => {
+            damage.get_or_insert(e);
+            Ok(())
+        }
+        other => other,
+    }
 }
 
 /// `--pattern` values as ids.
@@ -399,11 +444,12 @@ const MAX_KEPT_MAPPED: usize = 16;
 fn fill_samples(
     groups: &mut [Group],
     units: &[Unit],
+    run: &Run<'_>,
     zone: &Zone,
     mapped: &[(usize, Opened)],
 ) -> Result<()> {
     for (i, unit) in units.iter().enumerate() {
-        let Unit::File(path) = unit else { continue };
+        let Unit::Part(part) = unit else { continue };
         let unit_base = (i as u64) << UNIT_SHIFT;
         let wanted = |g: &Group| g.sample.is_empty() && g.first_order >> UNIT_SHIFT == i as u64;
         if !groups.iter().any(wanted) {
@@ -414,16 +460,16 @@ fn fill_samples(
             read_samples(groups, unit_base, 1 << UNIT_SHIFT, bytes, &o.layout, &o.ctx);
             continue;
         }
-        let (file, ctx) = engine::open_with_context(path, zone)?;
-        let layout = Layout::sniff(file.data.bytes(), &ctx);
-        read_samples(
-            groups,
-            unit_base,
-            1 << UNIT_SHIFT,
-            file.data.bytes(),
-            &layout,
-            &ctx,
-        );
+        if let OpenedPart::Mapped(o) = open_part(run, part, zone)? {
+            read_samples(
+                groups,
+                unit_base,
+                1 << UNIT_SHIFT,
+                o.file.data.bytes(),
+                &o.layout,
+                &o.ctx,
+            );
+        }
     }
     for g in groups.iter_mut().filter(|g| g.sample.is_empty()) {
         g.sample = g.template.clone();
@@ -463,50 +509,55 @@ fn analyze_units(
     zone: &Zone,
     config: &PipelineConfig,
     mut keep_mapped: Option<&mut Vec<(usize, Opened)>>,
+    damage: &mut Option<EngineError>,
 ) -> Result<Pipeline> {
     let mut total = Pipeline::new(config);
     for (i, unit) in units.iter().enumerate() {
         let base = (i as u64) << UNIT_SHIFT;
         match unit {
-            Unit::Stdin => {
-                let ctx = stdin_context(zone);
-                analyze_stream(
-                    run,
-                    &ctx,
-                    "<stdin>",
-                    std::io::stdin().lock(),
-                    base,
-                    config,
-                    &mut total,
-                )?;
-            }
-            Unit::File(path) => {
-                let opened = open_unit(run, path, zone)?;
-                let mut scanner =
-                    Scanner::for_run(run, opened.layout.clone(), &opened.ctx, &opened.name);
-                scanner.order_base = base;
-                match run.analyze(&scanner, &opened.file.data, config) {
-                    Ok(state) => {
-                        total.merge(state);
-                        if let Some(kept) = keep_mapped.as_deref_mut()
-                            && kept.len() < MAX_KEPT_MAPPED
-                        {
-                            kept.push((i, opened));
+            Unit::Part(part) => match open_part(run, part, zone)? {
+                OpenedPart::Stream { name, ctx, input } => {
+                    let read = analyze_stream(run, &ctx, &name, input, base, config, &mut total);
+                    defer(read, damage)?;
+                }
+                OpenedPart::Mapped(opened) => {
+                    let mut scanner =
+                        Scanner::for_run(run, opened.layout.clone(), &opened.ctx, &opened.name);
+                    scanner.order_base = base;
+                    match run.analyze(&scanner, &opened.file.data, config) {
+                        Ok(state) => {
+                            total.merge(state);
+                            if let Some(kept) = keep_mapped.as_deref_mut()
+                                && kept.len() < MAX_KEPT_MAPPED
+                            {
+                                kept.push((i, opened));
+                            }
+                        }
+                        Err(_) => {
+                            let rest = truncated_fallback(&opened.file.path, 0)?;
+                            let (ctx, name) = (&opened.ctx, &opened.name);
+                            analyze_stream(run, ctx, name, &rest[..], base, config, &mut total)?;
                         }
                     }
-                    Err(_) => {
-                        let rest = truncated_fallback(path, 0)?;
-                        let (ctx, name) = (&opened.ctx, &opened.name);
-                        analyze_stream(run, ctx, name, &rest[..], base, config, &mut total)?;
-                    }
                 }
-            }
-            Unit::Merged(streams) => {
+            },
+            Unit::Merged(lanes) => {
                 let mut analyzer = Analyzer::new(config);
-                merge::for_each_record(run, streams, zone, base, |scanner, data, start, end| {
-                    scanner.visit(data, start, end, None, false, &mut analyzer);
-                    Ok(true)
-                })?;
+                let read = merge::for_each(
+                    run,
+                    lanes_of(lanes),
+                    zone,
+                    base,
+                    |scanner, data, start, end, _, seq| {
+                        let mut visitor = InOrder {
+                            order: seq,
+                            inner: &mut analyzer,
+                        };
+                        scanner.visit(data, start, end, None, false, &mut visitor);
+                        Ok(true)
+                    },
+                );
+                defer(read, damage)?;
                 total.merge(analyzer.pipeline);
             }
         }
@@ -514,43 +565,79 @@ fn analyze_units(
     Ok(total)
 }
 
-/// One thing to read in order: a file, stdin, or a process's streams
-/// merged by time.
+/// One thing to read in order: an input, or several inputs merged by time
+/// (each a lane of parts read one after the other).
 enum Unit {
-    File(PathBuf),
-    Stdin,
-    Merged(Vec<Vec<PathBuf>>),
+    Part(Part),
+    Merged(Vec<Vec<Part>>),
 }
 
-fn units_of(inputs: &[Input]) -> Vec<Unit> {
-    let mut units = Vec::new();
-    for input in inputs {
-        match input {
-            Input::Stdin => units.push(Unit::Stdin),
-            Input::File(path) => units.push(Unit::File(path.clone())),
-            Input::Process { streams, .. } if streams.len() == 1 => {
-                units.extend(streams[0].iter().cloned().map(Unit::File));
+impl Unit {
+    /// Saves the unit's streams (stdin, pipes) to temporary files, so the
+    /// unit can be read twice.
+    fn spool(&mut self) -> Result<(), SourceError> {
+        let parts: Vec<&mut Part> = match self {
+            Unit::Part(part) => vec![part],
+            Unit::Merged(lanes) => lanes.iter_mut().flatten().collect(),
+        };
+        for part in parts {
+            if !part.rereadable() {
+                *part = source::spool(part)?;
             }
-            Input::Process { streams, .. } => units.push(Unit::Merged(streams.clone())),
         }
+        Ok(())
     }
-    units
 }
 
-fn display(path: &std::path::Path) -> String {
-    path.display().to_string()
+/// The units of the inputs: one merge of every lane (a file, stdin, each
+/// stream of a process), or with `concat` each input on its own (a
+/// process's streams still merged).
+fn units_of(inputs: &[Input], concat: bool) -> Vec<Unit> {
+    let lanes_of_input = |input: &Input| -> Vec<Vec<Part>> {
+        match input {
+            Input::Stdin => vec![vec![Part::Stdin]],
+            Input::File(path) => vec![vec![Part::File(path.clone())]],
+            Input::Process { streams, .. } => streams
+                .iter()
+                .map(|files| files.iter().cloned().map(Part::File).collect())
+                .collect(),
+        }
+    };
+    let unit_of = |mut lanes: Vec<Vec<Part>>| -> Vec<Unit> {
+        match lanes.len() {
+            0 => Vec::new(),
+            1 => lanes.swap_remove(0).into_iter().map(Unit::Part).collect(),
+            _ => vec![Unit::Merged(lanes)],
+        }
+    };
+    if concat {
+        inputs
+            .iter()
+            .flat_map(|input| unit_of(lanes_of_input(input)))
+            .collect()
+    } else {
+        unit_of(inputs.iter().flat_map(lanes_of_input).collect())
+    }
+}
+
+fn lanes_of(lanes: &[Vec<Part>]) -> Vec<Vec<LanePart>> {
+    lanes
+        .iter()
+        .map(|parts| parts.iter().cloned().map(LanePart::Input).collect())
+        .collect()
 }
 
 fn run_forward<W: Write>(
     run: &Run<'_>,
-    units: &[Unit],
+    units: Vec<Unit>,
     zone: &Zone,
     sink: &mut Sink<W>,
+    damage: &mut Option<EngineError>,
 ) -> Result<()> {
     let total: u64 = units
         .iter()
         .filter_map(|u| match u {
-            Unit::File(p) => std::fs::metadata(p).ok().map(|m| m.len()),
+            Unit::Part(Part::File(p)) => std::fs::metadata(p).ok().map(|m| m.len()),
             _ => None,
         })
         .sum();
@@ -560,33 +647,29 @@ fn run_forward<W: Write>(
             break;
         }
         match unit {
-            Unit::Stdin => {
-                let ctx = stdin_context(zone);
-                let mut none = None;
-                engine::stream(
-                    run,
-                    &ctx,
-                    "<stdin>",
-                    std::io::stdin().lock(),
-                    sink,
-                    &mut none,
-                )?;
-            }
-            Unit::File(path) => {
-                let Opened {
+            Unit::Part(part) => match open_part(run, &part, zone)? {
+                OpenedPart::Stream { name, ctx, input } => {
+                    let read = engine::stream(run, &ctx, &name, input, sink, &mut None);
+                    defer(read, damage)?;
+                }
+                OpenedPart::Mapped(Opened {
                     file,
                     ctx,
                     layout,
                     name,
-                } = open_unit(run, path, zone)?;
-                let scanner = Scanner::for_run(run, layout, &ctx, &name);
-                if let Err(offset) = run.forward(&scanner, &file.data, sink, bar.as_ref())? {
-                    let rest = truncated_fallback(path, offset)?;
-                    let mut none = None;
-                    engine::stream(run, &ctx, &name, &rest[..], sink, &mut none)?;
+                }) => {
+                    let scanner = Scanner::for_run(run, layout, &ctx, &name);
+                    if let Err(offset) = run.forward(&scanner, &file.data, sink, bar.as_ref())? {
+                        let rest = truncated_fallback(&file.path, offset)?;
+                        let mut none = None;
+                        engine::stream(run, &ctx, &name, &rest[..], sink, &mut none)?;
+                    }
                 }
+            },
+            Unit::Merged(lanes) => {
+                let read = merge::run(run, lanes_of(&lanes), zone, sink, &mut None);
+                defer(read, damage)?;
             }
-            Unit::Merged(streams) => merge::run(run, streams, zone, sink, &mut None)?,
         }
     }
     if let Some(bar) = bar {
@@ -597,50 +680,46 @@ fn run_forward<W: Write>(
 
 fn run_tail<W: Write>(
     run: &Run<'_>,
-    units: &[Unit],
+    units: Vec<Unit>,
     zone: &Zone,
     want: usize,
     sink: &mut Sink<W>,
+    damage: &mut Option<EngineError>,
 ) -> Result<()> {
     let mut pieces: Vec<Vec<u8>> = Vec::new();
     let mut have = 0usize;
-    for unit in units.iter().rev() {
+    for unit in units.into_iter().rev() {
         if have >= want {
             break;
         }
         let mut buffer = Some(TailBuffer::new(want - have));
         let piece = match unit {
-            Unit::Stdin => {
-                let ctx = stdin_context(zone);
-                engine::stream(
-                    run,
-                    &ctx,
-                    "<stdin>",
-                    std::io::stdin().lock(),
-                    sink,
-                    &mut buffer,
-                )?;
-                drain(buffer)
-            }
-            Unit::File(path) => {
-                let Opened {
+            Unit::Part(part) => match open_part(run, &part, zone)? {
+                OpenedPart::Stream { name, ctx, input } => {
+                    let read = engine::stream(run, &ctx, &name, input, sink, &mut buffer);
+                    defer(read, damage)?;
+                    drain(buffer)
+                }
+                OpenedPart::Mapped(Opened {
                     file,
                     ctx,
                     layout,
                     name,
-                } = open_unit(run, path, zone)?;
-                let scanner = Scanner::for_run(run, layout, &ctx, &name);
-                match run.tail(&scanner, &file.data, want - have) {
-                    Ok(piece) => piece,
-                    Err(_) => {
-                        let rest = truncated_fallback(path, 0)?;
-                        engine::stream(run, &ctx, &name, &rest[..], sink, &mut buffer)?;
-                        drain(buffer)
+                }) => {
+                    let scanner = Scanner::for_run(run, layout, &ctx, &name);
+                    match run.tail(&scanner, &file.data, want - have) {
+                        Ok(piece) => piece,
+                        Err(_) => {
+                            let rest = truncated_fallback(&file.path, 0)?;
+                            engine::stream(run, &ctx, &name, &rest[..], sink, &mut buffer)?;
+                            drain(buffer)
+                        }
                     }
                 }
-            }
-            Unit::Merged(streams) => {
-                merge::run(run, streams, zone, sink, &mut buffer)?;
+            },
+            Unit::Merged(lanes) => {
+                let read = merge::run(run, lanes_of(&lanes), zone, sink, &mut buffer);
+                defer(read, damage)?;
                 drain(buffer)
             }
         };
@@ -657,24 +736,39 @@ fn drain(buffer: Option<TailBuffer>) -> (Vec<u8>, usize) {
     buffer.map(TailBuffer::into_parts).unwrap_or_default()
 }
 
-/// Opens a file unit: maps it, learns its layout, and checks that a time
-/// filter can apply to it.
-fn open_unit(run: &Run<'_>, path: &std::path::Path, zone: &Zone) -> Result<Opened> {
-    let (file, ctx) = engine::open_with_context(path, zone)?;
-    let name = display(path);
-    let layout = Layout::sniff(file.data.bytes(), &ctx);
-    check_times(run, &layout, &file.data, &name)?;
-    Ok(Opened {
-        file,
-        ctx,
-        layout,
-        name,
-    })
+/// An opened input: a mapped file (read in parallel chunks) or a stream.
+enum OpenedPart {
+    Mapped(Opened),
+    Stream {
+        name: String,
+        ctx: TimeContext,
+        input: Box<dyn std::io::Read + Send>,
+    },
 }
 
-/// Time context of stdin: yearless dates are placed at or before now.
-fn stdin_context(zone: &Zone) -> TimeContext {
-    TimeContext::new(zone.clone(), timestamp::now_ms())
+/// Opens an input; for a mapped file, learns its layout and checks that a
+/// time filter can apply to it (a stream is checked as it is read).
+fn open_part(run: &Run<'_>, part: &Part, zone: &Zone) -> Result<OpenedPart> {
+    let opened = part.open()?;
+    let reference = opened.modified_ms.unwrap_or_else(timestamp::now_ms);
+    let ctx = TimeContext::new(zone.clone(), reference);
+    Ok(match opened.body {
+        Body::Stream(input) => OpenedPart::Stream {
+            name: opened.name,
+            ctx,
+            input,
+        },
+        Body::Mapped(file) => {
+            let layout = Layout::sniff(file.data.bytes(), &ctx);
+            check_times(run, &layout, &file.data, &opened.name)?;
+            OpenedPart::Mapped(Opened {
+                file,
+                ctx,
+                layout,
+                name: opened.name,
+            })
+        }
+    })
 }
 
 fn check_times(

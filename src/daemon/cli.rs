@@ -6,14 +6,17 @@
 
 use std::io::{self, Write};
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
 
+use crate::daemon::state::State;
 use crate::home::Home;
+use crate::ipc::client::locked_daemon;
 use crate::ipc::{
-    Client, ClientError, Launch, ProcessInfo, Reply, Request, StartSpec, Status, launch_daemon,
+    Client, ClientError, ErrorCode, Launch, NOTICE_PREFIX, ProcessInfo, Reply, Request, StartSpec,
+    Status, launch_daemon,
 };
 
 /// Subcommands of the supervisor.
@@ -182,7 +185,10 @@ fn daemon(home: &Home, foreground: bool) -> Result<i32> {
     }
     let exe = std::env::current_exe().context("cannot find the velos executable")?;
     match launch_daemon(home, &exe)? {
-        Launch::Started(pid) => {
+        Launch::Started { pid, notices } => {
+            for notice in notices {
+                eprintln!("{NOTICE_PREFIX}{}", visible(&notice));
+            }
             println!("daemon started (pid {pid}, home {})", home.root().display());
             Ok(0)
         }
@@ -198,16 +204,53 @@ fn daemon(home: &Home, foreground: bool) -> Result<i32> {
     }
 }
 
+/// How long a command keeps trying while the daemon is serving its most
+/// clients (idle ones are dropped after
+/// [`REQUEST_TIMEOUT`](crate::daemon::server::REQUEST_TIMEOUT)).
+const BUSY_RETRY: Duration = Duration::from_secs(15);
+
 fn request(home: &Home, request: &Request) -> Result<Reply> {
-    let mut client = Client::connect_or_start(home)?;
-    Ok(client.request(request)?)
+    let deadline = Instant::now() + BUSY_RETRY;
+    loop {
+        let mut client = Client::connect_or_start(home)?;
+        for notice in client.take_notices() {
+            eprintln!("{NOTICE_PREFIX}{}", visible(&notice));
+        }
+        match client.request(request)? {
+            Reply::Error {
+                code: ErrorCode::Busy,
+                ..
+            } if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(100)),
+            reply => return Ok(reply),
+        }
+    }
+}
+
+/// `text` with its control characters written as escapes (`\x1b`,
+/// `\n`, `\u{9b}`), so that a command line or path cannot drive the
+/// terminal or break a line.
+pub fn visible(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if (c as u32) < 0x20 || c == '\x7f' => {
+                out.push_str(&format!("\\x{:02x}", c as u32));
+            }
+            c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// Prints a reply's error and returns exit code 1, or hands the reply on.
 fn expect_ok(reply: Reply) -> Result<Reply, i32> {
     match reply {
         Reply::Error { message, .. } => {
-            eprintln!("error: {message}");
+            eprintln!("error: {}", visible(&message));
             Err(1)
         }
         other => Ok(other),
@@ -547,6 +590,7 @@ fn info(home: &Home, target: &str, json: bool) -> Result<i32> {
     ];
     let width = fields.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
     for (key, value) in fields {
+        let value = visible(&value);
         if key == "env" && value.is_empty() {
             continue;
         }
@@ -558,10 +602,8 @@ fn info(home: &Home, target: &str, json: bool) -> Result<i32> {
 fn kill(home: &Home) -> Result<i32> {
     let mut client = match Client::connect(home) {
         Ok(client) => client,
-        Err(ClientError::NotRunning { .. }) => {
-            println!("no daemon running for {}", home.root().display());
-            return Ok(0);
-        }
+        Err(ClientError::NotRunning { .. }) => return stop_leftovers(home),
+        Err(ClientError::Unreachable { pid, .. }) => return terminate(home, pid),
         Err(err) => return Err(err.into()),
     };
     let reply = match expect_ok(client.request(&Request::Kill)?) {
@@ -571,12 +613,66 @@ fn kill(home: &Home) -> Result<i32> {
     if reply != Reply::ShuttingDown {
         bail!("unexpected reply from the daemon: {reply:?}");
     }
-    // Wait until the daemon has let go of the socket.
-    let deadline = std::time::Instant::now() + Duration::from_secs(5);
-    while home.socket().exists() && std::time::Instant::now() < deadline {
+    // Wait until the daemon has let go of the home.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while locked_daemon(home).is_some() && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(10));
     }
     println!("daemon stopped");
+    Ok(0)
+}
+
+/// `velos kill` when no daemon runs: stops the processes a killed daemon
+/// left running, as a new daemon's restore would.
+fn stop_leftovers(home: &Home) -> Result<i32> {
+    let state = match State::load(&home.state_file()) {
+        Ok(state) => state,
+        Err(err) => {
+            println!("no daemon running for {}", home.root().display());
+            eprintln!("{NOTICE_PREFIX}{err}; processes it names were not looked for");
+            return Ok(0);
+        }
+    };
+    let (state, _) = state.sanitize();
+    let stopped = crate::daemon::supervisor::stop_leftovers(&state.processes);
+    println!("no daemon running for {}", home.root().display());
+    for (name, pid) in stopped {
+        println!("stopped {name} (pid {pid}), left running by a daemon that did not exit cleanly");
+    }
+    Ok(0)
+}
+
+/// `velos kill` when the daemon runs but its socket does not answer:
+/// SIGTERM, which makes it stop its processes and exit.
+fn terminate(home: &Home, pid: u32) -> Result<i32> {
+    let Some(target) = rustix::process::Pid::from_raw(pid as i32) else {
+        bail!(
+            "the pid file of {} names no valid pid",
+            home.root().display()
+        );
+    };
+    rustix::process::kill_process(target, rustix::process::Signal::TERM)
+        .with_context(|| format!("cannot signal the daemon (pid {pid})"))?;
+    let wait = State::load(&home.state_file())
+        .map(|state| {
+            state
+                .processes
+                .iter()
+                .map(|p| p.spec.kill_timeout_ms)
+                .max()
+                .unwrap_or(0)
+        })
+        .unwrap_or(0);
+    let deadline = Instant::now() + Duration::from_millis(wait) + Duration::from_secs(10);
+    while locked_daemon(home).is_some() {
+        if Instant::now() >= deadline {
+            bail!(
+                "the daemon (pid {pid}) did not stop after SIGTERM; end it with `kill -9 {pid}`, then run `velos kill` again"
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    println!("daemon stopped (pid {pid}; it did not answer on its socket, so it was sent SIGTERM)");
     Ok(0)
 }
 
@@ -663,6 +759,15 @@ mod tests {
 
         let mut args = start_args(&["prog", "--name"]);
         assert!(take_trailing_options(&mut args, false).is_err());
+    }
+
+    #[test]
+    fn control_characters_are_made_visible() {
+        assert_eq!(visible("a b/é"), "a b/é");
+        assert_eq!(
+            visible("x\x1b[31my\x07\n\u{9b}"),
+            "x\\x1b[31my\\x07\\n\\u{9b}"
+        );
     }
 
     #[test]

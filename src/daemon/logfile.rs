@@ -35,9 +35,9 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufWriter, Write};
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
+use crate::home::{create_private, open_private};
 use crate::level::Level;
 
 /// Lines longer than this are split into records of at most this many bytes.
@@ -229,12 +229,10 @@ pub struct RotatingFile {
     rotation: Rotation,
 }
 
+/// Opens (creating) a log file for appending; links are not followed and
+/// only a regular file of ours is used ([`open_private`]).
 fn open_append(path: &Path) -> io::Result<File> {
-    OpenOptions::new()
-        .create(true)
-        .append(true)
-        .mode(0o600)
-        .open(path)
+    open_private(path, OpenOptions::new().create(true).append(true))
 }
 
 /// `<path>.<n>`.
@@ -314,7 +312,8 @@ impl RotatingFile {
             }
         }
         fs::rename(&self.path, rotated_path(&self.path, 1))?;
-        self.out = BufWriter::with_capacity(64 * 1024, open_append(&self.path)?);
+        let fresh = create_private(&self.path, OpenOptions::new().append(true))?;
+        self.out = BufWriter::with_capacity(64 * 1024, fresh);
         self.size = 0;
         Ok(())
     }

@@ -15,8 +15,10 @@
 //! - [`cli`] — the `velos` subcommands that talk to the daemon.
 //!
 //! One daemon per home: it holds an exclusive `flock` on `velos.pid` for
-//! its whole life, so a second one refuses to start, and a socket left by a
-//! crashed daemon is known to be stale and replaced.
+//! its whole life, so a second one refuses to start, a socket left by a
+//! crashed daemon is known to be stale and replaced, and clients can tell a
+//! running daemon whose socket was removed (which it creates again) from
+//! none at all. Shutdown never depends on the socket file.
 
 pub mod capture;
 pub mod cli;
@@ -31,15 +33,13 @@ pub mod supervisor;
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Seek, Write};
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-use std::os::unix::net::UnixListener;
 use std::sync::Arc;
 use std::thread;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use rustix::fs::{FlockOperation, flock};
 
-use crate::home::{Home, HomeError};
+use crate::home::{Home, HomeError, open_private};
 use config::{Config, ConfigError};
 use events::DaemonLog;
 use logfile::Rotation;
@@ -157,9 +157,7 @@ fn run_locked(home: &Home, log: &Arc<DaemonLog>) -> Result<(), DaemonError> {
     let classifier = level_rules(home, log);
     let shared = Arc::new(Shared::new(home.clone(), config, classifier, log.clone()));
     shared.restore(state);
-    let listener = match UnixListener::bind(&socket)
-        .and_then(|l| fs::set_permissions(&socket, fs::Permissions::from_mode(0o600)).map(|()| l))
-    {
+    let listener = match server::bind(&socket) {
         Ok(listener) => listener,
         Err(source) => {
             shared.shutdown();
@@ -187,8 +185,7 @@ fn run_locked(home: &Home, log: &Arc<DaemonLog>) -> Result<(), DaemonError> {
         std::process::id(),
         home.root().display()
     ));
-    server::serve(&shared, &listener);
-    drop(listener);
+    server::serve(&shared, listener);
     let _ = fs::remove_file(&socket);
     let _ = fs::remove_file(home.pid_file());
     log.info("daemon stopped");
@@ -203,14 +200,15 @@ fn lock_pid_file(home: &Home) -> Result<File, DaemonError> {
         path: path.display().to_string(),
         source,
     };
-    let mut file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .mode(0o600)
-        .open(&path)
-        .map_err(io_err)?;
+    let mut file = open_private(
+        &path,
+        OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false),
+    )
+    .map_err(io_err)?;
     if let Err(err) = flock(&file, FlockOperation::NonBlockingLockExclusive) {
         if err == rustix::io::Errno::WOULDBLOCK {
             let mut text = String::new();

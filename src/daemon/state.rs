@@ -6,12 +6,13 @@
 //! restore the table and start again the processes that should run.
 
 use std::fs::{self, OpenOptions};
-use std::io::{self, Write};
-use std::os::unix::fs::OpenOptionsExt;
+use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use super::supervisor::validate_name;
+use crate::home::{create_private, open_private};
 use crate::ipc::{StartSpec, Status};
 
 /// Format version of `state.json`.
@@ -72,7 +73,11 @@ pub struct SavedProcess {
 impl State {
     /// Reads the table; a missing file is an empty table.
     pub fn load(path: &Path) -> Result<State, StateError> {
-        let bytes = match fs::read(path) {
+        let read = open_private(path, OpenOptions::new().read(true)).and_then(|mut file| {
+            let mut bytes = Vec::new();
+            file.read_to_end(&mut bytes).map(|_| bytes)
+        });
+        let bytes = match read {
             Ok(bytes) => bytes,
             Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(State::default()),
             Err(source) => {
@@ -82,10 +87,48 @@ impl State {
                 });
             }
         };
-        serde_json::from_slice(&bytes).map_err(|source| StateError::Invalid {
+        State::parse(&bytes).map_err(|source| StateError::Invalid {
             path: path.to_path_buf(),
             source,
         })
+    }
+
+    /// Parses the content of a state file.
+    pub fn parse(bytes: &[u8]) -> Result<State, serde_json::Error> {
+        serde_json::from_slice(bytes)
+    }
+
+    /// Keeps the entries a daemon may act on: a valid name (the same rules
+    /// as `velos start --name`, so no entry can name a file outside
+    /// `logs/`), and an id and name not taken by an earlier entry. Returns
+    /// the table and one message per entry left out.
+    pub fn sanitize(self) -> (State, Vec<String>) {
+        let mut kept: Vec<SavedProcess> = Vec::with_capacity(self.processes.len());
+        let mut skipped = Vec::new();
+        for saved in self.processes {
+            let problem = if let Err(message) = validate_name(&saved.spec.name) {
+                Some(message)
+            } else if kept.iter().any(|p| p.id == saved.id) {
+                Some(format!("id {} is used twice", saved.id))
+            } else if kept.iter().any(|p| p.spec.name == saved.spec.name) {
+                Some(format!("the name '{}' is used twice", saved.spec.name))
+            } else {
+                None
+            };
+            match problem {
+                Some(problem) => skipped.push(format!(
+                    "skipped entry {} of the process table ({}): {problem}",
+                    saved.id,
+                    saved.spec.name.escape_debug()
+                )),
+                None => kept.push(saved),
+            }
+        }
+        let state = State {
+            processes: kept,
+            ..self
+        };
+        (state, skipped)
     }
 
     /// Writes the table atomically (temporary file, sync, rename).
@@ -101,13 +144,7 @@ impl State {
             path: path.to_path_buf(),
             source,
         })?;
-        let mut file = OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(&tmp)
-            .map_err(io_err)?;
+        let mut file = create_private(&tmp, OpenOptions::new().write(true)).map_err(io_err)?;
         file.write_all(&bytes).map_err(io_err)?;
         file.write_all(b"\n").map_err(io_err)?;
         file.sync_data().map_err(io_err)?;
@@ -155,5 +192,49 @@ mod tests {
             State::load(&path),
             Err(StateError::Invalid { .. })
         ));
+    }
+
+    #[test]
+    fn tampered_entries_are_skipped() {
+        let entry = |id: u32, name: &str| SavedProcess {
+            id,
+            spec: StartSpec {
+                name: name.into(),
+                cmd: "true".into(),
+                args: Vec::new(),
+                cwd: "/".into(),
+                env: Vec::new(),
+                autorestart: true,
+                max_restarts: 15,
+                kill_timeout_ms: 5000,
+                raw: false,
+            },
+            should_run: true,
+            status: Status::Online,
+            restarts: 0,
+            pid: None,
+            pid_start: None,
+        };
+        let state = State {
+            version: STATE_VERSION,
+            next_id: 9,
+            processes: vec![
+                entry(0, "../../x"),
+                entry(1, "web"),
+                entry(2, "web"),
+                entry(1, "api"),
+                entry(3, "x-out"),
+                entry(4, "db"),
+            ],
+        };
+        let (state, skipped) = state.sanitize();
+        let names: Vec<&str> = state
+            .processes
+            .iter()
+            .map(|p| p.spec.name.as_str())
+            .collect();
+        assert_eq!(names, ["web", "db"]);
+        assert_eq!(skipped.len(), 4, "{skipped:?}");
+        assert!(skipped[0].contains("../../x"), "{}", skipped[0]);
     }
 }

@@ -21,6 +21,7 @@
 //! then SIGKILL a second later.
 
 use std::collections::{BTreeMap, VecDeque};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::Path;
 use std::process::{Command, ExitStatus, Stdio};
@@ -29,11 +30,12 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use rustix::pipe::PipeFlags;
 use rustix::process::{Pid, Signal, kill_process_group, test_kill_process_group};
 
 use super::capture::Capture;
 use super::config::Config;
-use super::events::DaemonLog;
+use super::events::{DaemonLog, Throttle};
 use super::logfile::ProcessLog;
 use super::metrics::{self, Sampler};
 use super::now_ms;
@@ -104,6 +106,8 @@ struct Proc {
     log: Arc<Mutex<ProcessLog>>,
     log_files: Vec<String>,
     samples: VecDeque<Sample>,
+    /// Failures to write its logs, reported to the daemon log sparingly.
+    write_failures: Arc<Throttle>,
 }
 
 impl Proc {
@@ -168,6 +172,10 @@ pub struct Shared {
     table: Mutex<Table>,
     changed: Condvar,
     exiting: AtomicBool,
+    /// Written to by [`Shared::begin_exit`] to wake the server (read end,
+    /// write end); `None` if no pipe could be made, and the server then
+    /// notices within [`super::server::SOCKET_CHECK`].
+    exit_pipe: Option<(OwnedFd, OwnedFd)>,
     reaper: Reaper,
 }
 
@@ -190,6 +198,7 @@ impl Shared {
             table: Mutex::new(Table::default()),
             changed: Condvar::new(),
             exiting: AtomicBool::new(false),
+            exit_pipe: rustix::pipe::pipe_with(PipeFlags::CLOEXEC | PipeFlags::NONBLOCK).ok(),
             reaper: Reaper::default(),
         }
     }
@@ -235,8 +244,16 @@ impl Shared {
     /// Tells the server loop to stop accepting connections.
     pub fn begin_exit(&self) {
         self.exiting.store(true, Ordering::SeqCst);
-        // Wake the accept loop.
-        let _ = std::os::unix::net::UnixStream::connect(self.home.socket());
+        // Wake the server's poll (it does not depend on the socket file,
+        // which may be gone).
+        if let Some((_, write)) = &self.exit_pipe {
+            let _ = rustix::io::write(write, b"x");
+        }
+    }
+
+    /// Readable once [`begin_exit`](Self::begin_exit) was called.
+    pub fn exit_fd(&self) -> Option<BorrowedFd<'_>> {
+        self.exit_pipe.as_ref().map(|(read, _)| read.as_fd())
     }
 
     /// Runs one request.
@@ -367,6 +384,7 @@ impl Shared {
             log: Arc::new(Mutex::new(log)),
             log_files,
             samples: VecDeque::with_capacity(METRICS_HISTORY),
+            write_failures: Arc::default(),
         })
     }
 
@@ -425,6 +443,7 @@ impl Shared {
         };
         let shared = self.clone();
         let name = proc.spec.name.clone();
+        let write_failures = proc.write_failures.clone();
         let capture_thread = thread::Builder::new()
             .name(format!("capture-{id}"))
             .stack_size(256 * 1024)
@@ -433,9 +452,10 @@ impl Shared {
                 capture.run(
                     &shared.classifier,
                     Box::new(move |err| {
-                        log_shared
-                            .log
-                            .error(&format!("cannot write the log of '{name}': {err}"));
+                        log_shared.log.error_throttled(
+                            &write_failures,
+                            &format!("cannot write the log of '{name}': {err}"),
+                        );
                     }),
                 );
             });
@@ -834,23 +854,18 @@ impl Shared {
     /// Loads a saved table: processes that outlived a crashed daemon are
     /// stopped, those that should run are started again.
     pub fn restore(self: &Arc<Self>, state: State) {
+        let (state, skipped) = state.sanitize();
+        for message in &skipped {
+            self.log.error(message);
+        }
+        for (name, pid) in stop_leftovers(&state.processes) {
+            self.log.warn(&format!(
+                "'{name}' (pid {pid}) outlived the previous daemon; stopped it"
+            ));
+        }
         let mut table = self.lock();
         table.next_id = state.next_id;
-        let mut orphans = Vec::new();
-        let mut orphan_wait = Duration::ZERO;
         for saved in state.processes {
-            if let (Some(pid), Some(start)) = (saved.pid, saved.pid_start)
-                && metrics::start_time(pid) == Some(start)
-                && let Some(pgid) = Pid::from_raw(pid as i32)
-            {
-                self.log.warn(&format!(
-                    "'{}' (pid {pid}) outlived the previous daemon; stopping it",
-                    saved.spec.name
-                ));
-                let _ = kill_process_group(pgid, Signal::TERM);
-                orphans.push(pgid);
-                orphan_wait = orphan_wait.max(Duration::from_millis(saved.spec.kill_timeout_ms));
-            }
             let name = saved.spec.name.clone();
             match self.new_proc(saved.id, saved.spec) {
                 Ok(mut proc) => {
@@ -868,18 +883,6 @@ impl Shared {
                     .log
                     .error(&format!("cannot restore '{name}': {message}")),
             }
-        }
-        let deadline = Instant::now() + orphan_wait.min(Duration::from_secs(10));
-        // Orphans are init's children: zombies until it reaps them.
-        while orphans
-            .iter()
-            .any(|g| metrics::is_live(g.as_raw_nonzero().get() as u32))
-            && Instant::now() < deadline
-        {
-            thread::sleep(Duration::from_millis(20));
-        }
-        for pgid in orphans {
-            let _ = kill_process_group(pgid, Signal::KILL);
         }
         let mut started = 0;
         for proc in table.procs.values_mut() {
@@ -1023,6 +1026,41 @@ impl Shared {
     }
 }
 
+/// Stops the processes of a saved table that outlived their daemon (it was
+/// killed with SIGKILL or crashed): each whose pid still runs with the
+/// recorded start time gets SIGTERM to its group, then SIGKILL after its
+/// kill timeout (at most 10 s). Returns their names and pids.
+pub fn stop_leftovers(saved: &[SavedProcess]) -> Vec<(String, u32)> {
+    let mut stopped = Vec::new();
+    let mut groups = Vec::new();
+    let mut wait = Duration::ZERO;
+    for process in saved {
+        if let (Some(pid), Some(start)) = (process.pid, process.pid_start)
+            && metrics::is_live(pid)
+            && metrics::start_time(pid) == Some(start)
+            && let Some(pgid) = Pid::from_raw(pid as i32)
+        {
+            let _ = kill_process_group(pgid, Signal::TERM);
+            groups.push(pgid);
+            stopped.push((process.spec.name.clone(), pid));
+            wait = wait.max(Duration::from_millis(process.spec.kill_timeout_ms));
+        }
+    }
+    let deadline = Instant::now() + wait.min(Duration::from_secs(10));
+    // Leftovers are init's children: zombies until it reaps them.
+    while groups
+        .iter()
+        .any(|g| metrics::is_live(g.as_raw_nonzero().get() as u32))
+        && Instant::now() < deadline
+    {
+        thread::sleep(Duration::from_millis(20));
+    }
+    for pgid in groups {
+        let _ = kill_process_group(pgid, Signal::KILL);
+    }
+    stopped
+}
+
 fn shutting_down() -> Reply {
     error(
         ErrorCode::ShuttingDown,
@@ -1074,6 +1112,15 @@ pub fn validate_name(name: &str) -> Result<(), String> {
     }
     if name == "all" {
         return Err("the name 'all' means every process; choose another --name".into());
+    }
+    // `x --raw` writes x-out.log and x-err.log: no other name may end so.
+    if let Some(base) = name
+        .strip_suffix("-out")
+        .or_else(|| name.strip_suffix("-err"))
+    {
+        return Err(format!(
+            "the name '{name}' is reserved: '{base}' started with --raw writes {name}.log; choose another --name"
+        ));
     }
     Ok(())
 }
@@ -1177,7 +1224,9 @@ mod tests {
     #[test]
     fn names() {
         assert!(validate_name("web-1.api_x").is_ok());
-        for bad in ["", "all", "123", "-x", ".x", "a b", "a/b", "é"] {
+        for bad in [
+            "", "all", "123", "-x", ".x", "a b", "a/b", "é", "x-out", "x-err", "../../x",
+        ] {
             assert!(validate_name(bad).is_err(), "{bad}");
         }
     }

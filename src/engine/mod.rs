@@ -45,6 +45,10 @@ pub struct Settings {
     pub progress: bool,
     /// Bytes read from a stream at a time.
     pub stream_block: usize,
+    /// Longest record kept whole in a stream: when a stream's whole buffer
+    /// holds no record boundary (a line that never ends, `/dev/zero`), it
+    /// is cut into records of this size, so memory stays bounded.
+    pub max_record: usize,
 }
 
 impl Default for Settings {
@@ -55,6 +59,7 @@ impl Default for Settings {
             tail: None,
             progress: false,
             stream_block: 4 << 20,
+            max_record: 16 << 20,
         }
     }
 }
@@ -326,6 +331,8 @@ pub fn stream<R: Read, W: Write>(
 /// Reads a stream in blocks and scans each block's chunks in parallel with
 /// a fresh visitor from `make`; `take` receives the visitors in input order
 /// and returns whether to go on. `order_base` is added to record positions.
+/// A read error (a damaged compressed stream) ends the stream: every
+/// record before it is handed to `take` first, then the error is returned.
 pub fn stream_visit<R: Read, V: Visitor + Send>(
     run: &Run<'_>,
     ctx: &TimeContext,
@@ -342,6 +349,8 @@ pub fn stream_visit<R: Read, V: Visitor + Send>(
     let mut line = 1u64;
     let mut time_floor = None;
     let mut eof = false;
+    let mut failure = None;
+    let max_record = run.settings.max_record.max(1);
     while !eof {
         // Fill up to a block.
         // The first read is long enough to sniff the layout as a file would.
@@ -363,10 +372,12 @@ pub fn stream_visit<R: Read, V: Visitor + Send>(
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => buf.truncate(old),
                 Err(e) => {
                     buf.truncate(old);
-                    return Err(EngineError::Source(SourceError::Io {
+                    failure = Some(EngineError::Source(SourceError::Io {
                         path: name.into(),
                         cause: e,
                     }));
+                    eof = true;
+                    break;
                 }
             }
         }
@@ -377,13 +388,17 @@ pub fn stream_visit<R: Read, V: Visitor + Send>(
             return Err(EngineError::NoTimestamps(name.to_string()));
         }
         // Keep the last record back: more of it may follow.
-        let cut = if eof {
+        let mut cut = if eof {
             buf.len()
         } else {
             layout.record_start(&buf, buf.len().saturating_sub(1), 0)
         };
-        if cut == 0 && !eof {
-            // One record fills the whole buffer: read more of it first.
+        // One record fills the whole buffer: read more of it first, unless
+        // it is already too long; then it is cut into pieces.
+        let pieces = cut == 0 && !eof && buf.len() >= max_record;
+        if pieces {
+            cut = buf.len() - buf.len() % max_record;
+        } else if cut == 0 && !eof {
             continue;
         }
         let mut scanner = Scanner::new(
@@ -397,7 +412,14 @@ pub fn stream_visit<R: Read, V: Visitor + Send>(
         scanner.time_floor = time_floor;
         scanner.patterns = run.patterns;
         scanner.order_base = order_base + consumed;
-        let chunks = plan(&layout, &buf, 0, cut, run.settings.chunk_size);
+        let chunks = if pieces {
+            (0..cut)
+                .step_by(max_record)
+                .map(|s| (s, s + max_record))
+                .collect()
+        } else {
+            plan(&layout, &buf, 0, cut, run.settings.chunk_size)
+        };
         let lines: Vec<u64> = chunks
             .iter()
             .scan(line, |l, &(s, e)| {
@@ -428,7 +450,10 @@ pub fn stream_visit<R: Read, V: Visitor + Send>(
         }
         buf.drain(..cut);
     }
-    Ok(())
+    match failure {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
 }
 
 /// The last N rendered records of a stream.

@@ -251,6 +251,9 @@ impl<'a> Scanner<'a> {
         visitor: &mut V,
     ) -> bool {
         let start = rec.offset;
+        if self.layout.is_header(rec) {
+            return false;
+        }
         if !grep_confirmed
             && let Some(re) = &self.query.grep
             && !re.is_match(rec.text)
@@ -346,7 +349,7 @@ impl Visitor for ChunkOut {
         let scanner = v.scanner;
         let message = match v.record.json {
             Some(_) => v.record.text,
-            None => &v.record.text[scanner.layout.message_start(v.record)..],
+            None => scanner.layout.message(v.record),
         };
         scanner.printer.write(
             &Kept {

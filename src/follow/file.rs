@@ -38,6 +38,18 @@ pub enum Change {
     Gone,
     /// The file shrank; it is read again from its start.
     Truncated,
+    /// The file read last was rotated away and deleted before the newer
+    /// rotated files could be found: files between it and the oldest one
+    /// kept may have been deleted unread (announced before the kept ones
+    /// are read).
+    Deleted {
+        /// When the file read last was last written (Unix ms): the missing
+        /// lines were written after.
+        after_ms: Option<i64>,
+        /// When the oldest file kept was created (Unix ms), where the
+        /// file system records it: the missing lines were written before.
+        before_ms: Option<i64>,
+    },
 }
 
 /// What [`Follower::poll`] hands out.
@@ -71,6 +83,9 @@ struct Opened {
     tail: Vec<u8>,
 }
 
+/// Most listings of the rotated files taken while looking for a stable one.
+const MAX_LISTINGS: usize = 200;
+
 /// How many of the last bytes read are checked for a rewrite.
 const TAIL_CHECK: usize = 64;
 
@@ -81,6 +96,8 @@ pub struct Follower {
     open: Option<Opened>,
     /// The last file read to its end.
     last: Option<(u64, u64)>,
+    /// When that file was last written, Unix ms.
+    last_written_ms: Option<i64>,
     /// Rotated copies present when following began (shown in a backlog,
     /// or history): never read as new.
     baseline: Vec<(u64, u64)>,
@@ -95,6 +112,7 @@ impl Follower {
             pending: Pending::new(zone),
             open: None,
             last: None,
+            last_written_ms: None,
             baseline: Vec::new(),
         };
         follower.baseline = follower.rotated().iter().map(|f| f.id).collect();
@@ -210,10 +228,13 @@ impl Follower {
                     Some(opened) => {
                         // Files that took the path and were rotated away
                         // while it was looked for.
-                        let skipped = match self.last {
+                        let (skipped, deleted) = match self.last {
                             Some(last) => self.rotated_after(last, Some(opened.id)),
-                            None => self.rotated_new(opened.id),
+                            None => (self.rotated_new(opened.id), None),
                         };
+                        if let Some(deleted) = deleted {
+                            out(Event::Change(deleted));
+                        }
                         self.read_whole(skipped, now, out)?;
                         self.open = Some(opened);
                         self.pending.restart();
@@ -236,14 +257,17 @@ impl Follower {
             self.read_new(now, out)?;
             self.pending
                 .take(now, Release::All, &mut |b| out(Event::Records(b)));
+            self.finish_file();
             self.open = None;
             // The file that has the path now, opened before looking for
             // files that took the path and were rotated away again since
             // the last look (renames go on meanwhile: files are told apart
             // by inode, not by name).
-            self.last = Some(id);
             let current = open_regular(&self.path)?;
-            let skipped = self.rotated_after(id, current.as_ref().map(|c| c.id));
+            let (skipped, deleted) = self.rotated_after(id, current.as_ref().map(|c| c.id));
+            if let Some(deleted) = deleted {
+                out(Event::Change(deleted));
+            }
             self.read_whole(skipped, now, out)?;
             out(Event::Change(change));
             if let Some(current) = current {
@@ -264,36 +288,67 @@ impl Follower {
         out: &mut dyn FnMut(Event<'_>),
     ) -> Result<(), SourceError> {
         for file in files {
-            self.last = Some(file.id);
             self.open = Some(file);
             self.pending.restart();
             self.read_new(now, out)?;
             self.pending
                 .take(now, Release::All, &mut |b| out(Event::Records(b)));
+            self.finish_file();
             self.open = None;
         }
         Ok(())
     }
 
     /// The rotated copies of the path (`<file>.1`, `.2`…), opened, oldest
-    /// first.
+    /// first, as they were at one moment. A writer that keeps many files
+    /// renames them one by one (`.n` to `.n+1`, from the oldest down), so a
+    /// listing taken meanwhile can miss a file, or a name can name another
+    /// file by the time it is opened: the listing is taken again until the
+    /// names, and the file behind each, stay the same across the opening.
     fn rotated(&self) -> Vec<Opened> {
         let Some(base) = self.path.file_name().and_then(|n| n.to_str()) else {
             return Vec::new();
         };
-        crate::source::rotated_set(&super::wake::dir_of(&self.path), base)
-            .iter()
-            .filter(|p| p.file_name() != self.path.file_name())
-            .filter_map(|p| open_regular(p).ok().flatten())
-            .collect()
+        let dir = super::wake::dir_of(&self.path);
+        let list = || -> Vec<PathBuf> {
+            crate::source::rotated_set(&dir, base)
+                .into_iter()
+                .filter(|p| p.file_name() != self.path.file_name())
+                .collect()
+        };
+        let same_file = |path: &Path, id: (u64, u64)| {
+            std::fs::symlink_metadata(path).is_ok_and(|m| (m.dev(), m.ino()) == id)
+        };
+        let mut names = list();
+        let mut files = Vec::new();
+        for attempt in 0..MAX_LISTINGS {
+            files = names
+                .iter()
+                .filter_map(|p| open_regular(p).ok().flatten())
+                .collect();
+            let again = list();
+            let stable = again == names
+                && files.len() == names.len()
+                && names.iter().zip(&files).all(|(p, f)| same_file(p, f.id));
+            if stable {
+                break;
+            }
+            names = again;
+            if attempt > 4 {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        }
+        files
     }
 
     /// The rotated copies that were not there when following began,
     /// oldest first, without the file `current`.
     fn rotated_new(&self, current: (u64, u64)) -> Vec<Opened> {
         let mut seen = self.baseline.clone();
-        seen.push(current);
         let mut files = self.rotated();
+        if let Some(at) = files.iter().position(|f| f.id == current) {
+            files.truncate(at);
+        }
         files.retain(|f| {
             let fresh = !seen.contains(&f.id);
             seen.push(f.id);
@@ -303,20 +358,58 @@ impl Follower {
     }
 
     /// The rotated copies newer than the file `old`, oldest first, without
-    /// the file `current`.
-    fn rotated_after(&self, old: (u64, u64), current: Option<(u64, u64)>) -> Vec<Opened> {
+    /// the file `current`, and whether files between `old` and the oldest of
+    /// them may have been deleted unread (`old` itself is gone: files are
+    /// dropped oldest first, so every rotated copy left is newer).
+    fn rotated_after(
+        &self,
+        old: (u64, u64),
+        current: Option<(u64, u64)>,
+    ) -> (Vec<Opened>, Option<Change>) {
         let mut files = self.rotated();
-        let Some(at) = files.iter().position(|f| f.id == old) else {
-            return Vec::new();
+        let deleted = match files.iter().position(|f| f.id == old) {
+            Some(at) => {
+                files.drain(..=at);
+                None
+            }
+            None => {
+                files.retain(|f| !self.baseline.contains(&f.id));
+                files.first().map(|oldest| Change::Deleted {
+                    after_ms: self.last_written_ms,
+                    before_ms: oldest
+                        .file
+                        .metadata()
+                        .ok()
+                        .and_then(|m| m.created().ok())
+                        .and_then(unix_ms),
+                })
+            }
         };
-        files.drain(..=at);
+        // `current` may have been rotated away too since it was opened:
+        // what came after it is read after it.
+        if let Some(at) = files.iter().position(|f| Some(f.id) == current) {
+            files.truncate(at);
+        }
         let mut seen = vec![old];
         files.retain(|f| {
-            let fresh = Some(f.id) != current && !seen.contains(&f.id);
+            let fresh = !seen.contains(&f.id);
             seen.push(f.id);
             fresh
         });
-        files
+        (files, deleted)
+    }
+
+    /// Notes that the open file was read to its end and is left.
+    fn finish_file(&mut self) {
+        if let Some(opened) = &self.open {
+            self.last = Some(opened.id);
+            self.last_written_ms = opened
+                .file
+                .metadata()
+                .ok()
+                .and_then(|m| m.modified().ok())
+                .and_then(unix_ms);
+        }
     }
 
     /// Hands out every whole line still held (when leaving).
@@ -450,6 +543,14 @@ fn map(file: &File, len: usize, path: &Path) -> Result<FileBytes, SourceError> {
             Ok(FileBytes::Owned(buf))
         }
     }
+}
+
+fn unix_ms(time: SystemTime) -> Option<i64> {
+    let ms = time
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .ok()?
+        .as_millis();
+    i64::try_from(ms).ok()
 }
 
 fn io_error(path: &Path, err: std::io::Error) -> SourceError {

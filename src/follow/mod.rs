@@ -24,3 +24,26 @@ pub use file::{Change, Event, Follower, Snapshot};
 pub use pending::{Batch, MAX_PARTIAL, Pending, Release, SETTLE};
 pub use tail::{Line, Tail};
 pub use wake::{Wake, Waker};
+
+/// The warning for [`Change::Deleted`]: which lines are missing, by when
+/// they were written, as far as the file times tell.
+pub fn describe_deleted(after_ms: Option<i64>, before_ms: Option<i64>) -> String {
+    let time = |ms: i64| {
+        jiff::Timestamp::from_millisecond(ms)
+            .map(|t| format!("{t:.3}"))
+            .unwrap_or_else(|_| format!("{ms} ms"))
+    };
+    let span = match (after_ms, before_ms) {
+        (Some(after), Some(before)) if before >= after => format!(
+            "the lines written between {} and {} ({:.1} s) are missing",
+            time(after),
+            time(before),
+            (before - after) as f64 / 1000.0
+        ),
+        (Some(after), _) => format!("lines written after {} are missing", time(after)),
+        _ => "some lines are missing".to_string(),
+    };
+    format!(
+        "rotated files were deleted before they could be read: {span}; keep more rotated files to follow from further behind"
+    )
+}

@@ -1,12 +1,23 @@
-//! A small, allocation-free reader for JSON-lines records.
+//! A small, allocation-free reader for structured records: JSON objects
+//! (one per line, or pretty-printed over several lines).
 //!
 //! It walks the top level of one object and picks out the fields a log
-//! record is made of — time (`ts`, `time`, `timestamp`, `@timestamp`), level
-//! (`lvl`, `level`, `severity`), message (`msg`, `message`), `pid` and `src`
-//! — skipping everything else without building values. Unlike a validating
-//! parser it accepts invalid UTF-8 inside strings (shown lossily later), so a
-//! log line is never rejected for its bytes; anything that is not a JSON
-//! object yields `None` and the line is read as plain text.
+//! record is made of — time, level, message, `pid` and source — skipping
+//! everything else without building values. It knows the keys of the
+//! common producers: velos's own (`ts`, `lvl`, `msg`, `pid`, `src`),
+//! `time`/`timestamp`/`@timestamp`, Serilog (`@t`, `@l`, `@m`), Docker
+//! (`log`, `stream`), ECS (`log.level`), journald (`journalctl -o json`:
+//! `__REALTIME_TIMESTAMP`, `PRIORITY`, `MESSAGE`, `_PID`,
+//! `SYSLOG_IDENTIFIER`), MongoDB (`t.$date`, `s`, `c`, `msg`), log4j2's
+//! `JsonLayout` (`instant.epochSecond` + `nanoOfSecond`, `timeMillis`) and
+//! nested messages (`fields.message` of Rust's tracing, `@fields.*` of
+//! Logstash). The other members are not lost: [`for_each_field`] walks
+//! them again when they are printed.
+//!
+//! Unlike a validating parser it accepts invalid UTF-8 inside strings
+//! (shown lossily later), so a log line is never rejected for its bytes;
+//! anything that is not a JSON object yields `None` and the line is read as
+//! plain text.
 
 /// A scalar JSON value as it appears in the line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,8 +27,8 @@ pub enum Scalar<'a> {
     Str { raw: &'a [u8], escaped: bool },
     /// A number, as written.
     Num(&'a [u8]),
-    /// `true`, `false`, `null`, an object or an array.
-    Other,
+    /// `true`, `false`, `null`, an object or an array, as written.
+    Other(&'a [u8]),
 }
 
 impl<'a> Scalar<'a> {
@@ -35,7 +46,7 @@ impl<'a> Scalar<'a> {
                 Some(&buf[..])
             }
             Scalar::Num(n) => Some(n),
-            Scalar::Other => None,
+            Scalar::Other(_) => None,
         }
     }
 
@@ -51,26 +62,91 @@ impl<'a> Scalar<'a> {
         };
         std::str::from_utf8(digits).ok()?.parse().ok()
     }
+
+    /// The bytes of the value as written (a string without its quotes).
+    pub fn raw(&self) -> &'a [u8] {
+        match *self {
+            Scalar::Str { raw, .. } | Scalar::Num(raw) | Scalar::Other(raw) => raw,
+        }
+    }
+
+    /// Whether two values are the same bytes of the same line.
+    fn same(&self, other: &Scalar<'_>) -> bool {
+        let (a, b) = (self.raw(), other.raw());
+        a.as_ptr() == b.as_ptr() && a.len() == b.len()
+    }
 }
 
-/// The log fields of one JSON object line. Besides velos's own keys it
-/// reads the common variants: `time`/`timestamp`/`@timestamp` (Serilog
-/// `@t`), `level`/`severity`/`levelname`/`log.level` (`@l`),
-/// `message`/`log` (Docker)/`@m`, `stream` for the source.
+/// How a record's level value is written.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum LevelKind {
+    /// A level name (`"warn"`) or a pino/bunyan number (`40`).
+    #[default]
+    Name,
+    /// A syslog priority, `0` (emerg) to `7` (debug), as journald writes it.
+    Priority,
+    /// One of MongoDB's letters: `F`, `E`, `W`, `I`, `D`, `D1`–`D5`.
+    Letter,
+}
+
+/// How a structured record is written.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Syntax {
+    /// A JSON object.
+    #[default]
+    Json,
+    /// A logfmt line: `key=value key="quoted value"`.
+    Logfmt,
+}
+
+/// The log fields of one structured record (a JSON object or a logfmt
+/// line). Besides velos's own keys it reads the common variants listed in
+/// the module documentation.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct JsonRecord<'a> {
     /// Time field.
     pub ts: Option<Scalar<'a>>,
+    /// Nanoseconds within the second of `ts` (log4j2's
+    /// `instant.nanoOfSecond`), when the time is split in two.
+    pub ts_nanos: Option<Scalar<'a>>,
     /// Level field.
     pub level: Option<Scalar<'a>>,
+    /// How the level is written.
+    pub level_kind: LevelKind,
     /// Message field.
     pub msg: Option<Scalar<'a>>,
     /// Process id.
     pub pid: Option<i64>,
-    /// Stream or source (`stdout`, `stderr`, `velos`).
+    /// The value the process id was read from.
+    pub pid_value: Option<Scalar<'a>>,
+    /// Stream or source (`stdout`, `stderr`, `velos`, a journald
+    /// identifier, a MongoDB component).
     pub src: Option<Scalar<'a>>,
     /// Lifecycle event of supervisor records (`start`, `exit`, `restart`…).
     pub event: Option<Scalar<'a>>,
+    /// JSON or logfmt.
+    pub syntax: Syntax,
+    /// The record's source bytes (the object, or the logfmt line).
+    pub body: &'a [u8],
+}
+
+impl<'a> JsonRecord<'a> {
+    /// Whether `value` is one the record's fields were read from (the
+    /// supervisor's `event` included).
+    pub fn uses(&self, value: &Scalar<'_>) -> bool {
+        [
+            self.ts,
+            self.ts_nanos,
+            self.level,
+            self.msg,
+            self.pid_value,
+            self.src,
+            self.event,
+        ]
+        .iter()
+        .flatten()
+        .any(|used| used.same(value))
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -81,83 +157,269 @@ enum Field {
     Pid,
     Src,
     Event,
+    TsNanos,
+    MongoLevel,
+    MongoComponent,
 }
 
-/// Which field a key names; the first-listed spelling of a field wins when
-/// a line holds several (`ts` over `time`).
-fn field_of(key: &[u8]) -> Option<(Field, u8)> {
+/// Objects whose members are read as the record's fields.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Container {
+    Top,
+    /// `fields` (tracing), `@fields` (Logstash).
+    Fields,
+    /// MongoDB's `t`: `{"$date": …}`.
+    MongoTime,
+    /// log4j2's `instant`: `{"epochSecond": …, "nanoOfSecond": …}`.
+    Instant,
+    /// ECS `log`: `{"level": …}`.
+    Log,
+}
+
+fn container_of(key: &[u8]) -> Option<Container> {
     Some(match key {
-        b"ts" => (Field::Ts, 0),
-        b"time" => (Field::Ts, 1),
-        b"timestamp" => (Field::Ts, 2),
-        b"@timestamp" => (Field::Ts, 3),
-        b"@t" => (Field::Ts, 4),
-        b"lvl" => (Field::Level, 0),
-        b"level" => (Field::Level, 1),
-        b"severity" => (Field::Level, 2),
-        b"levelname" => (Field::Level, 3),
-        b"log.level" => (Field::Level, 4),
-        b"@l" => (Field::Level, 5),
-        b"msg" => (Field::Msg, 0),
-        b"message" => (Field::Msg, 1),
-        // Docker's json-file driver.
-        b"log" => (Field::Msg, 2),
-        b"@m" => (Field::Msg, 3),
-        b"@mt" => (Field::Msg, 4),
-        b"pid" => (Field::Pid, 0),
-        b"src" => (Field::Src, 0),
-        b"stream" => (Field::Src, 1),
-        b"event" => (Field::Event, 0),
+        b"fields" | b"@fields" => Container::Fields,
+        b"t" => Container::MongoTime,
+        b"instant" => Container::Instant,
+        b"log" => Container::Log,
         _ => return None,
     })
 }
 
-/// Reads a JSON object line. `None` unless the line (less surrounding
-/// whitespace) is one well-formed object at the top level.
-pub fn parse(line: &[u8]) -> Option<JsonRecord<'_>> {
-    let mut p = Parser { s: line, i: 0 };
-    p.ws();
-    if !p.eat(b'{') {
-        return None;
-    }
-    let mut rec = JsonRecord::default();
-    let mut rank = [u8::MAX; 6];
-    p.ws();
-    if p.eat(b'}') {
-        return p.end().then_some(rec);
-    }
-    loop {
-        p.ws();
-        let (key, key_escaped) = p.string()?;
-        p.ws();
-        if !p.eat(b':') {
-            return None;
+/// Which field a key names, and its rank: the lowest-ranked spelling of a
+/// field wins when a record holds several (`ts` over `time`, a top-level
+/// message over a nested one).
+fn field_of(container: Container, key: &[u8]) -> Option<(Field, u8, LevelKind)> {
+    let name = LevelKind::Name;
+    Some(match container {
+        Container::Top => match key {
+            b"ts" => (Field::Ts, 0, name),
+            b"time" => (Field::Ts, 1, name),
+            b"timestamp" => (Field::Ts, 2, name),
+            b"@timestamp" => (Field::Ts, 3, name),
+            b"@t" => (Field::Ts, 4, name),
+            b"__REALTIME_TIMESTAMP" => (Field::Ts, 5, name),
+            b"timeMillis" => (Field::Ts, 6, name),
+            b"lvl" => (Field::Level, 0, name),
+            b"level" => (Field::Level, 1, name),
+            b"severity" => (Field::Level, 2, name),
+            b"levelname" => (Field::Level, 3, name),
+            b"log.level" => (Field::Level, 4, name),
+            b"@l" => (Field::Level, 5, name),
+            b"PRIORITY" => (Field::Level, 6, LevelKind::Priority),
+            b"msg" => (Field::Msg, 0, name),
+            b"message" => (Field::Msg, 1, name),
+            // Docker's json-file driver.
+            b"log" => (Field::Msg, 2, name),
+            b"@m" => (Field::Msg, 3, name),
+            b"@mt" => (Field::Msg, 4, name),
+            b"MESSAGE" => (Field::Msg, 5, name),
+            b"@message" => (Field::Msg, 6, name),
+            b"pid" => (Field::Pid, 0, name),
+            b"_PID" => (Field::Pid, 1, name),
+            b"src" => (Field::Src, 0, name),
+            b"stream" => (Field::Src, 1, name),
+            b"SYSLOG_IDENTIFIER" => (Field::Src, 2, name),
+            b"event" => (Field::Event, 0, name),
+            b"s" => (Field::MongoLevel, 0, LevelKind::Letter),
+            b"c" => (Field::MongoComponent, 0, name),
+            _ => return None,
+        },
+        Container::Fields => match key {
+            b"message" => (Field::Msg, 10, name),
+            b"msg" => (Field::Msg, 11, name),
+            b"level" => (Field::Level, 10, name),
+            _ => return None,
+        },
+        Container::MongoTime => match key {
+            b"$date" => (Field::Ts, 10, name),
+            _ => return None,
+        },
+        Container::Instant => match key {
+            b"epochSecond" => (Field::Ts, 11, name),
+            b"nanoOfSecond" => (Field::TsNanos, 0, name),
+            _ => return None,
+        },
+        Container::Log => match key {
+            b"level" => (Field::Level, 4, name),
+            _ => return None,
+        },
+    })
+}
+
+/// Fields found while reading, before the record is put together.
+struct Found<'a> {
+    rec: JsonRecord<'a>,
+    rank: [u8; 9],
+    mongo_time: bool,
+    mongo_level: Option<Scalar<'a>>,
+    mongo_component: Option<Scalar<'a>>,
+}
+
+impl<'a> Found<'a> {
+    fn new() -> Found<'a> {
+        Found {
+            rec: JsonRecord::default(),
+            rank: [u8::MAX; 9],
+            mongo_time: false,
+            mongo_level: None,
+            mongo_component: None,
         }
-        p.ws();
-        let value = p.value()?;
-        if !key_escaped && let Some((field, r)) = field_of(key) {
-            let slot = &mut rank[field as usize];
-            if r < *slot {
-                *slot = r;
-                match field {
-                    Field::Ts => rec.ts = Some(value),
-                    Field::Level => rec.level = Some(value),
-                    Field::Msg => rec.msg = Some(value),
-                    Field::Pid => rec.pid = value.as_i64(),
-                    Field::Src => rec.src = Some(value),
-                    Field::Event => rec.event = Some(value),
-                }
+    }
+
+    fn offer(&mut self, container: Container, key: &[u8], value: Scalar<'a>) {
+        let Some((field, rank, kind)) = field_of(container, key) else {
+            return;
+        };
+        let slot = &mut self.rank[field as usize];
+        if rank >= *slot {
+            return;
+        }
+        *slot = rank;
+        let rec = &mut self.rec;
+        match field {
+            Field::Ts => {
+                rec.ts = Some(value);
+                self.mongo_time = container == Container::MongoTime;
+            }
+            Field::TsNanos => rec.ts_nanos = Some(value),
+            Field::Level => {
+                rec.level = Some(value);
+                rec.level_kind = kind;
+            }
+            Field::Msg => rec.msg = Some(value),
+            Field::Pid => {
+                rec.pid = value.as_i64();
+                rec.pid_value = rec.pid.map(|_| value);
+            }
+            Field::Src => rec.src = Some(value),
+            Field::Event => rec.event = Some(value),
+            Field::MongoLevel => self.mongo_level = Some(value),
+            Field::MongoComponent => self.mongo_component = Some(value),
+        }
+    }
+
+    /// The record: MongoDB's one-letter `s` and component `c` count only in
+    /// a record whose time is MongoDB's `t.$date`; a split time counts only
+    /// with its seconds.
+    fn finish(mut self, body: &'a [u8], syntax: Syntax) -> JsonRecord<'a> {
+        let rec = &mut self.rec;
+        if self.mongo_time {
+            if rec.level.is_none() {
+                rec.level = self.mongo_level;
+                rec.level_kind = LevelKind::Letter;
+            }
+            if rec.src.is_none() {
+                rec.src = self.mongo_component;
             }
         }
-        p.ws();
-        if p.eat(b',') {
-            continue;
+        if self.rank[Field::Ts as usize] != 11 {
+            rec.ts_nanos = None;
         }
-        if p.eat(b'}') {
-            return p.end().then_some(rec);
-        }
-        return None;
+        rec.body = body;
+        rec.syntax = syntax;
+        self.rec
     }
+}
+
+/// Reads a JSON object. `None` unless `text` (less surrounding whitespace)
+/// is one well-formed object at the top level; it may span lines.
+pub fn parse(text: &[u8]) -> Option<JsonRecord<'_>> {
+    let mut p = Parser { s: text, i: 0 };
+    p.ws();
+    let start = p.i;
+    let mut found = Found::new();
+    p.object(Container::Top, &mut found)?;
+    let body = &text[start..p.i];
+    p.end().then(|| found.finish(body, Syntax::Json))
+}
+
+/// Reads the JSON object at the start of `text` (after whitespace) and
+/// returns it with the offset just past its closing brace; the bytes after
+/// it are not looked at.
+pub fn parse_prefix(text: &[u8]) -> Option<(JsonRecord<'_>, usize)> {
+    let mut p = Parser { s: text, i: 0 };
+    p.ws();
+    let start = p.i;
+    let mut found = Found::new();
+    p.object(Container::Top, &mut found)?;
+    Some((found.finish(&text[start..p.i], Syntax::Json), p.i))
+}
+
+/// One member of a structured record that is not one of its log fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Member<'a> {
+    /// The object it sits in, for members of a container the record's
+    /// fields were read from (`fields`, `@fields`, `t`, `instant`, `log`).
+    pub parent: Option<&'a [u8]>,
+    /// Its key, raw (as written between the quotes).
+    pub key: &'a [u8],
+    /// Whether the key holds escapes.
+    pub key_escaped: bool,
+    /// Its value.
+    pub value: Scalar<'a>,
+}
+
+/// Calls `f` with every member of the record other than the fields it was
+/// read from, in the order they are written.
+pub fn for_each_field<'a>(rec: &JsonRecord<'a>, f: &mut dyn FnMut(Member<'a>)) {
+    match rec.syntax {
+        Syntax::Json => {
+            let mut p = Parser { s: rec.body, i: 0 };
+            let _ = p.members(&mut |key, key_escaped, value| {
+                if rec.uses(&value) {
+                    return;
+                }
+                if let Scalar::Other(raw) = value
+                    && raw.first() == Some(&b'{')
+                    && container_of(key).is_some()
+                    && !key_escaped
+                {
+                    let mut inner = Parser { s: raw, i: 0 };
+                    let _ = inner.members(&mut |k, k_escaped, v| {
+                        if !rec.uses(&v) {
+                            f(Member {
+                                parent: Some(key),
+                                key: k,
+                                key_escaped: k_escaped,
+                                value: v,
+                            });
+                        }
+                    });
+                    return;
+                }
+                f(Member {
+                    parent: None,
+                    key,
+                    key_escaped,
+                    value,
+                });
+            });
+        }
+        Syntax::Logfmt => super::logfmt::for_each_pair(rec.body, &mut |key, value| {
+            if !rec.uses(&value) {
+                f(Member {
+                    parent: None,
+                    key,
+                    key_escaped: false,
+                    value,
+                });
+            }
+        }),
+    }
+}
+
+/// Calls `f` with each member of the JSON object `raw` (written as in the
+/// input), for nested values.
+pub fn for_each_member<'a>(raw: &'a [u8], f: &mut dyn FnMut(&'a [u8], bool, Scalar<'a>)) {
+    let mut p = Parser { s: raw, i: 0 };
+    let _ = p.members(f);
+}
+
+/// Calls `f` with each element of the JSON array `raw`.
+pub fn for_each_element<'a>(raw: &'a [u8], f: &mut dyn FnMut(Scalar<'a>)) {
+    let mut p = Parser { s: raw, i: 0 };
+    let _ = p.elements(f);
 }
 
 struct Parser<'a> {
@@ -188,6 +450,96 @@ impl<'a> Parser<'a> {
         self.i == self.s.len()
     }
 
+    /// The object at the cursor, its fields offered to `found`; the
+    /// members of known containers are read one level down.
+    fn object(&mut self, container: Container, found: &mut Found<'a>) -> Option<()> {
+        if !self.eat(b'{') {
+            return None;
+        }
+        self.ws();
+        if self.eat(b'}') {
+            return Some(());
+        }
+        loop {
+            self.ws();
+            let (key, key_escaped) = self.string()?;
+            self.ws();
+            if !self.eat(b':') {
+                return None;
+            }
+            self.ws();
+            let nested = match (container, key_escaped, self.s.get(self.i)) {
+                (Container::Top, false, Some(b'{')) => container_of(key),
+                _ => None,
+            };
+            match nested {
+                Some(inner) => self.object(inner, found)?,
+                None => {
+                    let value = self.value()?;
+                    if !key_escaped {
+                        found.offer(container, key, value);
+                    }
+                }
+            }
+            self.ws();
+            if self.eat(b',') {
+                continue;
+            }
+            if self.eat(b'}') {
+                return Some(());
+            }
+            return None;
+        }
+    }
+
+    /// The members of the object at the cursor, handed to `f`.
+    fn members(&mut self, f: &mut dyn FnMut(&'a [u8], bool, Scalar<'a>)) -> Option<()> {
+        self.ws();
+        if !self.eat(b'{') {
+            return None;
+        }
+        self.ws();
+        if self.eat(b'}') {
+            return Some(());
+        }
+        loop {
+            self.ws();
+            let (key, key_escaped) = self.string()?;
+            self.ws();
+            if !self.eat(b':') {
+                return None;
+            }
+            self.ws();
+            f(key, key_escaped, self.value()?);
+            self.ws();
+            if self.eat(b',') {
+                continue;
+            }
+            return self.eat(b'}').then_some(());
+        }
+    }
+
+    /// The elements of the array at the cursor, handed to `f`.
+    fn elements(&mut self, f: &mut dyn FnMut(Scalar<'a>)) -> Option<()> {
+        self.ws();
+        if !self.eat(b'[') {
+            return None;
+        }
+        self.ws();
+        if self.eat(b']') {
+            return Some(());
+        }
+        loop {
+            self.ws();
+            f(self.value()?);
+            self.ws();
+            if self.eat(b',') {
+                continue;
+            }
+            return self.eat(b']').then_some(());
+        }
+    }
+
     /// A string at the cursor: (raw content, has escapes).
     fn string(&mut self) -> Option<(&'a [u8], bool)> {
         if !self.eat(b'"') {
@@ -212,13 +564,13 @@ impl<'a> Parser<'a> {
     }
 
     fn value(&mut self) -> Option<Scalar<'a>> {
+        let start = self.i;
         match *self.s.get(self.i)? {
             b'"' => {
                 let (raw, escaped) = self.string()?;
                 Some(Scalar::Str { raw, escaped })
             }
             b'-' | b'0'..=b'9' => {
-                let start = self.i;
                 while let Some(b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E') = self.s.get(self.i)
                 {
                     self.i += 1;
@@ -227,13 +579,13 @@ impl<'a> Parser<'a> {
             }
             b'{' | b'[' => {
                 self.skip_nested()?;
-                Some(Scalar::Other)
+                Some(Scalar::Other(&self.s[start..self.i]))
             }
             _ => {
                 for word in [&b"true"[..], b"false", b"null"] {
                     if self.s[self.i..].starts_with(word) {
                         self.i += word.len();
-                        return Some(Scalar::Other);
+                        return Some(Scalar::Other(&self.s[start..self.i]));
                     }
                 }
                 None

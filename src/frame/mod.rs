@@ -1,30 +1,43 @@
 //! The framer: turns a buffer of log bytes into [`Record`]s without copying.
 //!
-//! A record is one line, plus the continuation lines that belong to it (a
-//! stack trace, an indented line, `at …`, `Caused by:`, `Traceback`). The
-//! rules that decide where records start are functions of the line, the line
-//! before it and the file's [`Layout`] only, so any position in a file can be
-//! aligned to a record boundary on its own — which is what lets the engine
-//! cut a file into chunks and frame them in parallel with results identical
-//! to a single sequential pass.
+//! A record is an entry as a person reads it: in a file whose entries
+//! carry timestamps, a line with a timestamp where the file puts it starts
+//! an entry and every line without one belongs to the entry above — a
+//! stack trace of any language, a Go goroutine dump, an XML or JSON body, a
+//! MySQL slow-log entry. A file with no timestamps is one record per line;
+//! one with a few (under one line in fifty, and not on its first line)
+//! joins only lines shaped like a continuation (indented, `at …`,
+//! `Caused by:`, `Traceback`, an exception line). Structured records are
+//! JSON objects — one per line, or pretty-printed over several lines — and
+//! logfmt lines; their fields are read by [`json`] and [`logfmt`].
+//!
+//! The rules that decide where records start are functions of the line,
+//! the line before it and the file's [`Layout`] only, so any position in a
+//! file can be aligned to a record boundary on its own — which is what lets
+//! the engine cut a file into chunks and frame them in parallel with
+//! results identical to a single sequential pass.
 //!
 //! The [`Layout`] is sniffed once per file from its first lines: the
 //! timestamp format and position, whether levels are written as letters
-//! (logcat), whether JSON lines use numeric levels (pino, bunyan).
+//! (logcat), whether JSON lines use numeric levels (pino, bunyan), whether
+//! records are JSON objects or logfmt lines.
 
 pub mod json;
+pub mod logfmt;
 
 use memchr::{memchr, memrchr};
 
-use crate::classify::{HeaderStyle, explicit_level};
+use crate::classify::{HeaderStyle, explicit_level, http_request_len};
 use crate::level::Level;
 use crate::normalize::HeaderLayout;
-use crate::timestamp::{self, TimeContext, TsFormat, TsLayout, parse_iso_exact};
+use crate::timestamp::{self, Anchor, TimeContext, TsFormat, TsLayout, parse_iso_exact};
 
-use json::{JsonRecord, Scalar};
+use json::{JsonRecord, LevelKind, Scalar};
 
 /// How many lines, at most, the layout is learned from.
 const SNIFF_LINES: usize = 1000;
+/// Longest pretty-printed JSON object the layout is learned from.
+const MAX_SNIFFED_OBJECT: usize = 64 << 10;
 /// How many bytes, at most, the layout is learned from.
 pub const SNIFF_BYTES: usize = 1 << 20;
 
@@ -44,60 +57,121 @@ pub struct Layout {
     pub timed: bool,
     /// Where the message starts in a plain line, after the header columns.
     pub header_columns: HeaderLayout,
+    /// Whether entries are told apart by their timestamps: a line without
+    /// one where the file puts it continues the entry above.
+    pub entries: bool,
+    /// The shape of the file's timestamps, when they have a fixed one: the
+    /// cheap test of whether a line starts an entry.
+    pub ts_shape: Option<TsShape>,
+    /// Whether records are JSON objects written over several lines.
+    pub pretty_json: bool,
+    /// Whether most sampled lines are logfmt.
+    pub logfmt: bool,
 }
 
 impl Layout {
     /// Learns the layout of a file from the start of its bytes.
     pub fn sniff(data: &[u8], ctx: &TimeContext) -> Layout {
         let head = &data[..data.len().min(SNIFF_BYTES)];
-        let lines: Vec<&[u8]> = head
-            .split(|&b| b == b'\n')
-            .map(trim_cr)
-            .filter(|l| !l.is_empty())
-            .take(SNIFF_LINES)
-            .collect();
-        let mut json_lines = 0;
-        let mut json_timed = false;
+        let mut records = 0;
+        let mut json_records = 0;
+        let mut multi_line_json = 0;
+        let mut logfmt_lines = 0;
+        let mut structured_timed = false;
         let mut numeric_levels = false;
         let mut plain: Vec<&[u8]> = Vec::new();
-        for line in &lines {
-            match json_line(line) {
-                Some(rec) => {
-                    json_lines += 1;
-                    json_timed |= rec.ts.is_some();
-                    numeric_levels |= matches!(rec.level, Some(Scalar::Num(_)));
-                }
-                None => plain.push(line),
+        let mut pos = 0;
+        while pos < head.len() && records < SNIFF_LINES {
+            let end = next_line(head, pos);
+            let line = trim_newline(&head[pos..end]);
+            let at = pos;
+            pos = end;
+            if line.is_empty() {
+                continue;
             }
+            records += 1;
+            let structured = match json_line(line) {
+                Some(rec) => Some(rec),
+                None if is_json_start(line) => {
+                    // An object spread over several lines (looked for in
+                    // a bounded window, so sniffing stays linear).
+                    let window = &head[at..head.len().min(at + MAX_SNIFFED_OBJECT)];
+                    json::parse_prefix(window).map(|(rec, len)| {
+                        multi_line_json += 1;
+                        pos = next_line(head, at + len);
+                        rec
+                    })
+                }
+                None => None,
+            };
+            if let Some(rec) = structured {
+                json_records += 1;
+                structured_timed |= rec.ts.is_some();
+                numeric_levels |= matches!(rec.level, Some(Scalar::Num(_)));
+                continue;
+            }
+            if let Some(rec) = logfmt::parse(line) {
+                logfmt_lines += 1;
+                structured_timed |= rec.ts.is_some();
+                continue;
+            }
+            plain.push(line);
         }
         let ts = TsLayout::sniff(plain.iter().copied(), ctx);
         let header_columns = HeaderLayout::learn(plain.iter().copied());
         let header = match ts {
-            Some(ts) if letters_dominate(&plain, ts, ctx) => HeaderStyle::Letters,
-            _ => HeaderStyle::Words,
+            Some(ts) => HeaderStyle::sniff(
+                plain
+                    .iter()
+                    .filter_map(|line| ts.parse(line, ctx).map(|found| &line[found.end..])),
+            ),
+            None => HeaderStyle::Words,
         };
+        // Entries are told apart by their timestamps when the file is a log
+        // that writes them: on its first line, or on a fair share of lines.
+        let ts_shape = ts.and_then(|ts| TsShape::learn(&plain, ts, ctx));
+        let entries = ts.is_some_and(|ts| {
+            let timed = plain.iter().filter(|l| ts.parse(l, ctx).is_some()).count();
+            let first = plain.first().is_some_and(|l| ts.parse(l, ctx).is_some());
+            timed > 0 && (first || timed * 50 >= plain.len())
+        });
+        let json = json_records * 2 > records;
         Layout {
             ts,
             header,
             numeric_levels,
-            json: json_lines * 2 > lines.len(),
-            timed: ts.is_some() || json_timed,
+            json,
+            timed: ts.is_some() || structured_timed,
             header_columns,
+            entries,
+            ts_shape,
+            pretty_json: json && multi_line_json > 0,
+            logfmt: !json && logfmt_lines * 2 > records,
         }
     }
 
     /// Whether a line that begins at `start` in `data` begins a record.
     #[inline]
     pub fn starts_record(&self, data: &[u8], start: usize) -> bool {
-        if start == 0 || !self.timed {
+        if start == 0 || !(self.timed || self.pretty_json) {
             return true;
         }
-        if !is_continuation(&data[start..]) {
-            return true;
+        let line = &data[start..];
+        if is_continuation(line) {
+            // A JSON line is complete in itself: nothing continues it.
+            return is_complete_json_line(prev_line(data, start));
         }
-        // A JSON line is complete in itself: nothing continues it.
-        let prev_start = memrchr(b'\n', &data[..start - 1]).map_or(0, |i| i + 1);
-        is_json_start(&data[prev_start..start])
+        match self.ts {
+            Some(ts) if self.entries => {
+                if self.ts_shape.is_some_and(|shape| shape.matches(line)) {
+                    return true;
+                }
+                let line = &line[..memchr(b'\n', line).unwrap_or(line.len())];
+                starts_entry(line, ts)
+                    || (is_directive(line) && !is_directive(prev_line(data, start)))
+            }
+            _ => true,
+        }
     }
 
     /// Whether a line written after `data[..end]` (where `end` is a line
@@ -105,11 +179,10 @@ impl Layout {
     /// last record of a growing file unfinished until the next one begins.
     #[inline]
     pub fn may_continue(&self, data: &[u8], end: usize) -> bool {
-        if !self.timed || end == 0 {
+        if !(self.timed || self.pretty_json) || end == 0 {
             return false;
         }
-        let prev_start = memrchr(b'\n', &data[..end - 1]).map_or(0, |i| i + 1);
-        !is_json_start(&data[prev_start..end])
+        !is_complete_json_line(prev_line(data, end))
     }
 
     /// The first record start at or after `pos` (a byte offset, not
@@ -188,9 +261,16 @@ impl Layout {
         };
         let first = trim_cr(&text[..first_end]);
         let first_len = first.len();
-        if let Some(rec) = json_line(first) {
-            let ts = rec.ts.and_then(|v| json_time(v, ctx));
-            let explicit = rec.level.and_then(|v| self.json_level(v));
+        let structured = match json_line(first) {
+            Some(rec) => Some(rec),
+            // A JSON object spread over the record's lines.
+            None if first_end < text.len() && is_json_start(first) => json::parse(text),
+            None if self.logfmt => logfmt::parse(first),
+            None => None,
+        };
+        if let Some(rec) = structured {
+            let ts = record_time(&rec, ctx);
+            let explicit = rec.level.and_then(|v| self.json_level(v, rec.level_kind));
             return Record {
                 offset: start,
                 len: raw.len(),
@@ -236,6 +316,17 @@ impl Layout {
         }
     }
 
+    /// Whether a record is a block of format header lines (W3C directives
+    /// such as `#Fields:`) rather than an entry: such blocks are not
+    /// records of the log, and are neither printed nor counted.
+    #[inline]
+    pub fn is_header(&self, rec: &Record<'_>) -> bool {
+        self.entries
+            && rec.ts.is_none()
+            && rec.json.is_none()
+            && is_directive(&rec.text[..rec.first_len])
+    }
+
     /// The timestamp of the nearest record at or before `pos` that has one
     /// (records without their own time take it from there).
     pub fn time_before(&self, data: &[u8], pos: usize, ctx: &TimeContext) -> Option<i64> {
@@ -245,8 +336,7 @@ impl Layout {
         let mut end = pos;
         while end > 0 {
             let start = memrchr(b'\n', &data[..end - 1]).map_or(0, |i| i + 1);
-            let line = trim_newline(&data[start..end]);
-            if !is_continuation(line) {
+            if self.starts_record(data, start) {
                 let rec = self.read(data, start, end, ctx);
                 if rec.ts.is_some() {
                     return rec.ts;
@@ -263,6 +353,17 @@ impl Layout {
     /// lines included.
     pub fn message_start(&self, rec: &Record<'_>) -> usize {
         rec.message_start
+    }
+
+    /// The message of a plain record: from [`Layout::message_start`] to the
+    /// end of the record, except in an access log, where it is the request
+    /// line, status and size (the referrer and user agent are not).
+    pub fn message<'r>(&self, rec: &Record<'r>) -> &'r [u8] {
+        let msg = &rec.text[rec.message_start..];
+        match self.header {
+            HeaderStyle::Access => &msg[..http_request_len(msg).unwrap_or(msg.len())],
+            _ => msg,
+        }
     }
 
     /// The first line of a record's message, for grouping and samples: the
@@ -283,18 +384,46 @@ impl Layout {
                 }
             }
             None if rec.json.is_some() => rec.text,
-            None => return &rec.text[self.message_start(rec)..rec.first_len],
+            None => {
+                let first = &rec.text[self.message_start(rec)..rec.first_len];
+                return match self.header {
+                    HeaderStyle::Access => &first[..http_request_len(first).unwrap_or(first.len())],
+                    _ => first,
+                };
+            }
         };
         trim_cr(&msg[..memchr(b'\n', msg).unwrap_or(msg.len())])
     }
 
-    fn json_level(&self, value: Scalar<'_>) -> Option<Level> {
-        match value {
-            Scalar::Num(_) if self.numeric_levels => Level::from_number(value.as_i64()?),
-            Scalar::Str {
-                raw,
-                escaped: false,
-            } => Level::from_word(raw),
+    fn json_level(&self, value: Scalar<'_>, kind: LevelKind) -> Option<Level> {
+        match (kind, value) {
+            (LevelKind::Priority, _) => match value.as_i64()? {
+                0..=2 => Some(Level::Fatal),
+                3 => Some(Level::Error),
+                4 => Some(Level::Warn),
+                5 | 6 => Some(Level::Info),
+                7 => Some(Level::Debug),
+                _ => None,
+            },
+            (LevelKind::Letter, Scalar::Str { raw, .. }) => match raw {
+                b"F" => Some(Level::Fatal),
+                b"E" => Some(Level::Error),
+                b"W" => Some(Level::Warn),
+                b"I" => Some(Level::Info),
+                b"D" | [b'D', b'1'..=b'5'] => Some(Level::Debug),
+                _ => None,
+            },
+            (LevelKind::Letter, _) => None,
+            (LevelKind::Name, Scalar::Num(_)) if self.numeric_levels => {
+                Level::from_number(value.as_i64()?)
+            }
+            (
+                LevelKind::Name,
+                Scalar::Str {
+                    raw,
+                    escaped: false,
+                },
+            ) => Level::from_word(raw),
             _ => None,
         }
     }
@@ -339,8 +468,8 @@ impl Record<'_> {
 /// Whether a line, without a timestamp of its own, reads as the
 /// continuation of the record above: indented, empty, a stack frame
 /// (`at …`, `... 3 more`), `Caused by:`, `Suppressed:`, `Traceback`,
-/// `goroutine N [running]:`, or an exception line (`java.io.IOException: x`,
-/// `ValueError: bad`).
+/// `goroutine N [running]:`, the closing brace of a JSON body, or an
+/// exception line (`java.io.IOException: x`, `ValueError: bad`).
 ///
 /// `line` may run past the line's end: only the bytes before the first
 /// `\n` count, so a caller need not find the end first.
@@ -349,7 +478,7 @@ pub fn is_continuation(line: &[u8]) -> bool {
     match line.first() {
         None | Some(b'\n') => true,
         Some(b'\r') => matches!(line.get(1), None | Some(b'\n')),
-        Some(b' ' | b'\t') => true,
+        Some(b' ' | b'\t' | b'}' | b']') => true,
         Some(b'a') => line.starts_with(b"at "),
         Some(b'.') => line.starts_with(b"..."),
         Some(b'C') if line.starts_with(b"Caused by") => true,
@@ -385,6 +514,154 @@ fn is_exception_line(line: &[u8]) -> bool {
     .any(|suffix| name.len() > suffix.len() && name.ends_with(suffix))
 }
 
+/// The time context boundary checks parse with: whether a line has a
+/// timestamp does not depend on the zone or the reference date.
+static BOUNDARY_CTX: std::sync::LazyLock<TimeContext> =
+    std::sync::LazyLock::new(|| TimeContext::new(timestamp::Zone::utc(), 0));
+
+/// Whether a line (without its line end), in a file whose entries carry
+/// timestamps and whose timestamp shape it does not have, starts an entry:
+/// it has a timestamp where the file puts it, or it is a JSON object with
+/// a time of its own.
+#[inline]
+fn starts_entry(line: &[u8], ts: TsLayout) -> bool {
+    if ts.parse(line, &BOUNDARY_CTX).is_some() {
+        return true;
+    }
+    line.first() == Some(&b'{') && json::parse(line).is_some_and(|rec| rec.ts.is_some())
+}
+
+/// The shape of a file's timestamps: the classes of their first bytes
+/// (digits, letters, each other byte as itself) where the file puts them,
+/// as far as all sampled timestamps agree. Testing it costs a few
+/// comparisons where parsing costs a date conversion; a line that does not
+/// fit it may still hold a timestamp of another width, so it is parsed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TsShape {
+    anchor: Anchor,
+    len: u8,
+    classes: [u8; TsShape::MAX],
+}
+
+impl TsShape {
+    /// Longest shape kept.
+    const MAX: usize = 16;
+    /// Shorter shapes say too little: lines are parsed instead.
+    const MIN: usize = 8;
+
+    /// Each byte's class: digits are `0`, letters `a`, other bytes
+    /// themselves.
+    const CLASSES: [u8; 256] = {
+        let mut table = [0u8; 256];
+        let mut b = 0;
+        while b < 256 {
+            let byte = b as u8;
+            table[b] = match byte {
+                b'0'..=b'9' => b'0',
+                b'a'..=b'z' | b'A'..=b'Z' => b'a',
+                other => other,
+            };
+            b += 1;
+        }
+        table
+    };
+
+    #[inline]
+    fn class(b: u8) -> u8 {
+        Self::CLASSES[usize::from(b)]
+    }
+
+    /// The shape shared by the timestamps of `lines` under `ts`, if it is
+    /// long enough to tell timestamps from other text.
+    fn learn(lines: &[&[u8]], ts: TsLayout, ctx: &TimeContext) -> Option<TsShape> {
+        let mut shape: Option<TsShape> = None;
+        for line in lines {
+            let Some(found) = ts.parse(line, ctx) else {
+                continue;
+            };
+            let text = &line[found.start..found.end.min(found.start + Self::MAX)];
+            match &mut shape {
+                None => {
+                    let mut classes = [0; Self::MAX];
+                    for (c, &b) in classes.iter_mut().zip(text) {
+                        *c = Self::class(b);
+                    }
+                    shape = Some(TsShape {
+                        anchor: ts.anchor,
+                        len: text.len() as u8,
+                        classes,
+                    });
+                }
+                Some(shape) => {
+                    let common = shape.classes[..usize::from(shape.len)]
+                        .iter()
+                        .zip(text)
+                        .take_while(|(c, b)| **c == Self::class(**b))
+                        .count();
+                    shape.len = common as u8;
+                }
+            }
+        }
+        shape.filter(|s| usize::from(s.len) >= Self::MIN)
+    }
+
+    /// Whether `line` has a timestamp of this shape where the file puts it.
+    /// `line` may run past the line's end: no timestamp holds a newline, and
+    /// an anchor is looked for in the line only.
+    #[inline]
+    pub fn matches(&self, line: &[u8]) -> bool {
+        let start = match self.anchor {
+            Anchor::Start => 0,
+            anchor => {
+                let head = &line[..line.len().min(128)];
+                let head = &head[..memchr(b'\n', head).unwrap_or(head.len())];
+                match anchor.locate(head) {
+                    Some(start) => start,
+                    None => return false,
+                }
+            }
+        };
+        let len = usize::from(self.len);
+        match line.get(start..start + len) {
+            Some(head) => head
+                .iter()
+                .zip(&self.classes[..len])
+                .all(|(&b, &c)| Self::class(b) == c),
+            None => false,
+        }
+    }
+}
+
+/// Whether a line is a directive of the W3C extended log format
+/// (`#Version:`, `#Fields:`, `#Software:`, `#Date:`, `#Remark:`…): a
+/// header, not part of the entry above it.
+#[inline]
+pub fn is_directive(line: &[u8]) -> bool {
+    let Some(rest) = line.strip_prefix(b"#") else {
+        return false;
+    };
+    let name = rest
+        .iter()
+        .take_while(|b| b.is_ascii_alphabetic() || **b == b'-')
+        .count();
+    name > 0 && rest.get(name) == Some(&b':')
+}
+
+/// The line that ends just before `start` (a line start after the first),
+/// without its line end.
+#[inline]
+fn prev_line(data: &[u8], start: usize) -> &[u8] {
+    let prev_start = memrchr(b'\n', &data[..start - 1]).map_or(0, |i| i + 1);
+    trim_newline(&data[prev_start..start])
+}
+
+/// Whether a line is a whole JSON object by its shape: it starts with `{`
+/// and ends with `}`. A pretty-printed object's first line does not.
+#[inline]
+fn is_complete_json_line(line: &[u8]) -> bool {
+    is_json_start(line) && line.trim_ascii_end().last() == Some(&b'}')
+}
+
 #[inline]
 fn is_json_start(line: &[u8]) -> bool {
     line.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{')
@@ -397,6 +674,19 @@ fn json_line(line: &[u8]) -> Option<JsonRecord<'_>> {
         json::parse(line)
     } else {
         None
+    }
+}
+
+/// Unix ms of a structured record's time: its time field, plus the
+/// nanoseconds of a split time (log4j2's `instant`).
+pub fn record_time(rec: &JsonRecord<'_>, ctx: &TimeContext) -> Option<i64> {
+    let ms = rec.ts.and_then(|v| json_time(v, ctx))?;
+    match rec.ts_nanos.and_then(|n| n.as_i64()) {
+        Some(nanos) if (0..1_000_000_000).contains(&nanos) => {
+            // Whole seconds plus the nanoseconds, to the millisecond.
+            Some(ms.div_euclid(1000) * 1000 + nanos / 1_000_000)
+        }
+        _ => Some(ms),
     }
 }
 
@@ -439,25 +729,6 @@ fn epoch_number(n: &[u8]) -> Option<i64> {
         v / 1e6
     };
     Some(ms.round() as i64)
-}
-
-/// Whether, in most timestamped lines, the level is a single letter.
-fn letters_dominate(lines: &[&[u8]], ts: TsLayout, ctx: &TimeContext) -> bool {
-    let mut timed = 0;
-    let mut letters = 0;
-    for line in lines {
-        let Some(found) = ts.parse(line, ctx) else {
-            continue;
-        };
-        timed += 1;
-        let head = &line[found.end..];
-        if explicit_level(head, HeaderStyle::Words).is_none()
-            && explicit_level(head, HeaderStyle::Letters).is_some()
-        {
-            letters += 1;
-        }
-    }
-    timed > 0 && letters * 2 > timed
 }
 
 /// Offset just after the line that starts at `start`.

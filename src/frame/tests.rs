@@ -49,9 +49,194 @@ fn without_timestamps_every_line_is_a_record() {
 }
 
 #[test]
-fn unknown_lines_in_a_timed_file_stand_alone() {
+fn untimed_lines_in_a_timed_file_join_the_entry_above() {
     let log = "2026-01-10T00:00:01Z INFO a\nsome banner line\n2026-01-10T00:00:02Z INFO b\n";
-    assert_eq!(texts(log.as_bytes()).len(), 3);
+    assert_eq!(
+        texts(log.as_bytes()),
+        vec![
+            "2026-01-10T00:00:01Z INFO a\nsome banner line",
+            "2026-01-10T00:00:02Z INFO b"
+        ]
+    );
+}
+
+/// Entries of each kind: (log, expected number of records, a line the
+/// first record must end with).
+const ENTRIES: &[(&str, usize, &str)] = &[
+    (
+        // Laravel / Monolog with a PHP trace.
+        "[2026-01-10 10:00:01] production.ERROR: Call to undefined method App\\User::foo() {\"exception\":\"[object] (BadMethodCallException(code: 0): Call to undefined method App\\\\User::foo() at /var/www/app/vendor/laravel/framework/src/Illuminate/Support/Traits/ForwardsCalls.php:50)
+[stacktrace]
+#0 /var/www/app/vendor/laravel/framework/src/Illuminate/Support/Traits/ForwardsCalls.php(36): Illuminate\\Database\\Eloquent\\Model::throwBadMethodCallException('foo')
+#1 /var/www/app/app/Http/Controllers/UserController.php(21): Illuminate\\Database\\Eloquent\\Model->forwardCallTo(Object(App\\User), 'foo', Array)
+#2 {main}
+\"}
+[2026-01-10 10:00:02] production.INFO: User 42 logged in
+",
+        2,
+        "\"}",
+    ),
+    (
+        // A Go panic and its goroutine dump.
+        "2026/01/10 10:00:01 handling request /api/users
+panic: runtime error: invalid memory address or nil pointer dereference
+[signal SIGSEGV: segmentation violation code=0x1 addr=0x0 pc=0x4a5b3c]
+
+goroutine 18 [running]:
+main.(*Server).handle(0x0, {0x7f8e3c, 0xc000010000})
+\t/home/app/server.go:42 +0x1c
+net/http.HandlerFunc.ServeHTTP(0xc000012345, {0x7f8e3c, 0xc000010000}, 0xc00001e000)
+\t/usr/local/go/src/net/http/server.go:2136 +0x29
+created by net/http.(*Server).Serve in goroutine 1
+\t/usr/local/go/src/net/http/server.go:3285 +0x4b4
+exit status 2
+2026/01/10 10:00:05 server restarted
+",
+        2,
+        "exit status 2",
+    ),
+    (
+        // zap's development encoder: a stack after the entry.
+        "2026-01-10T10:00:01.123Z\tERROR\tpayments/charge.go:88\tcharge failed\t{\"order\": 1234, \"error\": \"card declined\"}
+main.(*Charger).Charge
+\t/src/payments/charge.go:88
+main.main
+\t/src/main.go:31
+runtime.main
+\t/usr/local/go/src/runtime/proc.go:267
+2026-01-10T10:00:02.000Z\tINFO\tpayments/charge.go:40\tcharged\t{\"order\": 1235}
+",
+        2,
+        "\t/usr/local/go/src/runtime/proc.go:267",
+    ),
+    (
+        // Python's chained exceptions.
+        "2026-01-10 10:00:01,000 ERROR [worker] job 7 failed
+Traceback (most recent call last):
+  File \"/app/jobs.py\", line 12, in run
+    value = int(payload[\"count\"])
+KeyError: 'count'
+
+During handling of the above exception, another exception occurred:
+
+Traceback (most recent call last):
+  File \"/app/jobs.py\", line 14, in run
+    raise JobError(\"bad payload\") from None
+jobs.JobError: bad payload
+2026-01-10 10:00:02,000 INFO [worker] job 8 done
+",
+        2,
+        "jobs.JobError: bad payload",
+    ),
+    (
+        // An XML body under its entry.
+        "2026-01-10 10:00:01.000 DEBUG SoapClient - response:
+<?xml version=\"1.0\" encoding=\"UTF-8\"?>
+<soap:Envelope xmlns:soap=\"http://schemas.xmlsoap.org/soap/envelope/\">
+<soap:Body><GetPriceResponse><Price>34.5</Price></GetPriceResponse></soap:Body>
+</soap:Envelope>
+2026-01-10 10:00:02.000 INFO SoapClient - done
+",
+        2,
+        "</soap:Envelope>",
+    ),
+    (
+        // MySQL slow-query log entries.
+        "# Time: 2026-01-10T10:00:01.123456Z
+# User@Host: shop[shop] @ localhost []  Id:    12
+# Query_time: 3.000123  Lock_time: 0.000012 Rows_sent: 1  Rows_examined: 500000
+SET timestamp=1768039201;
+SELECT * FROM orders WHERE note LIKE '%gift%';
+# Time: 2026-01-10T10:00:09.000001Z
+# User@Host: shop[shop] @ localhost []  Id:    13
+# Query_time: 2.500000  Lock_time: 0.000010 Rows_sent: 0  Rows_examined: 250000
+SET timestamp=1768039209;
+DELETE FROM carts WHERE updated < '2025-01-01';
+",
+        2,
+        "SELECT * FROM orders WHERE note LIKE '%gift%';",
+    ),
+    (
+        // A pretty-printed JSON body under its entry.
+        "2026-01-10T10:00:01Z INFO webhook payload:
+{
+  \"event\": \"invoice.paid\",
+  \"data\": {\"id\": \"in_1\", \"amount\": 500}
+}
+2026-01-10T10:00:02Z INFO webhook done
+",
+        2,
+        "}",
+    ),
+];
+
+#[test]
+fn every_kind_of_body_joins_its_entry() {
+    for (log, count, last) in ENTRIES {
+        let records = texts(log.as_bytes());
+        assert_eq!(records.len(), *count, "{log}\n{records:#?}");
+        assert!(records[0].ends_with(last), "{records:#?}");
+    }
+}
+
+#[test]
+fn entries_keep_their_time_and_level() {
+    let data = ENTRIES[3].0.as_bytes();
+    let layout = Layout::sniff(data, &ctx());
+    let (s, e) = spans(&layout, data, 0, data.len()).next().unwrap();
+    let rec = layout.read(data, s, e, &ctx());
+    assert_eq!(rec.ts, Some(1_768_039_201_000));
+    assert_eq!(rec.explicit, Some(Level::Error));
+    assert_eq!(rec.line_count(), 12);
+}
+
+#[test]
+fn pretty_printed_json_objects_are_one_record_each() {
+    let log = "{\n  \"ts\": \"2026-01-10T10:00:01Z\",\n  \"level\": \"error\",\n  \"msg\": \"payment failed\",\n  \"order\": {\"id\": 7}\n}\n{\n  \"ts\": \"2026-01-10T10:00:02Z\",\n  \"level\": \"info\",\n  \"msg\": \"ok\"\n}\n";
+    let data = log.as_bytes();
+    let layout = Layout::sniff(data, &ctx());
+    assert!(layout.json && layout.pretty_json);
+    let records: Vec<_> = spans(&layout, data, 0, data.len())
+        .map(|(s, e)| layout.read(data, s, e, &ctx()))
+        .collect();
+    assert_eq!(records.len(), 2);
+    assert_eq!(records[0].ts, Some(1_768_039_201_000));
+    assert_eq!(records[0].explicit, Some(Level::Error));
+    assert_eq!(records[0].line_count(), 6);
+    // Without any time, objects still frame whole.
+    let log = "{\n  \"msg\": \"a\"\n}\n{\n  \"msg\": \"b\"\n}\n";
+    assert_eq!(texts(log.as_bytes()).len(), 2);
+}
+
+#[test]
+fn w3c_directives_are_not_part_of_an_entry() {
+    let log = "#Software: Microsoft Internet Information Services 10.0
+#Version: 1.0
+#Date: 2026-01-10 10:00:00
+#Fields: date time s-ip cs-method cs-uri-stem sc-status
+2026-01-10 10:00:01 10.0.0.1 GET /index.html 200
+2026-01-10 10:00:02 10.0.0.1 GET /missing 404
+#Software: Microsoft Internet Information Services 10.0
+#Version: 1.0
+2026-01-10 11:00:01 10.0.0.1 GET / 200
+";
+    let records = texts(log.as_bytes());
+    assert_eq!(records.len(), 5, "{records:#?}");
+    assert!(records[0].starts_with("#Software") && records[0].ends_with("sc-status"));
+    assert_eq!(records[2], "2026-01-10 10:00:02 10.0.0.1 GET /missing 404");
+    assert!(records[3].starts_with("#Software") && records[3].ends_with("#Version: 1.0"));
+}
+
+#[test]
+fn a_few_dates_do_not_make_a_file_of_entries() {
+    // A file that is not a log, with a date on one line in a hundred.
+    let mut log = String::new();
+    for i in 0..99 {
+        log.push_str(&format!("item {i} ready\n"));
+    }
+    log.push_str("2026-01-10 10:00:00 release\n");
+    let records = texts(log.as_bytes());
+    assert_eq!(records.len(), 100);
 }
 
 #[test]
@@ -101,6 +286,141 @@ fn crlf_and_missing_final_newline() {
     );
 }
 
+/// Reads the first record of a file: (time, level, message, pid, source).
+fn structured(line: &str) -> (Option<i64>, Option<Level>, String, Option<i64>, String) {
+    let data = line.as_bytes();
+    let layout = Layout::sniff(data, &ctx());
+    let (s, e) = spans(&layout, data, 0, data.len()).next().unwrap();
+    let rec = layout.read(data, s, e, &ctx());
+    let json = rec.json.expect("a structured record");
+    let mut buf = Vec::new();
+    let msg = String::from_utf8_lossy(layout.first_message_line(&rec, &mut buf)).into_owned();
+    let src = json
+        .src
+        .map(|v| String::from_utf8_lossy(v.raw()).into_owned())
+        .unwrap_or_default();
+    (rec.ts, rec.explicit, msg, json.pid, src)
+}
+
+#[test]
+fn journald_json() {
+    let line = r#"{"__CURSOR":"s=6f1c;i=2a41","__REALTIME_TIMESTAMP":"1768039201123456","__MONOTONIC_TIMESTAMP":"98765432","_BOOT_ID":"0b3f","PRIORITY":"3","SYSLOG_FACILITY":"3","SYSLOG_IDENTIFIER":"nginx","_PID":"812","_COMM":"nginx","MESSAGE":"connect() failed (111: Connection refused) while connecting to upstream"}"#;
+    assert_eq!(
+        structured(line),
+        (
+            Some(1_768_039_201_123),
+            Some(Level::Error),
+            "connect() failed (111: Connection refused) while connecting to upstream".into(),
+            Some(812),
+            "nginx".into()
+        )
+    );
+    for (priority, level) in [
+        ("0", Level::Fatal),
+        ("2", Level::Fatal),
+        ("4", Level::Warn),
+        ("5", Level::Info),
+        ("6", Level::Info),
+        ("7", Level::Debug),
+    ] {
+        let line = format!(
+            r#"{{"__REALTIME_TIMESTAMP":"1768039201123456","PRIORITY":"{priority}","MESSAGE":"x"}}"#
+        );
+        assert_eq!(structured(&line).1, Some(level), "{priority}");
+    }
+}
+
+#[test]
+fn mongodb_json() {
+    let line = r#"{"t":{"$date":"2026-01-10T10:00:01.123+00:00"},"s":"W",  "c":"NETWORK",  "id":4615610, "ctx":"conn12","msg":"Failed to check socket connectivity","attr":{"error":{"code":6,"codeName":"HostUnreachable"}}}"#;
+    assert_eq!(
+        structured(line),
+        (
+            Some(1_768_039_201_123),
+            Some(Level::Warn),
+            "Failed to check socket connectivity".into(),
+            None,
+            "NETWORK".into()
+        )
+    );
+    for (letter, level) in [
+        ("F", Level::Fatal),
+        ("E", Level::Error),
+        ("I", Level::Info),
+        ("D1", Level::Debug),
+        ("D5", Level::Debug),
+    ] {
+        let line = format!(
+            r#"{{"t":{{"$date":"2026-01-10T10:00:01.123+00:00"}},"s":"{letter}","c":"-","msg":"x"}}"#
+        );
+        assert_eq!(structured(&line).1, Some(level), "{letter}");
+    }
+    // Without MongoDB's time, `s` and `c` are ordinary fields.
+    let line = r#"{"time":"2026-01-10T10:00:01Z","s":"E","c":"x","msg":"m"}"#;
+    assert_eq!(structured(line).1, None);
+}
+
+#[test]
+fn log4j2_json_layout() {
+    let line = r#"{"instant":{"epochSecond":1768039201,"nanoOfSecond":987654321},"thread":"main","level":"ERROR","loggerName":"com.example.Billing","message":"Invoice 17 could not be sent","endOfBatch":false,"loggerFqcn":"org.apache.logging.log4j.spi.AbstractLogger","threadId":1,"threadPriority":5}"#;
+    assert_eq!(
+        structured(line),
+        (
+            Some(1_768_039_201_987),
+            Some(Level::Error),
+            "Invoice 17 could not be sent".into(),
+            None,
+            String::new()
+        )
+    );
+    let line = r#"{"timeMillis":1768039201123,"thread":"main","level":"WARN","message":"slow"}"#;
+    assert_eq!(structured(line).0, Some(1_768_039_201_123));
+}
+
+#[test]
+fn nested_messages() {
+    // Rust's tracing-subscriber JSON.
+    let line = r#"{"timestamp":"2026-01-10T10:00:01.500000Z","level":"WARN","fields":{"message":"retrying upstream","attempt":3},"target":"proxy::upstream"}"#;
+    let (ts, level, msg, ..) = structured(line);
+    assert_eq!(
+        (ts, level, msg.as_str()),
+        (
+            Some(1_768_039_201_500),
+            Some(Level::Warn),
+            "retrying upstream"
+        )
+    );
+    // Logstash's old event format.
+    let line = r#"{"@timestamp":"2026-01-10T10:00:01.000Z","@message":"GET /health 200","@fields":{"level":"info","status":200}}"#;
+    let (_, level, msg, ..) = structured(line);
+    assert_eq!(
+        (level, msg.as_str()),
+        (Some(Level::Info), "GET /health 200")
+    );
+    // A top-level message wins over a nested one.
+    let line = r#"{"time":1768039201,"msg":"top","fields":{"message":"nested"}}"#;
+    assert_eq!(structured(line).2, "top");
+}
+
+#[test]
+fn logfmt_lines() {
+    let log = "time=\"2026-01-10T10:00:01Z\" level=error msg=\"payment declined\" user=marco amount=12.50\n\
+time=\"2026-01-10T10:00:02Z\" level=info msg=\"payment ok\" user=anna amount=3\n";
+    let (ts, level, msg, ..) = structured(log);
+    assert_eq!(
+        (ts, level, msg.as_str()),
+        (
+            Some(1_768_039_201_000),
+            Some(Level::Error),
+            "payment declined"
+        )
+    );
+    let log =
+        "ts=2026-01-10T10:00:01.250Z caller=main.go:42 lvl=warn msg=\"disk almost full\" free=2%\n";
+    let (ts, level, ..) = structured(log);
+    assert_eq!((ts, level), (Some(1_768_039_201_250), Some(Level::Warn)));
+}
+
 fn line_strategy() -> impl Strategy<Value = String> {
     prop_oneof![
         Just("2026-01-10T00:00:01.000Z INFO  [api] ok".to_string()),
@@ -108,6 +428,12 @@ fn line_strategy() -> impl Strategy<Value = String> {
         Just("\tat com.example.A.b(A.java:1)".to_string()),
         Just("Caused by: x".to_string()),
         Just("java.io.IOException: y".to_string()),
+        Just("#0 /var/www/app.php(12): f()".to_string()),
+        Just("#Fields: date time".to_string()),
+        Just("{".to_string()),
+        Just("}".to_string()),
+        Just("  \"msg\": \"x\",".to_string()),
+        Just("time=2026-01-10T00:00:03Z level=error msg=\"x y\" k=v".to_string()),
         Just("{\"ts\":1768003200000,\"lvl\":\"warn\",\"msg\":\"j\"}".to_string()),
         Just(String::new()),
         "[ a-z{]{0,12}",
@@ -148,4 +474,21 @@ proptest! {
             }
         }
     }
+}
+
+#[test]
+fn timestamps_wider_or_narrower_than_the_sampled_ones_still_start_entries() {
+    // The sample sees two-digit hours only; later lines have one digit.
+    let mut log = String::new();
+    for i in 0..1200 {
+        log.push_str(&format!(
+            "20171223-22:15:29:{:03}|Step_LSC|30002312|onStandStepChanged {i}\n",
+            i % 1000
+        ));
+    }
+    log.push_str("20171224-1:2:3:4|Step_LSC|30002312|onStandStepChanged late\n");
+    let data = log.as_bytes();
+    let layout = Layout::sniff(data, &ctx());
+    assert!(layout.ts_shape.is_some());
+    assert_eq!(spans(&layout, data, 0, data.len()).count(), 1201);
 }

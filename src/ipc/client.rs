@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use super::frame::{FrameError, read_frame, write_frame};
 use super::proto::{MAX_REPLY_BYTES, PROTOCOL_VERSION, Reply, ReplyFrame, Request, RequestFrame};
-use crate::home::{HOME_ENV, Home, HomeError};
+use crate::home::{HOME_ENV, Home, HomeError, open_private};
 
 /// Default time to wait for a reply.
 pub const REPLY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -27,6 +27,10 @@ pub const LONG_REPLY_TIMEOUT: Duration = Duration::from_secs(600);
 /// Time allowed for a new daemon to answer.
 pub const START_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Time a client waits for the socket of a daemon that runs but has no
+/// socket file (it is starting, or creating it again after it was removed).
+pub const SOCKET_WAIT: Duration = Duration::from_secs(3);
+
 /// Why a request could not be answered.
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
@@ -35,6 +39,16 @@ pub enum ClientError {
     NotRunning {
         /// The runtime home.
         home: PathBuf,
+    },
+    /// A daemon holds the home but its socket does not answer.
+    #[error(
+        "a daemon (pid {pid}) runs for {home} but does not answer on its socket; stop it with `velos kill`"
+    )]
+    Unreachable {
+        /// The runtime home.
+        home: PathBuf,
+        /// The daemon's pid.
+        pid: u32,
     },
     /// The socket exists but cannot be used.
     #[error("cannot connect to the daemon at {socket}: {source}")]
@@ -76,12 +90,39 @@ pub struct Client {
     reader: BufReader<UnixStream>,
     writer: UnixStream,
     buf: Vec<u8>,
+    notices: Vec<String>,
 }
 
 impl Client {
     /// Connects to a running daemon; [`ClientError::NotRunning`] when none
-    /// listens.
+    /// runs. A daemon that holds the home but whose socket is missing (it
+    /// creates it again within a second) is waited for a few seconds, then
+    /// reported as [`ClientError::Unreachable`].
     pub fn connect(home: &Home) -> Result<Client, ClientError> {
+        let deadline = Instant::now() + SOCKET_WAIT;
+        loop {
+            match Client::connect_once(home) {
+                Err(ClientError::NotRunning { .. }) => {}
+                other => return other,
+            }
+            let Some(pid) = locked_daemon(home) else {
+                return Err(ClientError::NotRunning {
+                    home: home.root().to_path_buf(),
+                });
+            };
+            if Instant::now() >= deadline {
+                return Err(ClientError::Unreachable {
+                    home: home.root().to_path_buf(),
+                    pid,
+                });
+            }
+            thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// One attempt to connect to the socket.
+    fn connect_once(home: &Home) -> Result<Client, ClientError> {
+        home.check()?;
         let socket = home.socket();
         match UnixStream::connect(&socket) {
             Ok(stream) => Client::from_stream(stream).map_err(|source| ClientError::Connect {
@@ -127,22 +168,30 @@ impl Client {
             .stderr(Stdio::piped())
             .output()
             .map_err(|err| ClientError::Start(format!("cannot run {}: {err}", exe.display())))?;
+        let stderr = String::from_utf8_lossy(&output.stderr);
         // Another client may have started it concurrently: what counts is
         // that a daemon answers now.
         let deadline = Instant::now() + Duration::from_secs(2);
         loop {
             match Client::connect(home) {
-                Ok(client) => return Ok(client),
+                Ok(mut client) => {
+                    client.notices = stderr
+                        .lines()
+                        .filter_map(|line| line.strip_prefix(NOTICE_PREFIX))
+                        .map(str::to_string)
+                        .collect();
+                    return Ok(client);
+                }
                 Err(ClientError::NotRunning { .. }) if Instant::now() < deadline => {
                     thread::sleep(Duration::from_millis(20));
                 }
                 Err(ClientError::NotRunning { .. }) => {
-                    let stderr = String::from_utf8_lossy(&output.stderr);
                     let reason = stderr
                         .lines()
                         .rev()
                         .find(|line| !line.trim().is_empty())
                         .map(|line| {
+                            let line = line.trim_start_matches("velos: ");
                             let line = line.trim_start_matches("error: ");
                             line.trim_start_matches("cannot start the daemon: ")
                                 .to_string()
@@ -162,7 +211,14 @@ impl Client {
             reader: BufReader::with_capacity(64 * 1024, stream),
             writer,
             buf: Vec::new(),
+            notices: Vec::new(),
         })
+    }
+
+    /// Warnings and errors of a daemon this client just started (a process
+    /// table moved aside, entries skipped…), for the user to see once.
+    pub fn take_notices(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.notices)
     }
 
     /// Sends `request` and waits for its reply ([`REPLY_TIMEOUT`], or
@@ -186,7 +242,18 @@ impl Client {
             v: PROTOCOL_VERSION,
             request: request.clone(),
         };
-        write_frame(&mut self.writer, &frame).map_err(|err| timeout_or(err, timeout))?;
+        let sent = write_frame(&mut self.writer, &frame);
+        if let Err(err) = sent {
+            // A daemon serving its most clients answers `busy` and closes at
+            // once, maybe before the request is written: read that answer.
+            let closed = matches!(&err, FrameError::Io(io) if matches!(
+                io.kind(),
+                io::ErrorKind::BrokenPipe | io::ErrorKind::ConnectionReset
+            ));
+            if !closed {
+                return Err(timeout_or(err, timeout));
+            }
+        }
         self.reader
             .get_ref()
             .set_read_timeout(Some(timeout.max(Duration::from_millis(1))))
@@ -222,11 +289,20 @@ fn timeout_or(err: FrameError, timeout: Duration) -> ClientError {
     }
 }
 
+/// How `velos daemon` prints a notice of the daemon it started on stderr;
+/// [`Client::connect_or_start`] passes such lines on.
+pub const NOTICE_PREFIX: &str = "velos: warning: ";
+
 /// What [`launch_daemon`] found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Launch {
-    /// A new daemon answers, with this pid.
-    Started(u32),
+    /// A new daemon answers.
+    Started {
+        /// Its pid.
+        pid: u32,
+        /// The warnings and errors it logged while starting.
+        notices: Vec<String>,
+    },
     /// A daemon was already answering.
     AlreadyRunning,
 }
@@ -236,8 +312,10 @@ pub enum Launch {
 /// [`START_TIMEOUT`]). The caller should exit soon after, so that the daemon
 /// is adopted by init and no client ever has it as a child.
 pub fn launch_daemon(home: &Home, exe: &Path) -> Result<Launch, ClientError> {
-    if Client::connect(home).is_ok() {
-        return Ok(Launch::AlreadyRunning);
+    match Client::connect(home) {
+        Ok(_) => return Ok(Launch::AlreadyRunning),
+        Err(ClientError::NotRunning { .. }) => {}
+        Err(err) => return Err(err),
     }
     home.ensure()?;
     let mut command = Command::new(exe);
@@ -262,12 +340,16 @@ pub fn launch_daemon(home: &Home, exe: &Path) -> Result<Launch, ClientError> {
         .map_err(|err| ClientError::Start(format!("cannot run {}: {err}", exe.display())))?;
     let deadline = Instant::now() + START_TIMEOUT;
     loop {
-        if Client::connect(home).is_ok() {
-            return Ok(Launch::Started(child.id()));
+        if Client::connect_once(home).is_ok() {
+            let pid = child.id();
+            return Ok(Launch::Started {
+                pid,
+                notices: start_notices(home, pid),
+            });
         }
         match child.try_wait() {
             Ok(Some(status)) => {
-                if Client::connect(home).is_ok() {
+                if Client::connect_once(home).is_ok() {
                     return Ok(Launch::AlreadyRunning);
                 }
                 let detail = last_daemon_log_message(home)
@@ -291,11 +373,65 @@ pub fn launch_daemon(home: &Home, exe: &Path) -> Result<Launch, ClientError> {
     }
 }
 
+/// The end of `daemon.log` (its last 256 KiB), as text.
+fn daemon_log_tail(home: &Home) -> Option<String> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut file = open_private(&home.daemon_log(), std::fs::OpenOptions::new().read(true)).ok()?;
+    let len = file.metadata().ok()?.len();
+    file.seek(SeekFrom::Start(len.saturating_sub(256 * 1024)))
+        .ok()?;
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes).ok()?;
+    Some(String::from_utf8_lossy(&bytes).into_owned())
+}
+
 /// The `msg` of the last line of `daemon.log`, which tells why a daemon
 /// refused to start.
 fn last_daemon_log_message(home: &Home) -> Option<String> {
-    let text = std::fs::read_to_string(home.daemon_log()).ok()?;
+    let text = daemon_log_tail(home)?;
     let line = text.lines().rev().find(|line| !line.trim().is_empty())?;
     let value: serde_json::Value = serde_json::from_str(line).ok()?;
     value.get("msg")?.as_str().map(str::to_string)
+}
+
+/// The warnings and errors the daemon with this pid wrote in `daemon.log`.
+fn start_notices(home: &Home, pid: u32) -> Vec<String> {
+    let Some(text) = daemon_log_tail(home) else {
+        return Vec::new();
+    };
+    text.lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|record| {
+            record.get("pid").and_then(|p| p.as_u64()) == Some(u64::from(pid))
+                && matches!(
+                    record.get("lvl").and_then(|l| l.as_str()),
+                    Some("warn" | "error")
+                )
+        })
+        .filter_map(|record| record.get("msg")?.as_str().map(str::to_string))
+        .collect()
+}
+
+/// The pid of the daemon holding the home's pid-file lock, if one does,
+/// whether or not its socket answers. Read from `/proc/locks`, so that
+/// looking never takes the lock (which would make a daemon starting at that
+/// moment believe another one runs).
+pub fn locked_daemon(home: &Home) -> Option<u32> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::metadata(home.pid_file()).ok()?;
+    // The kernel names the file `major:minor:inode`, the numbers of its
+    // device in hexadecimal.
+    let dev = meta.dev();
+    let major = ((dev >> 8) & 0xfff) | ((dev >> 32) & !0xfff);
+    let minor = (dev & 0xff) | ((dev >> 12) & !0xff);
+    let file = format!("{major:02x}:{minor:02x}:{}", meta.ino());
+    let locks = std::fs::read_to_string("/proc/locks").ok()?;
+    locks.lines().find_map(|line| {
+        // `1: FLOCK  ADVISORY  WRITE 4242 fd:01:1234 0 EOF`
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        match fields.as_slice() {
+            [_, "FLOCK", _, _, pid, held, ..] if *held == file => pid.parse().ok(),
+            _ => None,
+        }
+    })
 }

@@ -8,7 +8,7 @@ pub mod client;
 pub mod frame;
 pub mod proto;
 
-pub use client::{Client, ClientError, Launch, launch_daemon};
+pub use client::{Client, ClientError, Launch, NOTICE_PREFIX, launch_daemon};
 pub use proto::{
     ErrorCode, ExitInfo, MAX_REPLY_BYTES, MAX_REQUEST_BYTES, METRICS_HISTORY, PROTOCOL_VERSION,
     ProcessInfo, Reply, ReplyFrame, Request, RequestFrame, Sample, StartSpec, Status,

@@ -53,7 +53,7 @@ pub enum ColumnKind {
     Level,
     /// A bracketed or parenthesized field: `[main]`, `[notice]`, `(INFO)`.
     Bracket,
-    /// A lone `-` or `--` between columns.
+    /// A lone mark between columns: `-`, `--`, Redis's `*`, `#`, `.`.
     Dash,
     /// A token ending in `:`: `sshd[24200]:`, `executor.Executor:`.
     Component,
@@ -223,7 +223,7 @@ pub fn classify(tok: &[u8]) -> ColumnKind {
     let (Some(&first), Some(&last)) = (tok.first(), tok.last()) else {
         return ColumnKind::Word;
     };
-    if tok == b"-" || tok == b"--" {
+    if is_mark(tok) {
         return ColumnKind::Dash;
     }
     let core = tok.strip_suffix(b":").unwrap_or(tok);
@@ -253,7 +253,7 @@ fn fits(kind: ColumnKind, tok: &[u8]) -> bool {
     let (Some(&first), Some(&last)) = (tok.first(), tok.last()) else {
         return matches!(kind, ColumnKind::Word | ColumnKind::Level);
     };
-    let dash = tok == b"-" || tok == b"--";
+    let dash = is_mark(tok);
     let core = tok.strip_suffix(b":").unwrap_or(tok);
     let bracket = !dash
         && matches!(first, b'[' | b'(')
@@ -278,6 +278,13 @@ fn fits(kind: ColumnKind, tok: &[u8]) -> bool {
                 && tok.len() > 1
         }
     }
+}
+
+/// A lone mark between columns: `-`, `--`, or one of Redis's level marks
+/// (`*`, `#`, `.`).
+#[inline]
+fn is_mark(tok: &[u8]) -> bool {
+    matches!(tok, b"-" | b"--" | b"*" | b"#" | b".")
 }
 
 #[inline]
@@ -308,6 +315,9 @@ impl HeaderLayout {
         I: IntoIterator<Item = &'a [u8]>,
     {
         let mut counts = [[0u32; KINDS.len()]; MAX_COLUMNS];
+        // Per column, fields that open a quoted string (an access log's
+        // `"GET / HTTP/1.1"`): the message starts there.
+        let mut quoted = [0u32; MAX_COLUMNS];
         let mut n = 0u32;
         for line in lines {
             let line = line.strip_suffix(b"\r").unwrap_or(line);
@@ -318,6 +328,7 @@ impl HeaderLayout {
             for (k, (s, e)) in Fields::new(line).take(MAX_COLUMNS).enumerate() {
                 let kind = classify(&line[s..e]);
                 counts[k][kind as usize] += 1;
+                quoted[k] += u32::from(line[s] == b'"');
             }
             if n as usize >= SAMPLE_LINES {
                 break;
@@ -326,16 +337,25 @@ impl HeaderLayout {
         let mut columns = Vec::new();
         let mut pending = Vec::new();
         let need = (CONSISTENCY * n as f64).ceil() as u32;
-        for column in counts.iter() {
+        for (column, &quoted) in counts.iter().zip(&quoted) {
             let (best, &count) = column
                 .iter()
                 .enumerate()
                 .max_by_key(|&(i, c)| (*c, std::cmp::Reverse(i)))
                 .unwrap_or((0, &0));
-            if n == 0 || count < need {
+            if n == 0 || quoted >= need {
                 break;
             }
-            let kind = KINDS[best];
+            // A column of names and dashes (an access log's user, `-` when
+            // unknown) is a word column.
+            let names = column[ColumnKind::Word as usize] + column[ColumnKind::Dash as usize];
+            let kind = if count >= need {
+                KINDS[best]
+            } else if names >= need {
+                ColumnKind::Word
+            } else {
+                break;
+            };
             if kind == ColumnKind::Word {
                 pending.push(kind);
                 continue;
@@ -393,6 +413,8 @@ impl HeaderLayout {
                 level = Level::from_word(&core[1..core.len() - 1]);
             }
         }
+        // The whole timestamp is header, a zone name after it included.
+        fields.pos = fields.pos.max(time_end);
         fields.skip_seps();
         (fields.pos, level)
     }
@@ -584,6 +606,36 @@ mod tests {
         );
         assert_eq!(msg(&layout, "no header here"), "no header here");
         assert_eq!(msg(&layout, "2024-01-01T10:00:03Z"), "");
+    }
+
+    #[test]
+    fn access_log_message_starts_at_the_request() {
+        let text = "192.168.1.10 - - [04/May/2026:10:00:00 +0000] \"GET / HTTP/1.1\" 200 5120 \"-\" \"curl/8\"\n\
+                    192.168.1.11 - alice [04/May/2026:10:00:01 +0000] \"GET /a HTTP/1.1\" 404 512 \"-\" \"x\"\n\
+                    10.0.0.5 - - [04/May/2026:10:00:02 +0000] \"POST /b HTTP/1.1\" 502 0 \"-\" \"gPXE/0.9.7\"";
+        let layout = learn(text);
+        assert_eq!(layout.columns(), &[Time, Dash, Word, Bracket]);
+        assert_eq!(
+            msg(&layout, text.lines().nth(1).unwrap()),
+            "\"GET /a HTTP/1.1\" 404 512 \"-\" \"x\""
+        );
+    }
+
+    #[test]
+    fn redis_level_marks_are_header() {
+        let text = "12345:M 04 May 2026 10:00:00.123 * Server initialized\n\
+                    12345:M 04 May 2026 10:00:00.124 # WARNING overcommit_memory is set to 0!\n\
+                    12345:M 04 May 2026 10:00:00.125 - Accepted 127.0.0.1:50344\n\
+                    12345:M 04 May 2026 10:00:00.126 * Ready to accept connections";
+        let layout = learn(text);
+        assert_eq!(
+            msg(&layout, text.lines().nth(1).unwrap()),
+            "WARNING overcommit_memory is set to 0!"
+        );
+        assert_eq!(
+            msg(&layout, text.lines().nth(2).unwrap()),
+            "Accepted 127.0.0.1:50344"
+        );
     }
 
     #[test]

@@ -133,6 +133,14 @@ fn hexes(b: &[u8], i: usize) -> usize {
 /// ```
 pub fn normalize(msg: &[u8], out: &mut Vec<u8>) -> u64 {
     out.clear();
+    // Colour codes are no part of a template.
+    let stripped;
+    let msg = if memchr::memchr(0x1b, msg).is_some() {
+        stripped = crate::sgr::strip(msg);
+        &stripped[..]
+    } else {
+        msg
+    };
     mask_into(msg, out);
     while out.last().is_some_and(|c| c.is_ascii_whitespace()) {
         out.pop();

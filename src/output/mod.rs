@@ -1,18 +1,23 @@
 //! The printer: renders kept records as text for people or JSON lines for
 //! programs. Results go to stdout, diagnostics to stderr, never mixed.
 //!
-//! Text mode prints plain-text records exactly as they are in the file
-//! (all their lines), and structured JSON records as
-//! `2026-01-10 00:00:00.123 ERROR [stderr] message` in local time. On a
-//! terminal, records are coloured by level. JSON mode writes one object per
-//! record with the structured format's keys — `ts` (Unix ms or null),
-//! `lvl`, `pid`, `src`, `msg` — plus `file` and `line`.
+//! Text mode prints plain-text records as they are in the file (all their
+//! lines), and structured records (JSON, logfmt) as
+//! `2026-01-10 00:00:00.123 ERROR [stderr] message key=value …` in local
+//! time: the record's other fields follow the message. On a terminal,
+//! records are coloured by level. JSON mode writes one object per record
+//! with the structured format's keys — `ts` (Unix ms or null), `lvl`,
+//! `pid`, `src`, `msg` — plus `file` and `line`, and for structured
+//! records `fields`, an object of their other members.
+//!
+//! Colour codes in the input ([`crate::sgr`]) are left out of both; other
+//! control characters are shown escaped in text.
 
 use std::io::Write;
 
 use crate::analyze::patterns::PatternId;
 use crate::frame::Record;
-use crate::frame::json::{Scalar, escape_into};
+use crate::frame::json::{self, JsonRecord, Member, Scalar, escape_into, unescape};
 use crate::level::Level;
 use crate::timestamp::Zone;
 use crate::timestamp::zone::civil_from_days;
@@ -105,6 +110,10 @@ impl Printer {
                     Some(msg) => write_lossy(crate::frame::trim_newline(msg), out),
                     None => write_lossy(rec.text, out),
                 }
+                if json.msg.is_some() {
+                    write_text_fields(json, out);
+                    write_lossy(trailing_lines(rec.text, json), out);
+                }
             }
             None => write_lossy(rec.text, out),
         }
@@ -140,9 +149,17 @@ fn write_json(kept: &Kept<'_, '_>, out: &mut Vec<u8>) {
         None => out.extend_from_slice(b"null"),
     }
     out.extend_from_slice(b",\"msg\":");
-    match rec.json.and_then(|j| j.msg) {
-        Some(msg) => match msg.text(&mut buf) {
-            Some(text) => json_string(crate::frame::trim_newline(text), out),
+    match rec.json.and_then(|j| j.msg.map(|m| (j, m))) {
+        Some((json, msg)) => match msg.text(&mut buf) {
+            Some(text) => {
+                let text = crate::frame::trim_newline(text);
+                let trailing = trailing_lines(rec.text, &json);
+                if trailing.is_empty() {
+                    json_string(text, out);
+                } else {
+                    json_string(&[text, trailing].concat(), out);
+                }
+            }
             None => json_string(rec.text, out),
         },
         None => json_string(kept.message, out),
@@ -157,25 +174,200 @@ fn write_json(kept: &Kept<'_, '_>, out: &mut Vec<u8>) {
     if let Some(pattern) = kept.pattern {
         let _ = write!(out, ",\"pattern\":\"{pattern}\"");
     }
+    if let Some(json) = &rec.json
+        && json.msg.is_some()
+    {
+        write_json_fields(json, out);
+    }
     out.extend_from_slice(b"}\n");
 }
 
+/// The lines of a structured record after its body (lines that continue a
+/// logfmt line), from their line end on; empty when there are none.
+fn trailing_lines<'a>(text: &'a [u8], rec: &JsonRecord<'_>) -> &'a [u8] {
+    let end = (rec.body.as_ptr() as usize)
+        .checked_sub(text.as_ptr() as usize)
+        .map_or(text.len(), |start| start + rec.body.len());
+    match text.get(end..) {
+        Some(rest) if !rest.trim_ascii().is_empty() => rest,
+        _ => &[],
+    }
+}
+
+/// Appends `bytes` as a JSON string, without colour codes.
 fn json_string(bytes: &[u8], out: &mut Vec<u8>) {
     out.push(b'"');
-    escape_into(bytes, out);
+    escape_into(&crate::sgr::strip(bytes), out);
     out.push(b'"');
 }
 
-/// Appends bytes, replacing invalid UTF-8 with U+FFFD and terminal control
-/// characters (other than tab and newline) with visible escapes, so a log
-/// line cannot drive the terminal.
+/// The key of a member: `parent.key` for members of a container.
+fn member_key(member: &Member<'_>, out: &mut Vec<u8>) {
+    if let Some(parent) = member.parent {
+        out.extend_from_slice(parent);
+        out.push(b'.');
+    }
+    if member.key_escaped {
+        unescape(member.key, out);
+    } else {
+        out.extend_from_slice(member.key);
+    }
+}
+
+/// Appends the other members of a structured record as ` key=value`, as
+/// logfmt writes them: nested objects flattened to `key.inner=value`,
+/// arrays as compact JSON, strings quoted when they hold a space, `=`, `"`
+/// or nothing.
+fn write_text_fields(rec: &JsonRecord<'_>, out: &mut Vec<u8>) {
+    let mut key = Vec::new();
+    json::for_each_field(rec, &mut |member| {
+        key.clear();
+        member_key(&member, &mut key);
+        write_text_member(&mut key, member.value, out);
+    });
+}
+
+fn write_text_member(key: &mut Vec<u8>, value: Scalar<'_>, out: &mut Vec<u8>) {
+    if let Scalar::Other(raw) = value
+        && raw.first() == Some(&b'{')
+    {
+        let len = key.len();
+        json::for_each_member(raw, &mut |k, k_escaped, v| {
+            key.truncate(len);
+            key.push(b'.');
+            if k_escaped {
+                unescape(k, key);
+            } else {
+                key.extend_from_slice(k);
+            }
+            write_text_member(key, v, out);
+        });
+        key.truncate(len);
+        return;
+    }
+    out.push(b' ');
+    write_lossy(key, out);
+    out.push(b'=');
+    match value {
+        Scalar::Str { .. } => {
+            let mut buf = Vec::new();
+            let text = value.text(&mut buf).unwrap_or_default();
+            let text = crate::sgr::strip(text);
+            let plain = !text.is_empty()
+                && !text
+                    .iter()
+                    .any(|&b| b <= b' ' || matches!(b, b'"' | b'=' | 0x7f));
+            if plain {
+                write_lossy(&text, out);
+            } else {
+                json_string(&text, out);
+            }
+        }
+        Scalar::Num(raw) => write_lossy(raw, out),
+        Scalar::Other(_) => {
+            let mut compact = Vec::new();
+            write_json_value(value, &mut compact);
+            write_lossy(&compact, out);
+        }
+    }
+}
+
+/// Appends `,"fields":{…}`: the other members of a structured record, with
+/// their values as in the input (members of a container the record's
+/// fields were read from as `container.key`). Nothing when there are none.
+fn write_json_fields(rec: &JsonRecord<'_>, out: &mut Vec<u8>) {
+    let mut first = true;
+    let mut key = Vec::new();
+    json::for_each_field(rec, &mut |member| {
+        out.extend_from_slice(if first { b",\"fields\":{" } else { b"," });
+        first = false;
+        key.clear();
+        member_key(&member, &mut key);
+        json_string(&key, out);
+        out.push(b':');
+        write_json_value(member.value, out);
+    });
+    if !first {
+        out.push(b'}');
+    }
+}
+
+/// Appends a value as valid JSON: strings re-escaped (invalid UTF-8
+/// replaced), numbers as written when they are JSON numbers (else as a
+/// string), objects and arrays member by member.
+fn write_json_value(value: Scalar<'_>, out: &mut Vec<u8>) {
+    match value {
+        Scalar::Str { .. } => {
+            let mut buf = Vec::new();
+            json_string(value.text(&mut buf).unwrap_or_default(), out);
+        }
+        Scalar::Num(raw) => {
+            if serde_json::from_slice::<serde_json::Number>(raw).is_ok() {
+                out.extend_from_slice(raw);
+            } else {
+                json_string(raw, out);
+            }
+        }
+        Scalar::Other(raw) => match raw.first() {
+            Some(b'{') => {
+                out.push(b'{');
+                let mut first = true;
+                json::for_each_member(raw, &mut |k, k_escaped, v| {
+                    if !std::mem::take(&mut first) {
+                        out.push(b',');
+                    }
+                    let mut key = Vec::new();
+                    if k_escaped {
+                        unescape(k, &mut key);
+                    } else {
+                        key.extend_from_slice(k);
+                    }
+                    json_string(&key, out);
+                    out.push(b':');
+                    write_json_value(v, out);
+                });
+                out.push(b'}');
+            }
+            Some(b'[') => {
+                out.push(b'[');
+                let mut first = true;
+                json::for_each_element(raw, &mut |v| {
+                    if !std::mem::take(&mut first) {
+                        out.push(b',');
+                    }
+                    write_json_value(v, out);
+                });
+                out.push(b']');
+            }
+            _ => out.extend_from_slice(raw),
+        },
+    }
+}
+
+/// Appends bytes, replacing invalid UTF-8 with U+FFFD, leaving out colour
+/// codes, and showing other terminal control characters (besides tab and
+/// newline) as visible escapes, so a log line cannot drive the terminal.
 pub fn write_lossy(bytes: &[u8], out: &mut Vec<u8>) {
     for chunk in bytes.utf8_chunks() {
         let valid = chunk.valid().as_bytes();
         let mut start = 0;
+        let mut skip = 0;
         for (i, &b) in valid.iter().enumerate() {
+            if i < skip {
+                continue;
+            }
             if (b < 0x20 && b != b'\t' && b != b'\n') || b == 0x7f {
                 out.extend_from_slice(&valid[start..i]);
+                let colour = if b == 0x1b {
+                    crate::sgr::sequence_len(&valid[i..])
+                } else {
+                    0
+                };
+                if colour > 0 {
+                    skip = i + colour;
+                    start = skip;
+                    continue;
+                }
                 if b == b'\r' && valid.get(i + 1) == Some(&b'\n') {
                     // CRLF: drop the CR.
                 } else {
@@ -277,7 +469,7 @@ mod tests {
     #[test]
     fn control_bytes_are_made_visible() {
         let mut out = Vec::new();
-        write_lossy(b"a\x1b[31mb\r\nc\x00", &mut out);
-        assert_eq!(out, b"a\\x1b[31mb\nc\\x00");
+        write_lossy(b"a\x1b[31mb\x1b[0m\r\nc\x00\x1b]0;t\x07", &mut out);
+        assert_eq!(out, b"ab\nc\\x00\\x1b]0;t\\x07");
     }
 }

@@ -3,16 +3,28 @@
 //! A `velos logs` argument names a file, `-` (stdin), or a process the
 //! supervisor manages, whose logs live under `$VELOS_HOME/logs/`: the
 //! structured `<name>.log` with its rotated `<name>.log.1`, `.2`… and the
-//! raw-mode `<name>-out.log` / `<name>-err.log` (rotated the same way).
-//! Regular files are memory-mapped ([`mapping`]); everything else is read.
+//! raw-mode `<name>-out.log` / `<name>-err.log` (rotated the same way,
+//! rotated copies possibly compressed: `<name>.log.3.gz`).
+//!
+//! Every input is opened in one place, [`Part::open`], into a [`Source`]:
+//! a regular file is memory-mapped ([`mapping`]); a compressed file (told
+//! by its magic bytes, see [`decode`]) is decoded on a thread of its own;
+//! stdin, named pipes and devices are streamed with bounded memory, never
+//! read whole. A stream that must be read twice (pattern ids before
+//! printing) is first spooled to an unlinked temporary file ([`spool`]).
+//! A file whose first block holds NUL bytes gets a one-line note on
+//! stderr and is read as text, invalid bytes shown escaped.
 //! Nothing downstream knows where the bytes came from.
 
+pub mod decode;
 pub mod mapping;
 
 use std::fs::File;
-use std::io::Read;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
+use decode::{Compression, Decoded};
 use mapping::MappedFile;
 
 /// An error opening a source, with what to do about it.
@@ -34,6 +46,16 @@ pub enum SourceError {
         "{0}: permission denied (check the file's mode and owner, or run as a user who can read it)"
     )]
     PermissionDenied(PathBuf),
+    /// A stream could not be saved for a second pass.
+    #[error(
+        "{name}: cannot save the stream for a second pass ({cause}); set TMPDIR to a directory with room, or drop --json/--pattern"
+    )]
+    Spool {
+        /// The stream.
+        name: String,
+        /// The failure.
+        cause: std::io::Error,
+    },
     /// Any other I/O failure.
     #[error("{path}: {cause}")]
     Io {
@@ -104,7 +126,7 @@ pub fn resolve(arg: &str, home: &Path) -> Result<Input, SourceError> {
             format!("{arg}-err.log"),
         ]
         .iter()
-        .map(|base| rotated_set(&logs, base))
+        .map(|base| rotated_parts(&logs, base))
         .filter(|files| !files.is_empty())
         .collect();
         if !streams.is_empty() {
@@ -118,10 +140,28 @@ pub fn resolve(arg: &str, home: &Path) -> Result<Input, SourceError> {
     Err(SourceError::NoSuchFile(path.to_path_buf()))
 }
 
-/// `base` and its rotations `base.1`, `base.2`… present in `dir`, oldest
-/// (highest number) first.
+/// Name endings of compressed rotated copies (`base.N.gz`…). Only the
+/// listing goes by name; how a file is read is decided by its bytes.
+const COMPRESSED_SUFFIXES: [&str; 4] = ["gz", "zst", "xz", "bz2"];
+
+/// `base` and its plain rotations `base.1`, `base.2`… present in `dir`,
+/// oldest (highest number) first. For callers that map the files; a
+/// process's whole set, compressed copies included, is [`rotated_parts`].
 pub fn rotated_set(dir: &Path, base: &str) -> Vec<PathBuf> {
-    let mut rotated: Vec<(u32, PathBuf)> = Vec::new();
+    rotated(dir, base, false)
+}
+
+/// `base` and all its rotations, plain (`base.1`) or compressed
+/// (`base.2.gz`, `.zst`, `.xz`, `.bz2`), oldest first. When a number has
+/// both a plain and a compressed copy (a compression under way), the plain
+/// one is taken.
+pub fn rotated_parts(dir: &Path, base: &str) -> Vec<PathBuf> {
+    rotated(dir, base, true)
+}
+
+fn rotated(dir: &Path, base: &str, compressed: bool) -> Vec<PathBuf> {
+    // (number, compressed, path)
+    let mut rotated: Vec<(u32, bool, PathBuf)> = Vec::new();
     if let Ok(entries) = std::fs::read_dir(dir) {
         for entry in entries.flatten() {
             let name = entry.file_name();
@@ -129,18 +169,340 @@ pub fn rotated_set(dir: &Path, base: &str) -> Vec<PathBuf> {
             let Some(suffix) = name.strip_prefix(base).and_then(|s| s.strip_prefix('.')) else {
                 continue;
             };
-            if let Ok(n) = suffix.parse::<u32>() {
-                rotated.push((n, entry.path()));
+            let (number, packed) = match suffix.split_once('.') {
+                Some((n, ext)) if compressed && COMPRESSED_SUFFIXES.contains(&ext) => (n, true),
+                Some(_) => continue,
+                None => (suffix, false),
+            };
+            if let Ok(n) = number.parse::<u32>() {
+                rotated.push((n, packed, entry.path()));
             }
         }
     }
-    rotated.sort_by_key(|entry| std::cmp::Reverse(entry.0));
-    let mut files: Vec<PathBuf> = rotated.into_iter().map(|(_, p)| p).collect();
+    rotated.sort_by_key(|entry| (std::cmp::Reverse(entry.0), entry.1));
+    rotated.dedup_by_key(|entry| entry.0);
+    let mut files: Vec<PathBuf> = rotated.into_iter().map(|(_, _, p)| p).collect();
     let current = dir.join(base);
     if current.is_file() {
         files.push(current);
     }
     files
+}
+
+/// One input to read front to back: stdin, a file, or a stream already
+/// spooled to disk. Cheap to clone; opened with [`Part::open`].
+#[derive(Debug, Clone)]
+pub enum Part {
+    /// Standard input.
+    Stdin,
+    /// A file by path: regular, compressed, a named pipe or a device.
+    File(PathBuf),
+    /// A stream saved to an unlinked temporary file (see [`spool`]).
+    Spooled(Arc<Spool>),
+}
+
+/// A stream's bytes saved to an unlinked temporary file, so it can be read
+/// more than once.
+#[derive(Debug)]
+pub struct Spool {
+    file: File,
+    name: String,
+}
+
+/// Where an opened input's bytes come from.
+pub enum Body {
+    /// A regular uncompressed file (or a spool), mapped: it can be cut into
+    /// chunks and read in parallel.
+    Mapped(OpenFile),
+    /// A stream read front to back: stdin, a pipe or device, or the decoded
+    /// bytes of a compressed file. A read error ends it (for compressed
+    /// data, a [`decode::DecodeError`] naming the damaged offset).
+    Stream(Box<dyn Read + Send>),
+}
+
+/// An opened input.
+pub struct Source {
+    /// Its name for display: the path as given, or `<stdin>`.
+    pub name: String,
+    /// Its modification time, Unix ms, when it is a file (reference for
+    /// yearless dates; streams use the current time).
+    pub modified_ms: Option<i64>,
+    /// Its compression, if any.
+    pub compression: Option<Compression>,
+    /// Its bytes.
+    pub body: Body,
+}
+
+/// Bytes looked at for NUL bytes, as ripgrep does.
+const BINARY_PROBE: usize = 64 << 10;
+
+impl Part {
+    /// Its name for display.
+    pub fn name(&self) -> String {
+        match self {
+            Part::Stdin => "<stdin>".to_string(),
+            Part::File(path) => path.display().to_string(),
+            Part::Spooled(spool) => spool.name.clone(),
+        }
+    }
+
+    /// Whether it can be opened more than once (stdin and pipes cannot
+    /// until spooled).
+    pub fn rereadable(&self) -> bool {
+        match self {
+            Part::Stdin => false,
+            Part::File(path) => std::fs::metadata(path).is_ok_and(|m| m.is_file()),
+            Part::Spooled(_) => true,
+        }
+    }
+
+    /// The modification time of a file part, Unix ms.
+    pub fn modified_ms(&self) -> Option<i64> {
+        match self {
+            Part::File(path) => std::fs::metadata(path).ok().and_then(|m| modified_ms(&m)),
+            _ => None,
+        }
+    }
+
+    /// Opens it: regular files are mapped, compressed ones decoded on a
+    /// thread of their own, everything else streamed.
+    pub fn open(&self) -> Result<Source, SourceError> {
+        let name = self.name();
+        match self {
+            Part::Stdin => open_stream(name, None, Box::new(std::io::stdin())),
+            Part::Spooled(spool) => {
+                let path = PathBuf::from(&spool.name);
+                let len = spool
+                    .file
+                    .metadata()
+                    .map_err(|e| SourceError::io(&path, e))?
+                    .len();
+                let len = usize::try_from(len).unwrap_or(usize::MAX);
+                let data = if len == 0 {
+                    FileBytes::Owned(Vec::new())
+                } else {
+                    FileBytes::Mapped(
+                        MappedFile::map(&spool.file, len).map_err(|e| SourceError::io(&path, e))?,
+                    )
+                };
+                let head = data.bytes();
+                if let Some(format) = Compression::sniff(head) {
+                    let file = spool
+                        .file
+                        .try_clone()
+                        .map_err(|e| SourceError::io(&path, e))?;
+                    let reader = positioned(file, &path)?;
+                    return open_compressed(name, None, format, reader, &path);
+                }
+                note_if_binary(&name, head);
+                Ok(Source {
+                    name,
+                    modified_ms: None,
+                    compression: None,
+                    body: Body::Mapped(OpenFile {
+                        path,
+                        data,
+                        modified_ms: None,
+                        regular: true,
+                    }),
+                })
+            }
+            Part::File(path) => {
+                let file = File::open(path).map_err(|e| SourceError::io(path, e))?;
+                let meta = file.metadata().map_err(|e| SourceError::io(path, e))?;
+                if meta.is_dir() {
+                    return Err(SourceError::IsDirectory(path.clone()));
+                }
+                let modified = modified_ms(&meta);
+                if !meta.is_file() {
+                    return open_stream(name, modified, Box::new(file));
+                }
+                let mut head = [0u8; decode::MAGIC_LEN];
+                let got = read_head(&file, &mut head).map_err(|e| SourceError::io(path, e))?;
+                if let Some(format) = Compression::sniff(&head[..got]) {
+                    return open_compressed(name, modified, format, file, path);
+                }
+                let opened = open_file(path)?;
+                note_if_binary(&name, opened.data.bytes());
+                Ok(Source {
+                    name,
+                    modified_ms: modified,
+                    compression: None,
+                    body: Body::Mapped(opened),
+                })
+            }
+        }
+    }
+}
+
+/// The compression of a regular file, told by its first bytes.
+pub fn compression_of(path: &Path) -> Option<Compression> {
+    let file = File::open(path).ok()?;
+    let mut head = [0u8; decode::MAGIC_LEN];
+    let got = read_head(&file, &mut head).ok()?;
+    Compression::sniff(&head[..got])
+}
+
+/// Saves the rest of `part` (a stream) to an unlinked temporary file, so it
+/// can be read twice with bounded memory.
+pub fn spool(part: &Part) -> Result<Part, SourceError> {
+    let name = part.name();
+    let path = PathBuf::from(&name);
+    let mut input: Box<dyn Read> = match part {
+        Part::Stdin => Box::new(std::io::stdin().lock()),
+        Part::File(p) => Box::new(File::open(p).map_err(|e| SourceError::io(p, e))?),
+        Part::Spooled(_) => return Ok(part.clone()),
+    };
+    let mut file = tempfile::tempfile().map_err(|e| SourceError::Spool {
+        name: name.clone(),
+        cause: e,
+    })?;
+    std::io::copy(&mut input, &mut file).map_err(|e| match e.kind() {
+        // Only writes to the spool fail with these.
+        std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded => SourceError::Spool {
+            name: name.clone(),
+            cause: e,
+        },
+        _ => SourceError::io(&path, e),
+    })?;
+    file.flush().map_err(|e| SourceError::io(&path, e))?;
+    Ok(Part::Spooled(Arc::new(Spool { file, name })))
+}
+
+/// `file` reset to its start, as a reader.
+fn positioned(mut file: File, path: &Path) -> Result<File, SourceError> {
+    use std::io::Seek;
+    file.seek(std::io::SeekFrom::Start(0))
+        .map_err(|e| SourceError::io(path, e))?;
+    Ok(file)
+}
+
+/// Reads the first bytes of a regular file without moving its offset.
+fn read_head(file: &File, head: &mut [u8]) -> std::io::Result<usize> {
+    use std::os::unix::fs::FileExt;
+    let mut got = 0;
+    while got < head.len() {
+        match file.read_at(&mut head[got..], got as u64) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(got)
+}
+
+fn open_compressed<R: Read + Send + 'static>(
+    name: String,
+    modified_ms: Option<i64>,
+    format: Compression,
+    input: R,
+    path: &Path,
+) -> Result<Source, SourceError> {
+    let decoded = Decoded::spawn(format, input).map_err(|e| SourceError::io(path, e))?;
+    Ok(Source {
+        body: Body::Stream(Box::new(BinaryNote::new(name.clone(), decoded))),
+        name,
+        modified_ms,
+        compression: Some(format),
+    })
+}
+
+/// A stream: its first bytes tell whether it is compressed.
+fn open_stream(
+    name: String,
+    modified_ms: Option<i64>,
+    mut input: Box<dyn Read + Send>,
+) -> Result<Source, SourceError> {
+    let path = PathBuf::from(&name);
+    let mut head = Vec::with_capacity(decode::MAGIC_LEN);
+    while head.len() < decode::MAGIC_LEN {
+        let mut byte = [0u8; decode::MAGIC_LEN];
+        let want = decode::MAGIC_LEN - head.len();
+        match input.read(&mut byte[..want]) {
+            Ok(0) => break,
+            Ok(n) => head.extend_from_slice(&byte[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(SourceError::io(&path, e)),
+        }
+    }
+    let format = Compression::sniff(&head);
+    let whole = std::io::Cursor::new(head).chain(input);
+    if let Some(format) = format {
+        return open_compressed(name, modified_ms, format, whole, &path);
+    }
+    Ok(Source {
+        body: Body::Stream(Box::new(BinaryNote::new(name.clone(), whole))),
+        name,
+        modified_ms,
+        compression: None,
+    })
+}
+
+/// Passes a stream through, printing the binary note when a NUL byte shows
+/// in its first [`BINARY_PROBE`] bytes.
+struct BinaryNote<R> {
+    inner: R,
+    name: String,
+    seen: usize,
+}
+
+impl<R> BinaryNote<R> {
+    fn new(name: String, inner: R) -> BinaryNote<R> {
+        BinaryNote {
+            inner,
+            name,
+            seen: 0,
+        }
+    }
+}
+
+impl<R: Read> Read for BinaryNote<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if self.seen < BINARY_PROBE {
+            let look = n.min(BINARY_PROBE - self.seen);
+            if let Some(at) = memchr::memchr(0, &buf[..look]) {
+                note_binary(&self.name, self.seen + at);
+                self.seen = BINARY_PROBE;
+            } else {
+                self.seen += look;
+            }
+        }
+        Ok(n)
+    }
+}
+
+/// The NUL byte in the first block of `bytes`, if any.
+pub fn binary_offset(bytes: &[u8]) -> Option<usize> {
+    memchr::memchr(0, &bytes[..bytes.len().min(BINARY_PROBE)])
+}
+
+fn note_if_binary(name: &str, bytes: &[u8]) {
+    if let Some(at) = binary_offset(bytes) {
+        note_binary(name, at);
+    }
+}
+
+/// Prints the binary note, once per input name for the whole run (inputs
+/// read twice are noted once).
+fn note_binary(name: &str, offset: usize) {
+    static NOTED: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+    let mut noted = NOTED.lock().unwrap_or_else(|e| e.into_inner());
+    if noted.iter().any(|n| n == name) {
+        return;
+    }
+    noted.push(name.to_string());
+    eprintln!(
+        "velos: note: {name} looks binary (NUL byte at offset {offset}); reading it as text anyway"
+    );
+}
+
+fn modified_ms(meta: &std::fs::Metadata) -> Option<i64> {
+    meta.modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map(|d| d.as_millis() as i64)
 }
 
 /// The bytes of an opened file: mapped when possible, read otherwise.
@@ -189,7 +551,8 @@ pub struct OpenFile {
     pub regular: bool,
 }
 
-/// Opens a file for reading: regular files are mapped, others read whole.
+/// Opens a regular file for reading, mapped (read whole when it cannot be
+/// mapped). Inputs of any kind are opened with [`Part::open`].
 pub fn open_file(path: &Path) -> Result<OpenFile, SourceError> {
     let file = File::open(path).map_err(|e| SourceError::io(path, e))?;
     let meta = file.metadata().map_err(|e| SourceError::io(path, e))?;

@@ -3,42 +3,57 @@
 //! none allocates or panics on any input.
 
 use super::TimeContext;
+use super::names::{ZoneName, month_name, report_unknown_zone, weekday_name, zone_name};
 use super::zone::day_ms;
 
 /// A timestamp shape that can start a log line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum TsFormat {
     /// RFC 3339 / ISO 8601: `2026-02-12T10:00:00.123Z`, `2015-07-29 17:41:44,747`,
-    /// `2024/01/15 10:00:00` (nginx), offsets `+02:00`/`+0200`, or none = local.
+    /// `2024/01/15 10:00:00` (nginx), offsets `+02:00`/`+0200`, zone names
+    /// (`2026-05-04 10:00:00.123 PDT`), or none = local.
     Iso,
     /// `20171223-22:15:29:606`, `20240115 10:00:00`.
     Compact,
-    /// ctime, as Apache writes it: `Sun Dec 04 04:47:44 2005`.
+    /// ctime, as Apache writes it: `Sun Dec 04 04:47:44 2005`, also with a
+    /// zone (`Tue May  4 10:00:00 PDT 2026`) and in other languages.
     Ctime,
     /// Common log format: `10/Oct/2000:13:55:36 -0700`.
     Clf,
-    /// Day, month name, year: Redis `15 Jan 2024 10:00:00.123`, RFC 2822
-    /// `Mon, 15 Jan 2024 10:00:00 +0000`.
+    /// Day, month name, year: Redis `15 Jan 2024 10:00:00.123` (old
+    /// versions: `13 Apr 12:52:30.731`, no year), RFC 2822
+    /// `Mon, 15 Jan 2024 10:00:00 +0000`, Tomcat `04-May-2026 10:00:00.123`,
+    /// `lun. 04 mai 2026 10:00:00 CEST`, `4. Mai 2026 10:00:00`.
     DayMonth,
-    /// BSD syslog, no year: `Jun 14 15:16:01`, `Jun  4 15:16:01.123`.
+    /// BSD syslog, no year: `Jun 14 15:16:01`, `Jun  4 15:16:01.123`,
+    /// `mai 04 10:00:00`, `May-04 10:00:00.123`.
     Syslog,
     /// Log4j / Spark short date: `17/06/09 20:10:40`.
     ShortSlash,
-    /// Android logcat, no year: `03-17 16:13:38.811`.
+    /// Android logcat, no year: `03-17 16:13:38.811`; Proxifier's
+    /// `10.30 16:49:06`.
     Logcat,
-    /// HDFS: `081109 203615`.
+    /// HDFS: `081109 203615`; old MySQL: `160504 10:00:00`, `160504  9:00:00`.
     Hdfs,
     /// glog / klog (Kubernetes components), level letter first, no year:
-    /// `I0115 10:00:00.123456`.
+    /// `I0115 10:00:00.123456`, or with one: `I20260115 10:00:00.123456`.
     Glog,
-    /// Unix epoch in seconds (`1700000000`, `1700000000.123`) or
-    /// milliseconds (`1700000000123`).
+    /// Unix epoch in seconds (`1700000000`, `1700000000.123`),
+    /// milliseconds (`1700000000123`), microseconds or nanoseconds.
     Epoch,
+    /// Day, month and year with dots: `04.05.2026 10:00:00`.
+    DotDate,
+    /// TAI64N, as daemontools, runit and s6 write it:
+    /// `@4000000069f86f1a0b71b000`.
+    Tai64n,
+    /// A time of day alone (`12:34:56.789012`, strace's `-tt`): the date is
+    /// the reference date (the file's modification time).
+    TimeOnly,
 }
 
 impl TsFormat {
     /// Every format, in the order the detector tries them.
-    pub const ALL: [TsFormat; 11] = [
+    pub const ALL: [TsFormat; 14] = [
         TsFormat::Iso,
         TsFormat::Compact,
         TsFormat::Ctime,
@@ -50,13 +65,23 @@ impl TsFormat {
         TsFormat::Hdfs,
         TsFormat::Glog,
         TsFormat::Epoch,
+        TsFormat::DotDate,
+        TsFormat::Tai64n,
+        TsFormat::TimeOnly,
     ];
 
-    /// Whether the format may start anywhere in the header, not only at the
-    /// start of the line. Bare digit runs are too easily confused with
-    /// numbers in a message.
-    pub fn floats(self) -> bool {
-        !matches!(self, TsFormat::Hdfs | TsFormat::Epoch | TsFormat::Glog)
+    /// Whether the format may start after `opener` (the `rank`-th bracket,
+    /// quote or `=`, or the end of the `rank`-th column for a space or
+    /// pipe), rather than only at the start of the line. Bare
+    /// digit runs are too easily confused with numbers in a message: an
+    /// epoch floats only after a bracket, quote or `=`, or after the first
+    /// spaces (where the detector also wants a pid or a bracket before it).
+    pub fn floats_after(self, opener: u8, rank: u8) -> bool {
+        match self {
+            TsFormat::Hdfs | TsFormat::Glog | TsFormat::Tai64n => false,
+            TsFormat::Epoch => matches!(opener, b'[' | b'(' | b'"' | b'=') || rank <= 2,
+            _ => true,
+        }
     }
 
     /// Parses `s` from its first byte: (Unix ms, bytes used).
@@ -74,6 +99,9 @@ impl TsFormat {
             TsFormat::Hdfs => hdfs(s, ctx),
             TsFormat::Glog => glog(s, ctx),
             TsFormat::Epoch => epoch(s),
+            TsFormat::DotDate => dot_date(s, ctx),
+            TsFormat::Tai64n => tai64n(s),
+            TsFormat::TimeOnly => time_only(s, ctx),
         }
     }
 
@@ -91,6 +119,9 @@ impl TsFormat {
             TsFormat::Hdfs => "yyMMdd HHmmss",
             TsFormat::Glog => "glog",
             TsFormat::Epoch => "epoch",
+            TsFormat::DotDate => "dd.MM.yyyy",
+            TsFormat::Tai64n => "TAI64N",
+            TsFormat::TimeOnly => "time of day",
         }
     }
 }
@@ -145,18 +176,6 @@ fn month3(s: &[u8], i: usize) -> Option<u32> {
     })
 }
 
-#[inline]
-fn weekday3(s: &[u8], i: usize) -> bool {
-    let Some(w) = s.get(i..i + 3) else {
-        return false;
-    };
-    let key = [w[0] | 0x20, w[1] | 0x20, w[2] | 0x20];
-    matches!(
-        &key,
-        b"mon" | b"tue" | b"wed" | b"thu" | b"fri" | b"sat" | b"sun"
-    )
-}
-
 /// `hh:mm[:ss]` at `i`, with a separator `sep` (usually `:`); returns
 /// (h, m, s, next index). Seconds are required unless `secs_optional`.
 #[inline]
@@ -207,16 +226,22 @@ fn fraction(s: &[u8], i: usize) -> (u32, usize) {
     (ms, j)
 }
 
-/// A zone suffix at `i`: `Z`, `UTC`/`GMT`, `±hh:mm`, `±hhmm`, `±hh`,
-/// optionally after one space (only for `±hhmm`, `UTC`, `GMT`). Returns
-/// (offset seconds, next index), or `None` when there is no zone.
+/// A zone suffix at `i`: `Z`, `±hh:mm`, `±hhmm`, `±hh`, `UTC`/`GMT`
+/// (optionally followed by an offset, `GMT+02:00`), or, after one space,
+/// `±hhmm` or a zone abbreviation (`PDT`, `CEST`). Returns (offset seconds,
+/// next index), the offset `None` for an unknown abbreviation (read as
+/// local time, and named once on stderr); `None` when there is no zone.
 #[inline]
-fn zone_suffix(s: &[u8], i: usize) -> Option<(i32, usize)> {
+fn zone_suffix(s: &[u8], i: usize) -> Option<(Option<i32>, usize)> {
     match s.get(i) {
-        Some(b'Z') | Some(b'z') => return Some((0, i + 1)),
-        Some(b'+') | Some(b'-') => return signed_offset(s, i, true),
+        Some(b'Z') | Some(b'z') if !s.get(i + 1).is_some_and(u8::is_ascii_alphanumeric) => {
+            return Some((Some(0), i + 1));
+        }
+        Some(b'+') | Some(b'-') => {
+            return signed_offset(s, i, true).map(|(off, next)| (Some(off), next));
+        }
         Some(b'U') | Some(b'G') if matches!(s.get(i..i + 3), Some(b"UTC") | Some(b"GMT")) => {
-            return Some((0, i + 3));
+            return Some(utc_plus(s, i + 3));
         }
         Some(b' ') => {}
         _ => return None,
@@ -224,13 +249,33 @@ fn zone_suffix(s: &[u8], i: usize) -> Option<(i32, usize)> {
     match s.get(i + 1) {
         Some(b'+') | Some(b'-') => {
             let (off, next) = signed_offset(s, i + 1, false)?;
-            // Only the four-digit form after a space, followed by a word end.
-            (next == i + 6 && !is_digit_at(s, next)).then_some((off, next))
+            // Only `±hhmm` or `±hh:mm` after a space, followed by a word end.
+            let full = next == i + 6 || (next == i + 7 && is(s, i + 4, b':'));
+            (full && !is_digit_at(s, next)).then_some((Some(off), next))
         }
         Some(b'U') | Some(b'G') if matches!(s.get(i + 1..i + 4), Some(b"UTC") | Some(b"GMT")) => {
-            Some((0, i + 4))
+            Some(utc_plus(s, i + 4))
         }
+        Some(b'A'..=b'Z') => match zone_name(s, i + 1)? {
+            (ZoneName::Known(off), next) => Some((Some(off), next)),
+            (ZoneName::Unknown, next) => {
+                report_unknown_zone(&s[i + 1..next]);
+                Some((None, next))
+            }
+        },
         _ => None,
+    }
+}
+
+/// `UTC`/`GMT` ended at `i`, with an optional offset after it.
+#[inline]
+fn utc_plus(s: &[u8], i: usize) -> (Option<i32>, usize) {
+    match s.get(i) {
+        Some(b'+' | b'-') => match signed_offset(s, i, true) {
+            Some((off, next)) => (Some(off), next),
+            None => (Some(0), i),
+        },
+        _ => (Some(0), i),
     }
 }
 
@@ -281,10 +326,14 @@ fn time_after_date(
     ctx: &TimeContext,
     (year, month, day): (i32, u32, u32),
 ) -> Option<(i64, usize)> {
-    if !matches!(s.get(i), Some(b'T') | Some(b' ') | Some(b't')) {
-        return None;
-    }
-    let (h, m, sec, next) = hms(s, i + 1, true)?;
+    let i = match s.get(i) {
+        Some(b'T' | b't') => i + 1,
+        // One space, or two (apt's `Start-Date: 2026-05-04  10:00:00`).
+        Some(b' ') if is(s, i + 1, b' ') => i + 2,
+        Some(b' ') => i + 1,
+        _ => return None,
+    };
+    let (h, m, sec, next) = hms(s, i, true)?;
     fraction_zone(s, next, ctx, (year, month, day), (h, m, sec))
 }
 
@@ -299,10 +348,7 @@ fn fraction_zone(
     clock: (u32, u32, u32),
 ) -> Option<(i64, usize)> {
     let (ms, next) = fraction(s, next);
-    let (offset, next) = match zone_suffix(s, next) {
-        Some((off, n)) => (Some(off), n),
-        None => (None, next),
-    };
+    let (offset, next) = zone_suffix(s, next).unwrap_or((None, next));
     Some((finish(ctx, year, month, day, clock, ms, offset)?, next))
 }
 
@@ -373,25 +419,29 @@ fn millis_count(s: &[u8], i: usize) -> Option<(u32, usize)> {
 }
 
 fn ctime(s: &[u8], ctx: &TimeContext) -> Option<(i64, usize)> {
-    if !weekday3(s, 0) || !is(s, 3, b' ') {
+    // Weekday, month, day, time, optional zone, year — in English
+    // (`Sun Dec 04 04:47:44 2005`) or another language.
+    let i = weekday_name(s, 0)?;
+    if !is(s, i, b' ') {
         return None;
     }
-    let month = month3(s, 4)?;
-    if !is(s, 7, b' ') {
+    let (month, i) = month_name(s, i + 1)?;
+    if !is(s, i, b' ') {
         return None;
     }
-    let (day, i) = day_of_month(s, 8)?;
+    let (day, i) = day_of_month(s, i + 1)?;
     if !is(s, i, b' ') {
         return None;
     }
     let (h, m, sec, next) = hms(s, i + 1, false)?;
     let (ms, next) = fraction(s, next);
+    let (offset, next) = zone_suffix(s, next).unwrap_or((None, next));
     if !is(s, next, b' ') {
         return None;
     }
     let year = d4(s, next + 1)? as i32;
     Some((
-        finish(ctx, year, month, day, (h, m, sec), ms, None)?,
+        finish(ctx, year, month, day, (h, m, sec), ms, offset)?,
         next + 5,
     ))
 }
@@ -420,32 +470,50 @@ fn clf(s: &[u8], ctx: &TimeContext) -> Option<(i64, usize)> {
 }
 
 fn day_month(s: &[u8], ctx: &TimeContext) -> Option<(i64, usize)> {
-    // An optional weekday: `Mon, `.
-    let i = if weekday3(s, 0) && is(s, 3, b',') && is(s, 4, b' ') {
-        5
-    } else {
-        0
+    // An optional weekday: `Mon, `, `lun. `, `Mo, `.
+    let i = match weekday_name(s, 0) {
+        Some(next) if is(s, next, b' ') => next + 1,
+        Some(_) => return None,
+        None => 0,
     };
     let (day, i) = match (digit(s, i), digit(s, i + 1)) {
         (Some(a), Some(b)) => (a * 10 + b, i + 2),
         (Some(a), None) => (a, i + 1),
         _ => return None,
     };
-    if !is(s, i, b' ') || !is(s, i + 4, b' ') || !is(s, i + 9, b' ') {
+    // German writes the day with a dot: `4. Mai 2026`.
+    let i = if is(s, i, b'.') { i + 1 } else { i };
+    let sep = *s.get(i)?;
+    if !matches!(sep, b' ' | b'-' | b'/') {
         return None;
     }
-    let month = month3(s, i + 1)?;
-    let year = d4(s, i + 5)? as i32;
-    let (h, m, sec, next) = hms(s, i + 10, false)?;
+    let (month, i) = month_name(s, i + 1)?;
+    if !is(s, i, sep) {
+        return None;
+    }
+    // Old Redis writes no year: `13 Apr 12:52:30.731`.
+    if sep == b' ' && is(s, i + 3, b':') {
+        let (h, m, sec, next) = hms(s, i + 1, false)?;
+        let year = ctx.infer_year(month, day);
+        return fraction_zone(s, next, ctx, (year, month, day), (h, m, sec));
+    }
+    let year = d4(s, i + 1)? as i32;
+    let i = i + 5;
+    let i = if is(s, i, b',') { i + 1 } else { i };
+    if !is(s, i, b' ') {
+        return None;
+    }
+    let (h, m, sec, next) = hms(s, i + 1, false)?;
     fraction_zone(s, next, ctx, (year, month, day), (h, m, sec))
 }
 
 fn syslog(s: &[u8], ctx: &TimeContext) -> Option<(i64, usize)> {
-    let month = month3(s, 0)?;
-    if !is(s, 3, b' ') {
+    let (month, i) = month_name(s, 0)?;
+    // `Jun 14`, or nextflow's `May-04`.
+    if !matches!(s.get(i), Some(b' ' | b'-')) {
         return None;
     }
-    let (day, i) = day_of_month(s, 4)?;
+    let (day, i) = day_of_month(s, i + 1)?;
     if !is(s, i, b' ') {
         return None;
     }
@@ -484,7 +552,7 @@ fn century(yy: u32) -> i32 {
 
 fn logcat(s: &[u8], ctx: &TimeContext) -> Option<(i64, usize)> {
     let month = d2(s, 0)?;
-    if !is(s, 2, b'-') || !is(s, 5, b' ') {
+    if !matches!(s.get(2), Some(b'-' | b'.')) || !is(s, 5, b' ') {
         return None;
     }
     let day = d2(s, 3)?;
@@ -498,34 +566,47 @@ fn hdfs(s: &[u8], ctx: &TimeContext) -> Option<(i64, usize)> {
     let yy = d2(s, 0)?;
     let month = d2(s, 2)?;
     let day = d2(s, 4)?;
-    if !is(s, 6, b' ') || is_digit_at(s, 13) {
+    if !is(s, 6, b' ') {
         return None;
     }
-    let h = d2(s, 7)?;
-    let m = d2(s, 9)?;
-    let sec = d2(s, 11)?;
+    let (h, m, sec, next) = if is_digit_at(s, 9) {
+        // HDFS: `081109 203615`.
+        if is_digit_at(s, 13) {
+            return None;
+        }
+        (d2(s, 7)?, d2(s, 9)?, d2(s, 11)?, 13)
+    } else {
+        // Old MySQL: `160504 10:00:00`, `160504  9:00:00`.
+        let at = if is(s, 7, b' ') { 8 } else { 7 };
+        hms_unpadded(s, at)?
+    };
     if h > 23 || m > 59 || sec > 60 {
         return None;
     }
     Some((
         finish(ctx, century(yy), month, day, (h, m, sec.min(59)), 0, None)?,
-        13,
+        next,
     ))
 }
 
 fn glog(s: &[u8], ctx: &TimeContext) -> Option<(i64, usize)> {
-    if !matches!(s.first(), Some(b'I' | b'W' | b'E' | b'F')) || !is(s, 5, b' ') {
+    if !matches!(s.first(), Some(b'I' | b'W' | b'E' | b'F')) {
         return None;
     }
-    let month = d2(s, 1)?;
-    let day = d2(s, 3)?;
-    let (h, m, sec, next) = hms(s, 6, false)?;
+    let (year, month, day, i) = if is(s, 5, b' ') {
+        let (month, day) = (d2(s, 1)?, d2(s, 3)?);
+        (ctx.infer_year(month, day), month, day, 6)
+    } else if is(s, 9, b' ') {
+        (d4(s, 1)? as i32, d2(s, 5)?, d2(s, 7)?, 10)
+    } else {
+        return None;
+    };
+    let (h, m, sec, next) = hms(s, i, false)?;
     let (ms, next) = fraction(s, next);
-    let year = ctx.infer_year(month, day);
     Some((finish(ctx, year, month, day, (h, m, sec), ms, None)?, next))
 }
 
-/// Unix seconds within 2000..2100, or milliseconds in the same range.
+/// Unix seconds within 2000..2100; ms, µs and ns in the same range.
 const EPOCH_SECS: std::ops::Range<i64> = 946_684_800..4_102_444_800;
 
 fn epoch(s: &[u8]) -> Option<(i64, usize)> {
@@ -534,21 +615,81 @@ fn epoch(s: &[u8]) -> Option<(i64, usize)> {
     while let Some(d) = digit(s, len) {
         n = n * 10 + i64::from(d);
         len += 1;
-        if len > 13 {
+        if len > 19 {
             return None;
         }
     }
-    match len {
-        10 if EPOCH_SECS.contains(&n) => {
+    let scale = match len {
+        10 => {
+            if !EPOCH_SECS.contains(&n) {
+                return None;
+            }
             let (ms, next) = fraction(s, len);
             if next == len && is(s, len, b'.') {
                 return None;
             }
-            (!is_digit_at(s, next)).then_some((n * 1000 + i64::from(ms), next))
+            return (!is_digit_at(s, next)).then_some((n * 1000 + i64::from(ms), next));
         }
-        13 if EPOCH_SECS.contains(&(n / 1000)) && !is(s, 13, b'.') => Some((n, 13)),
-        _ => None,
+        13 => 1,
+        16 => 1_000,
+        19 => 1_000_000,
+        _ => return None,
+    };
+    let ms = n / scale;
+    (EPOCH_SECS.contains(&(ms / 1000)) && !is(s, len, b'.')).then_some((ms, len))
+}
+
+/// `dd.mm.yyyy hh:mm:ss`, as German and Russian locales write dates.
+fn dot_date(s: &[u8], ctx: &TimeContext) -> Option<(i64, usize)> {
+    let day = d2(s, 0)?;
+    if !is(s, 2, b'.') || !is(s, 5, b'.') {
+        return None;
     }
+    let month = d2(s, 3)?;
+    let year = d4(s, 6)? as i32;
+    let i = if is(s, 10, b',') { 11 } else { 10 };
+    if !is(s, i, b' ') {
+        return None;
+    }
+    let (h, m, sec, next) = hms(s, i + 1, false)?;
+    fraction_zone(s, next, ctx, (year, month, day), (h, m, sec))
+}
+
+/// TAI64N: `@`, 16 hex digits of seconds (2^62 + 10 + Unix seconds, the
+/// daemontools convention) and 8 of nanoseconds.
+fn tai64n(s: &[u8]) -> Option<(i64, usize)> {
+    if !is(s, 0, b'@') {
+        return None;
+    }
+    let hex = s.get(1..25)?;
+    let mut label: u64 = 0;
+    let mut nanos: u64 = 0;
+    for (k, &b) in hex.iter().enumerate() {
+        let v = u64::from(char::from(b).to_digit(16)?);
+        if k < 16 {
+            label = label << 4 | v;
+        } else {
+            nanos = nanos << 4 | v;
+        }
+    }
+    if s.get(25).is_some_and(u8::is_ascii_hexdigit) || nanos >= 1_000_000_000 {
+        return None;
+    }
+    let secs = i64::try_from(label.checked_sub((1 << 62) + 10)?).ok()?;
+    if !EPOCH_SECS.contains(&secs) {
+        return None;
+    }
+    Some((secs * 1000 + (nanos / 1_000_000) as i64, 25))
+}
+
+/// A time of day alone, `hh:mm:ss[.frac]` with an optional zone, on the
+/// reference date.
+fn time_only(s: &[u8], ctx: &TimeContext) -> Option<(i64, usize)> {
+    let (h, m, sec, next) = hms(s, 0, false)?;
+    if is(s, next, b':') {
+        return None;
+    }
+    fraction_zone(s, next, ctx, ctx.reference, (h, m, sec))
 }
 
 /// Unix ms of an RFC 3339 / ISO 8601 string as found in a JSON field

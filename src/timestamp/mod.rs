@@ -1,4 +1,7 @@
-//! Timestamp detection: finds and parses the time at the head of a log line.
+//! Timestamp detection: finds and parses the time in the header of a log
+//! line — at its start, inside brackets or quotes (`[…]`, `time="…"`),
+//! after `=` (`ts=…`, `t=…`), `>` (`<30>May  4 …`) or one of the first
+//! spaces and pipes (after a host, a pid or a level).
 //!
 //! A file's timestamp layout — which [`TsFormat`] and where in the line it
 //! starts ([`Anchor`]) — is sniffed once from a sample of its lines
@@ -12,6 +15,7 @@
 //! time), the way `syslog` readers do.
 
 mod formats;
+mod names;
 pub mod zone;
 
 pub use formats::{TsFormat, parse_iso_exact};
@@ -136,12 +140,17 @@ pub enum Anchor {
     After { byte: u8, nth: u8 },
 }
 
-/// How far into a line the detector looks for a timestamp.
-const HEAD: usize = 64;
+/// How far into a line the detector looks for a timestamp (uwsgi's
+/// `[pid: 1|app: 0|req: 1/1] 10.0.0.1 () {38 vars in 650 bytes} [Mon …]`
+/// puts it past 64 bytes).
+const HEAD: usize = 128;
 /// Bytes after which a timestamp may start (besides the line start).
-const OPENERS: [u8; 4] = [b'[', b' ', b'|', b'('];
-/// Only the first few spaces/pipes count: a date deep in a message is data.
+const OPENERS: [u8; 7] = [b'[', b' ', b'|', b'(', b'=', b'"', b'>'];
+/// Only the first few columns (runs of spaces, tabs and pipes), quotes and
+/// `>` count: a date deep in a message is data.
 const MAX_SEPARATOR_RANK: u8 = 3;
+/// `key=` pairs before the time's (`level=info ts=…`).
+const MAX_KEY_RANK: u8 = 6;
 
 impl Anchor {
     /// The start offset of the anchor in `line`, if the line has it.
@@ -175,13 +184,36 @@ pub struct Found {
 }
 
 /// The full detector: tries every format at the start of the line, then
-/// after each `[`, `(` and the first few spaces and pipes of its head.
+/// after each `[` and `(`, the first few `key=`, and the first few spaces,
+/// pipes, quotes and `>` of its head.
 pub fn detect(line: &[u8], ctx: &TimeContext) -> Option<Found> {
-    let try_at = |start: usize, anchor: Anchor, floating: bool| {
+    let try_at = |start: usize, anchor: Anchor, rank: u8, floating: bool| {
         let rest = &line[start..];
+        let opener = match anchor {
+            Anchor::Start => 0,
+            Anchor::After { byte, .. } => byte,
+        };
+        // A time of day after a date that did not parse (`2026-13-01
+        // 10:00:00`, `X0317 16:13:38`) is not a stamp of its own.
+        // An epoch after a space follows a pid or a bracketed field, not a
+        // word (`took 1700000000 ms`).
+        let prev = if opener == b' ' {
+            previous_token(&line[..start - 1])
+        } else {
+            &[]
+        };
+        let after_date =
+            prev.last().is_some_and(u8::is_ascii_digit) && !prev.iter().all(u8::is_ascii_digit);
+        let after_pid = !prev.is_empty()
+            && (prev.iter().all(u8::is_ascii_digit) || matches!(prev.last(), Some(b']' | b')')));
         TsFormat::ALL
             .into_iter()
-            .filter(|f| !floating || f.floats())
+            .filter(|f| !floating || f.floats_after(opener, rank))
+            .filter(|f| match f {
+                TsFormat::TimeOnly => !after_date,
+                TsFormat::Epoch if opener == b' ' => after_pid,
+                _ => true,
+            })
             .find_map(|format| {
                 let (ms, len) = format.parse(rest, ctx)?;
                 // A timestamp ends at a word end, not inside a longer token.
@@ -196,32 +228,93 @@ pub fn detect(line: &[u8], ctx: &TimeContext) -> Option<Found> {
                 })
             })
     };
-    if let Some(found) = try_at(0, Anchor::Start, false) {
+    if let Some(found) = try_at(0, Anchor::Start, 0, false) {
         return Some(found);
     }
     let head = &line[..line.len().min(HEAD)];
     let mut seen = [0u8; OPENERS.len()];
+    // Columns passed: runs of spaces, tabs and pipes (`INFO   | jvm 1 | …`
+    // has three before the time).
+    let mut columns = 0u8;
     for (i, &b) in head.iter().enumerate() {
+        let separator = matches!(b, b' ' | b'\t' | b'|');
+        let next = head.get(i + 1).copied();
+        if separator && !next.is_some_and(|n| matches!(n, b' ' | b'\t' | b'|')) {
+            columns = columns.saturating_add(1);
+        }
         let Some(k) = OPENERS.iter().position(|&o| o == b) else {
             continue;
         };
         seen[k] = seen[k].saturating_add(1);
-        let spaced = b == b' ' || b == b'|';
-        if spaced && seen[k] > MAX_SEPARATOR_RANK {
-            continue;
-        }
-        if head.get(i + 1).is_none_or(|n| n.is_ascii_whitespace()) {
+        let (rank, limit) = match b {
+            b'[' | b'(' => (seen[k], u8::MAX),
+            b'=' => (seen[k], MAX_KEY_RANK),
+            b' ' | b'|' => (columns, MAX_SEPARATOR_RANK),
+            _ => (seen[k], MAX_SEPARATOR_RANK),
+        };
+        if rank > limit || next.is_none_or(|n| n.is_ascii_whitespace()) {
             continue;
         }
         let anchor = Anchor::After {
             byte: b,
             nth: seen[k],
         };
-        if let Some(found) = try_at(i + 1, anchor, true) {
+        if let Some(found) = try_at(i + 1, anchor, rank, true) {
             return Some(found);
         }
     }
     None
+}
+
+/// The last token of `before` (the line up to a space).
+fn previous_token(before: &[u8]) -> &[u8] {
+    let before = before.trim_ascii_end();
+    let token_start = before
+        .iter()
+        .rposition(|b| b.is_ascii_whitespace())
+        .map_or(0, |i| i + 1);
+    &before[token_start..]
+}
+
+/// Lines [`TsLayout::sniff`] learns from, at most.
+const SNIFF_SAMPLE: usize = 1000;
+/// Space-separated columns searched for an epoch by [`epoch_column`].
+const EPOCH_COLUMNS: u8 = 8;
+/// Share of sampled lines that must hold an epoch in the same column.
+const EPOCH_SHARE: f64 = 0.9;
+
+/// The column (after the `nth` space, 1 to [`EPOCH_COLUMNS`]) holding an
+/// epoch on at least [`EPOCH_SHARE`] of the lines, as in tables whose time
+/// is a later field (`134681 node-246 unix.hw state_change 1077804742 1 …`,
+/// `- 1117838570 2005.06.03 R02-M1 …`), and on how many lines.
+fn epoch_column(lines: &[&[u8]], ctx: &TimeContext) -> Option<(TsLayout, usize)> {
+    let mut counts = [0usize; EPOCH_COLUMNS as usize];
+    for line in lines {
+        for nth in 1..=EPOCH_COLUMNS {
+            let layout = TsLayout {
+                format: TsFormat::Epoch,
+                anchor: Anchor::After { byte: b' ', nth },
+            };
+            if layout.parse(line, ctx).is_some() {
+                counts[usize::from(nth) - 1] += 1;
+            }
+        }
+    }
+    let (k, &n) = counts
+        .iter()
+        .enumerate()
+        .max_by_key(|&(k, n)| (*n, std::cmp::Reverse(k)))?;
+    let enough = (EPOCH_SHARE * lines.len() as f64).ceil() as usize;
+    (n > 0 && n >= enough).then_some((
+        TsLayout {
+            format: TsFormat::Epoch,
+            anchor: Anchor::After {
+                byte: b' ',
+                nth: k as u8 + 1,
+            },
+        },
+        n,
+    ))
 }
 
 /// A file's timestamp layout: the format and where it sits, learned once.
@@ -235,13 +328,15 @@ pub struct TsLayout {
 
 impl TsLayout {
     /// Learns the layout from sample lines: the (format, anchor) pair found
-    /// on the most lines. `None` when no line has a timestamp.
+    /// on the most lines, or an epoch column that nearly every line has
+    /// (see [`epoch_column`]). `None` when no line has a timestamp.
     pub fn sniff<'a>(
         lines: impl IntoIterator<Item = &'a [u8]>,
         ctx: &TimeContext,
     ) -> Option<TsLayout> {
         let mut tally: Vec<(TsLayout, usize)> = Vec::new();
-        for line in lines {
+        let sample: Vec<&[u8]> = lines.into_iter().take(SNIFF_SAMPLE).collect();
+        for &line in &sample {
             let Some(found) = detect(line, ctx) else {
                 continue;
             };
@@ -255,8 +350,14 @@ impl TsLayout {
             }
         }
         // Most lines wins; ties go to the layout seen first.
-        let best = tally.iter().map(|(_, n)| *n).max()?;
-        tally.into_iter().find(|(_, n)| *n == best).map(|(l, _)| l)
+        let best = tally.iter().map(|(_, n)| *n).max().unwrap_or(0);
+        let detected = tally.into_iter().find(|(_, n)| *n == best).map(|(l, _)| l);
+        // An epoch in a later column, on (nearly) every line, wins over
+        // stamps the detector found on fewer lines.
+        match epoch_column(&sample, ctx) {
+            Some((layout, n)) if n > best => Some(layout),
+            _ => detected,
+        }
     }
 
     /// Fast path: parses the timestamp where this layout puts it.

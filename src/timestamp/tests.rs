@@ -183,3 +183,273 @@ fn day_cache_never_answers_for_another_or_an_invalid_date() {
     assert_eq!(days(1969, 12, 31), Some(-1));
     assert_eq!(days(1969, 12, 31), Some(-1));
 }
+
+#[test]
+fn zone_abbreviations_carry_their_offsets() {
+    let t = ms(2026, 5, 4, 17, 0, 0, 123);
+    // PostgreSQL's log_line_prefix '%m'.
+    assert_eq!(
+        at("2026-05-04 10:00:00.123 PDT [4242] LOG:  checkpoint")
+            .unwrap()
+            .0,
+        t
+    );
+    assert_eq!(at("2026-05-04 13:00:00.123 EDT x").unwrap().0, t);
+    assert_eq!(at("2026-05-04 19:00:00.123 CEST x").unwrap().0, t);
+    assert_eq!(at("2026-05-04 17:00:00.123 UTC x").unwrap().0, t);
+    assert_eq!(at("2026-05-05 02:00:00.123 JST x").unwrap().0, t);
+    assert_eq!(at("2026-05-05 03:00:00.123 AEST x").unwrap().0, t);
+    assert_eq!(at("2026-05-04 22:30:00.123 IST x").unwrap().0, t);
+    assert_eq!(at("2026-05-04 19:00:00.123 GMT+02:00 x").unwrap().0, t);
+    // The span covers the zone, so the header after it is read as such.
+    assert_eq!(at("2026-05-04 10:00:00.123 PDT [1] x").unwrap().3, 27);
+    // `date`'s default output, with the zone before the year.
+    let date = at("Mon May  4 10:00:00 PDT 2026 backup started").unwrap();
+    assert_eq!(
+        (date.0, date.1, date.3),
+        (ms(2026, 5, 4, 17, 0, 0, 0), TsFormat::Ctime, 28)
+    );
+    // Words after a time are not zones.
+    let info = at("2026-05-04 10:00:00 INFO x").unwrap();
+    assert_eq!((info.0, info.3), (ms(2026, 5, 4, 10, 0, 0, 0), 19));
+    assert_eq!(at("2026-05-04 10:00:00 POST /x").unwrap().3, 19);
+    // An unknown abbreviation is local time (here UTC), span included.
+    let unknown = at("2026-05-04 10:00:00 XYST x").unwrap();
+    assert_eq!((unknown.0, unknown.3), (ms(2026, 5, 4, 10, 0, 0, 0), 24));
+}
+
+#[test]
+fn month_and_weekday_names_in_other_languages() {
+    let t = ms(2026, 5, 4, 10, 0, 0, 0);
+    // French `date`, German, Spanish, Italian, Portuguese.
+    assert_eq!(
+        at("lun. 04 mai 2026 10:00:00 CEST sauvegarde").unwrap().0,
+        t - 7_200_000
+    );
+    assert_eq!(at("Mo, 4. Mai 2026 10:00:00 Sicherung").unwrap().0, t);
+    assert_eq!(at("4. Mai 2026 10:00:00 Sicherung").unwrap().0, t);
+    assert_eq!(at("lun 04 may 2026 10:00:00 copia").unwrap().0, t);
+    assert_eq!(at("04 mag 2026 10:00:00 copia").unwrap().0, t);
+    assert_eq!(at("seg 04 mai 2026 10:00:00 cópia").unwrap().0, t);
+    assert_eq!(
+        at("15 févr. 2026 10:00:00 x").unwrap().0,
+        ms(2026, 2, 15, 10, 0, 0, 0)
+    );
+    assert_eq!(
+        at("12 déc. 2025 10:00:00 x").unwrap().0,
+        ms(2025, 12, 12, 10, 0, 0, 0)
+    );
+    // journalctl in a French locale: syslog order, month abbreviation.
+    assert_eq!(
+        at("janv. 15 10:00:00 hôte sshd[1]: x").unwrap().0,
+        ms(2026, 1, 15, 10, 0, 0, 0)
+    );
+    assert_eq!(
+        at("août 15 10:00:00 h x").unwrap().0,
+        ms(2026, 8, 15, 10, 0, 0, 0)
+    );
+    assert_eq!(
+        at("Okt 15 10:00:00 h x").unwrap().0,
+        ms(2026, 10, 15, 10, 0, 0, 0)
+    );
+    // ctime in German, Tomcat's dd-MMM-yyyy, nextflow's MMM-dd.
+    assert_eq!(at("Mo Mai 04 10:00:00 2026 x").unwrap().0, t);
+    assert_eq!(
+        at("04-May-2026 10:00:00.123 INFO [main] org.apache.catalina.startup.Catalina.start")
+            .unwrap()
+            .0,
+        t + 123
+    );
+    assert_eq!(
+        at("May-04 10:00:00.123 [main] INFO nextflow.cli.Launcher")
+            .unwrap()
+            .0,
+        t + 123
+    );
+    // Day-first numeric dates with dots.
+    assert_eq!(at("04.05.2026 10:00:00 Dienst gestartet").unwrap().0, t);
+}
+
+#[test]
+fn timestamps_inside_the_header() {
+    let t = ms(2026, 5, 4, 10, 0, 0, 0);
+    let logrus = at(r#"time="2026-05-04T10:00:00Z" level=info msg="started""#).unwrap();
+    assert_eq!((logrus.0, logrus.2), (t, 6));
+    let gokit = detect(
+        b"level=info ts=2026-05-04T10:00:00.5Z caller=main.go:12 msg=x",
+        &utc(),
+    )
+    .unwrap();
+    assert_eq!(
+        (gokit.ms, gokit.anchor),
+        (t + 500, Anchor::After { byte: b'=', nth: 2 })
+    );
+    assert_eq!(
+        at("t=2026-05-04T10:00:00+0000 lvl=info msg=x").unwrap().0,
+        t
+    );
+    assert_eq!(at("ts=1777888800.25 level=info").unwrap().0, t + 250);
+    // After a host, after a numeric field, after a syslog priority.
+    assert_eq!(at("web-1 2026-05-04T10:00:00Z GET /").unwrap().0, t);
+    assert_eq!(at("4211 2026-05-04 10:00:00,000 INFO x").unwrap().0, t);
+    assert_eq!(
+        at("<30>May  4 10:00:00 ap1 hostapd: x").unwrap().0,
+        ms(2026, 5, 4, 10, 0, 0, 0)
+    );
+    // Rails, Cassandra, nagios, uwsgi.
+    assert_eq!(
+        at("I, [2026-05-04T10:00:00.123456 #12]  INFO -- : x")
+            .unwrap()
+            .0,
+        t + 123
+    );
+    assert_eq!(
+        at("INFO  [main] 2026-05-04 10:00:00,000 Daemon.java:1 - x")
+            .unwrap()
+            .0,
+        t
+    );
+    assert_eq!(
+        at("[1777888800] SERVICE ALERT: web;HTTP;CRITICAL")
+            .unwrap()
+            .0,
+        t
+    );
+    let uwsgi = "[pid: 1234|app: 0|req: 15/87] 192.168.100.100 () {38 vars in 650 bytes} \
+                 [Mon May  4 10:00:00 2026] GET /api/v1/items => generated 2 bytes in 3 msecs";
+    assert_eq!(at(uwsgi).unwrap().0, t);
+}
+
+#[test]
+fn epochs_tai64n_and_times_of_day() {
+    let t = ms(2026, 5, 4, 10, 0, 0, 0);
+    assert_eq!(at("1777888800123456 x").unwrap().0, t + 123);
+    assert_eq!(at("1777888800123456789 x").unwrap().0, t + 123);
+    assert_eq!(
+        at("1777888800.123456\tCHhAvV\t10.0.0.1").unwrap().0,
+        t + 123
+    );
+    // strace -ttt with a pid column.
+    assert_eq!(
+        at("4242  1777888800.123456 openat(AT_FDCWD, \"/etc\")")
+            .unwrap()
+            .0,
+        t + 123
+    );
+    // TAI64N: 2^62 + 10 + 1777888800 = 0x4000000069f86e2a.
+    let tai = at("@4000000069f86e2a07735940 starting sshd").unwrap();
+    assert_eq!((tai.0, tai.1, tai.3), (t + 125, TsFormat::Tai64n, 25));
+    assert_eq!(at("@4000000069f86e2a0773594 x"), None);
+    // Times of day take the reference date (2026-11-25 here).
+    let day = |h, m, s, milli| ms(2026, 11, 25, h, m, s, milli);
+    let strace =
+        at("12:34:56.789012 openat(AT_FDCWD, \"/etc/ld.so.cache\", O_RDONLY) = 3").unwrap();
+    assert_eq!(
+        (strace.0, strace.1),
+        (day(12, 34, 56, 789), TsFormat::TimeOnly)
+    );
+    assert_eq!(
+        at("4242  12:34:56.789012 close(3) = 0").unwrap().0,
+        day(12, 34, 56, 789)
+    );
+    assert_eq!(
+        at("[pid  4243] 12:34:56.789012 read(3, \"\", 4096) = 0")
+            .unwrap()
+            .0,
+        day(12, 34, 56, 789)
+    );
+    assert_eq!(
+        at("10:00:00.123 [info] Running MyApp.Endpoint").unwrap().0,
+        day(10, 0, 0, 123)
+    );
+    // Old MySQL's yymmdd with a space-padded hour.
+    assert_eq!(
+        at("160504  9:00:00 [Note] InnoDB: started").unwrap().0,
+        ms(2016, 5, 4, 9, 0, 0, 0)
+    );
+    for line in [
+        "took 1777888800 ms",
+        "X0317 16:13:38.811 x",
+        "12345678901234 x",
+    ] {
+        assert_eq!(at(line), None, "{line:?}");
+    }
+}
+
+#[test]
+fn headers_of_other_systems() {
+    let t = ms(2026, 5, 4, 10, 0, 0, 0);
+    // A Java service wrapper around log4j: the time after three columns.
+    let wrapper =
+        at("INFO   | jvm 1    | 2026/05/04 10:00:00 | 2026-05-04 10:00:00,077 [main] INFO x")
+            .unwrap();
+    assert_eq!(wrapper.0, t);
+    // Proxifier's month.day, old Redis's yearless day month.
+    assert_eq!(
+        at("[10.30 16:49:06] chrome.exe - example.com:443 open through proxy")
+            .unwrap()
+            .0,
+        ms(2026, 10, 30, 16, 49, 6, 0)
+    );
+    assert_eq!(
+        at("[3574] 13 Apr 12:52:30.731 # Sentinel runid is 2e3b")
+            .unwrap()
+            .0,
+        ms(2026, 4, 13, 12, 52, 30, 731)
+    );
+    // glog with a year, an offset with a colon after a space.
+    let glog = at("I20260504 10:00:00.089828 400441 config.cc:27] Loading").unwrap();
+    assert_eq!((glog.0, glog.1), (t + 89, TsFormat::Glog));
+    assert_eq!(
+        at("2026/05/04 05:00:00 -05:00 767 10.0.0.1: rpc")
+            .unwrap()
+            .0,
+        t
+    );
+    // Old MySQL, openam's quoted stamp, sssd's parenthesized ctime.
+    assert_eq!(
+        at("\"2026-05-04 10:00:00\" \"http://localhost\" x")
+            .unwrap()
+            .0,
+        t
+    );
+    assert_eq!(
+        at("(Mon May  4 10:00:00 2026) [sssd] [start_service] x")
+            .unwrap()
+            .0,
+        t
+    );
+}
+
+#[test]
+fn an_epoch_column_is_learned_from_the_file() {
+    // Cluster event tables: the time is a later column on every line.
+    let lines: Vec<&[u8]> = vec![
+        b"20001 node-17 unix.hw state_change.unavailable 1777888800 1 Component State Change",
+        b"20002 node-183 action start 1777888860 1 boot (command 3012)",
+        b"20003 node-2 unix.hw state_change.available 1777888920 1 Component State Change",
+    ];
+    let layout = TsLayout::sniff(lines.iter().copied(), &utc()).unwrap();
+    assert_eq!(
+        layout,
+        TsLayout {
+            format: TsFormat::Epoch,
+            anchor: Anchor::After { byte: b' ', nth: 4 }
+        }
+    );
+    assert_eq!(
+        layout.parse(lines[1], &utc()).unwrap().ms,
+        1_777_888_860_000
+    );
+    // An alert flag or category, then the epoch, then more dates.
+    let ras: Vec<&[u8]> = vec![
+        b"- 1777888800 2026.05.04 R02-M1-N0 2026-05-04-03.00.00.675872 R02-M1-N0 RAS KERNEL INFO cache parity corrected",
+        b"KERNDTLB 1777888801 2026.05.04 R30-M0-N9 2026-05-04-03.00.01.581048 R30-M0-N9 RAS KERNEL FATAL data TLB error",
+    ];
+    let layout = TsLayout::sniff(ras.iter().copied(), &utc()).unwrap();
+    assert_eq!(layout.anchor, Anchor::After { byte: b' ', nth: 1 });
+    assert_eq!(layout.find(ras[1], &utc()).unwrap().ms, 1_777_888_801_000);
+    // Numbers that are not on (nearly) every line are no time column.
+    let sizes: Vec<&[u8]> = vec![b"sent 1777888800 bytes", b"sent 12 bytes", b"idle"];
+    assert_eq!(TsLayout::sniff(sizes.iter().copied(), &utc()), None);
+}

@@ -21,6 +21,8 @@ pub mod logs;
 pub mod ui;
 
 use std::io::{self, IsTerminal, Stdout, Write};
+use std::mem::ManuallyDrop;
+use std::os::fd::{AsFd, AsRawFd};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
@@ -35,6 +37,7 @@ use ratatui::crossterm::terminal::{
     EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
 };
 use ratatui::crossterm::{cursor, execute};
+use rustix::event::{PollFd, PollFlags, Timespec, poll};
 
 use crate::classify::Classifier;
 use crate::config::{Config, ConfigError, parse_monit_interval};
@@ -126,10 +129,12 @@ pub fn run(args: MonitArgs) -> Result<i32, TuiError> {
 
     let mut app = App::new(zone, interval.as_millis() as u64, now_ms());
     app.daemon = Some(daemon);
+    let input = TermInput::open()?;
     let mut screen = Screen::enter()?;
     let result = event_loop(
         &mut screen.terminal,
         &mut app,
+        &input,
         &Channels {
             home: &home,
             updates: &updates,
@@ -140,13 +145,77 @@ pub fn run(args: MonitArgs) -> Result<i32, TuiError> {
         },
     );
     drop(screen);
-    result.map(|()| 0)
+    match result {
+        Ok(()) => Ok(0),
+        // The terminal is gone or failing: say so if stderr still works
+        // (printing must not fail in turn), and leave.
+        Err(TuiError::Terminal(err)) => {
+            let _ = writeln!(io::stderr(), "velos: error: terminal: {err}");
+            Ok(1)
+        }
+        Err(err) => Err(err),
+    }
+}
+
+/// The terminal's input side, watched before crossterm reads it: crossterm
+/// loops without end on a terminal that hung up (its poll reports the
+/// hangup, which it does not look at), so a hangup, an error or an end of
+/// input is caught here first.
+struct TermInput {
+    fd: std::os::fd::OwnedFd,
+}
+
+impl TermInput {
+    /// The file crossterm reads: standard input when it is a terminal,
+    /// else `/dev/tty`.
+    fn open() -> io::Result<TermInput> {
+        let fd = if io::stdin().is_terminal() {
+            io::stdin().as_fd().try_clone_to_owned()?
+        } else {
+            std::fs::File::open("/dev/tty")?.into()
+        };
+        Ok(TermInput { fd })
+    }
+
+    /// Waits at most `timeout` for input; whether some is there. A signal
+    /// ends the wait early.
+    fn wait(&self, timeout: Duration) -> io::Result<bool> {
+        let mut fds = [PollFd::new(&self.fd, PollFlags::IN)];
+        let timeout = Timespec {
+            tv_sec: timeout.as_secs() as i64,
+            tv_nsec: timeout.subsec_nanos().into(),
+        };
+        match poll(&mut fds, Some(&timeout)) {
+            Ok(_) => {}
+            Err(rustix::io::Errno::INTR) => return Ok(false),
+            Err(err) => return Err(err.into()),
+        }
+        let revents = fds[0].revents();
+        if revents.intersects(PollFlags::HUP | PollFlags::ERR | PollFlags::NVAL) {
+            return Err(terminal_gone("the terminal hung up"));
+        }
+        if !revents.contains(PollFlags::IN) {
+            return Ok(false);
+        }
+        // Readable with nothing to read: the end of the input.
+        let mut pending: libc::c_int = 0;
+        // SAFETY: FIONREAD writes one int through a valid pointer.
+        let rc = unsafe { libc::ioctl(self.fd.as_raw_fd(), libc::FIONREAD, &mut pending) };
+        if rc == 0 && pending == 0 {
+            return Err(terminal_gone("the terminal's input ended"));
+        }
+        Ok(true)
+    }
+}
+
+fn terminal_gone(what: &str) -> io::Error {
+    io::Error::new(io::ErrorKind::BrokenPipe, what.to_string())
 }
 
 /// The terminal in raw mode on the alternate screen; put back on drop and
 /// on panic.
 struct Screen {
-    terminal: Terminal<CrosstermBackend<Stdout>>,
+    terminal: ManuallyDrop<Terminal<CrosstermBackend<Stdout>>>,
 }
 
 impl Screen {
@@ -164,7 +233,9 @@ impl Screen {
         let entered = execute!(io::stdout(), EnterAlternateScreen, cursor::Hide)
             .and_then(|()| Terminal::new(CrosstermBackend::new(io::stdout())));
         match entered {
-            Ok(terminal) => Ok(Screen { terminal }),
+            Ok(terminal) => Ok(Screen {
+                terminal: ManuallyDrop::new(terminal),
+            }),
             Err(err) => {
                 restore_terminal();
                 Err(err)
@@ -176,6 +247,13 @@ impl Screen {
 impl Drop for Screen {
     fn drop(&mut self) {
         restore_terminal();
+        // Ratatui's terminal prints to stderr when it cannot show the cursor
+        // as it is dropped, which panics when the terminal is gone: it is
+        // dropped only once the cursor is shown.
+        if self.terminal.show_cursor().is_ok() {
+            // SAFETY: dropped once, here, and never used after.
+            unsafe { ManuallyDrop::drop(&mut self.terminal) };
+        }
     }
 }
 
@@ -199,13 +277,25 @@ fn restore_terminal() {
 /// Set by SIGINT, SIGTERM or SIGHUP.
 static SIGNALLED: AtomicBool = AtomicBool::new(false);
 
+/// Time the loop has to leave after a signal before the process ends
+/// anyway (a write to a terminal nobody reads can block).
+const SIGNAL_GRACE_SECS: libc::c_uint = 2;
+
 extern "C" fn on_signal(_: libc::c_int) {
     SIGNALLED.store(true, Ordering::SeqCst);
+    // SAFETY: alarm is async-signal-safe.
+    unsafe { libc::alarm(SIGNAL_GRACE_SECS) };
+}
+
+extern "C" fn on_alarm(_: libc::c_int) {
+    // SAFETY: _exit is async-signal-safe. The loop did not leave in time
+    // after a signal: end without putting the terminal back.
+    unsafe { libc::_exit(1) };
 }
 
 fn install_signal_handlers() {
-    // SAFETY: the handler only stores to an atomic; the sigaction struct is
-    // zeroed and then filled with valid values.
+    // SAFETY: the handlers only store to an atomic and call alarm or _exit;
+    // the sigaction struct is zeroed and then filled with valid values.
     unsafe {
         let mut action: libc::sigaction = std::mem::zeroed();
         action.sa_sigaction = on_signal as *const () as usize;
@@ -214,6 +304,8 @@ fn install_signal_handlers() {
         for signal in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
             libc::sigaction(signal, &action, std::ptr::null_mut());
         }
+        action.sa_sigaction = on_alarm as *const () as usize;
+        libc::sigaction(libc::SIGALRM, &action, std::ptr::null_mut());
     }
 }
 
@@ -277,10 +369,16 @@ fn spawn_poller(
                     }
                     client = Some(fresh);
                 }
-                let result = match client.as_mut() {
-                    Some(c) => list(c),
-                    None => Err("the daemon is not running (start it with `velos daemon`)".into()),
-                };
+                let mut result = client.as_mut().map(list);
+                if matches!(result, Some(Err(_))) {
+                    // The daemon closes connections idle for a few seconds
+                    // (a long --interval): connect again once.
+                    client = Client::connect(&home).ok();
+                    result = client.as_mut().map(list);
+                }
+                let result = result.unwrap_or_else(|| {
+                    Err("the daemon is not running (start it with `velos daemon`)".into())
+                });
                 if result.is_err() {
                     client = None;
                 }
@@ -390,6 +488,7 @@ fn apply_updates(app: &mut App, ch: &Channels<'_>) -> bool {
 fn event_loop(
     terminal: &mut Terminal<CrosstermBackend<Stdout>>,
     app: &mut App,
+    input: &TermInput,
     ch: &Channels<'_>,
 ) -> Result<(), TuiError> {
     let logs_dir = ch.home.logs_dir();
@@ -429,7 +528,16 @@ fn event_loop(
         }
         let deadline = Instant::now() + TICK;
         while let Some(left) = deadline.checked_duration_since(Instant::now()) {
-            if !term_event::poll(left)? {
+            let typed = input.wait(left)?;
+            if SIGNALLED.load(Ordering::SeqCst) {
+                return Ok(());
+            }
+            // Keys, or a resize crossterm learnt through its own signal pipe
+            // (looked at once per wake-up).
+            if !term_event::poll(Duration::from_millis(1))? {
+                if typed {
+                    continue;
+                }
                 break;
             }
             match term_event::read()? {

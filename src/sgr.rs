@@ -1,0 +1,95 @@
+//! Terminal colour codes in log bytes: SGR escape sequences
+//! (`ESC [ 31 m`, `ESC [ 0 m`, `ESC [ 1 ; 38 ; 5 ; 208 m`), which programs
+//! write when they believe they print to a terminal. They are no part of a
+//! message: the printer, the JSON output and the normalizer leave them out.
+//! Every other control byte is left alone (the printer shows it escaped).
+
+use std::borrow::Cow;
+
+const ESC: u8 = 0x1b;
+
+/// The length of the SGR sequence at the start of `bytes`, or 0 when
+/// `bytes` does not start with one.
+#[inline]
+pub fn sequence_len(bytes: &[u8]) -> usize {
+    if bytes.len() < 3 || bytes[0] != ESC || bytes[1] != b'[' {
+        return 0;
+    }
+    let params = bytes[2..]
+        .iter()
+        .take_while(|b| b.is_ascii_digit() || matches!(b, b';' | b':'))
+        .count();
+    match bytes.get(2 + params) {
+        Some(b'm') => 3 + params,
+        _ => 0,
+    }
+}
+
+/// Appends `bytes` to `out` without their colour codes.
+pub fn strip_into(bytes: &[u8], out: &mut Vec<u8>) {
+    let mut start = 0;
+    let mut pos = 0;
+    while let Some(rel) = memchr::memchr(ESC, &bytes[pos..]) {
+        let at = pos + rel;
+        let len = sequence_len(&bytes[at..]);
+        if len > 0 {
+            out.extend_from_slice(&bytes[start..at]);
+            start = at + len;
+            pos = start;
+        } else {
+            pos = at + 1;
+        }
+    }
+    out.extend_from_slice(&bytes[start..]);
+}
+
+/// `bytes` without their colour codes; borrowed when there are none.
+#[inline]
+pub fn strip(bytes: &[u8]) -> Cow<'_, [u8]> {
+    if memchr::memchr(ESC, bytes).is_none() {
+        return Cow::Borrowed(bytes);
+    }
+    let mut out = Vec::with_capacity(bytes.len());
+    strip_into(bytes, &mut out);
+    Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn removes_colour_codes_and_nothing_else() {
+        let line = b"\x1b[32mINFO\x1b[0m ready \x1b[1;38;5;208mhot\x1b[m \x1b]0;title\x07 \x1b[2J";
+        assert_eq!(
+            &*strip(line),
+            &b"INFO ready hot \x1b]0;title\x07 \x1b[2J"[..]
+        );
+        assert!(matches!(strip(b"plain"), Cow::Borrowed(_)));
+        assert_eq!(&*strip(b"\x1b[31"), b"\x1b[31");
+    }
+
+    proptest! {
+        #[test]
+        fn removes_exactly_the_inserted_codes(
+            a in "[^\x1b]{0,12}",
+            params in "[0-9;]{0,8}",
+            b in "[^\x1b]{0,12}",
+        ) {
+            let line = format!("{a}\x1b[{params}m{b}");
+            let stripped = strip(line.as_bytes());
+            let want = format!("{a}{b}");
+            prop_assert_eq!(&*stripped, want.as_bytes());
+        }
+
+        #[test]
+        fn only_ever_removes(bytes in proptest::collection::vec(prop_oneof![Just(0x1bu8), Just(b'['), Just(b'm'), Just(b';'), any::<u8>()], 0..40)) {
+            let once = strip(&bytes);
+            prop_assert!(once.len() <= bytes.len());
+            if !bytes.contains(&0x1b) {
+                prop_assert_eq!(&*once, &bytes[..]);
+            }
+        }
+    }
+}
