@@ -528,8 +528,9 @@ fn tokens_of(template: &[u8]) -> Vec<Tok> {
     template
         .split(u8::is_ascii_whitespace)
         .filter(|t| !t.is_empty())
-        .map(|t| {
-            let var = canonical(t, &mut canon);
+        .enumerate()
+        .map(|(i, t)| {
+            let var = canonical(t, i == 0, &mut canon);
             Tok {
                 canon: xxh3_64(&canon),
                 raw: xxh3_64(t),
@@ -540,8 +541,53 @@ fn tokens_of(template: &[u8]) -> Vec<Tok> {
 }
 
 /// Writes `tok` with every placeholder replaced by `<*>`; returns whether
+/// it is a variable: it holds a placeholder or is shaped like a value
+/// ([`value_shaped`]; `first` if it is the template's first token).
+fn canonical(tok: &[u8], first: bool, out: &mut Vec<u8>) -> bool {
+    let var = canonical_placeholders(tok, out);
+    var || value_shaped(tok, first)
+}
+
+/// Whether a token is shaped like a value rather than a word: a path
+/// (`/var/log/x`, `C:\Windows\x.dll`, `http://h/p`) or a quoted string
+/// (`"alice"`), anywhere; a dotted name (`chrome.exe`, `com.apple.xpc`) as
+/// the first token, where it names the program or host that wrote the
+/// line (later in a message, dotted words such as intent or class names
+/// often are the event). In `key=value`, the value is judged, a dotted one
+/// included (`name=com.android.systemui`). Messages that differ only in
+/// such tokens are one event.
+fn value_shaped(tok: &[u8], first: bool) -> bool {
+    let tok = tok
+        .strip_suffix(b",")
+        .or_else(|| tok.strip_suffix(b";"))
+        .or_else(|| tok.strip_suffix(b":"))
+        .unwrap_or(tok);
+    let n = tok.len();
+    if n < 3 {
+        return false;
+    }
+    if let Some(k) = tok.iter().position(|&c| c == b'=')
+        && k > 0
+    {
+        // `key=value`: the value decides, and a dotted one names a thing.
+        return value_shaped(&tok[k + 1..], true);
+    }
+    if matches!(tok[0], b'"' | b'\'') && tok[n - 1] == tok[0] {
+        return true;
+    }
+    let alnum = |i: usize| tok.get(i).is_some_and(|c| c.is_ascii_alphanumeric());
+    let letter = |i: usize| tok.get(i).is_some_and(|c| c.is_ascii_alphabetic());
+    let seps = tok.iter().filter(|&&c| c == b'/' || c == b'\\').count();
+    if seps >= 2 || (tok[0] == b'/' && alnum(1)) || (letter(0) && tok[1] == b':' && tok[2] == b'\\')
+    {
+        return tok.iter().any(u8::is_ascii_alphanumeric);
+    }
+    first && (1..n - 1).any(|i| tok[i] == b'.' && alnum(i - 1) && letter(i + 1))
+}
+
+/// Writes `tok` with every placeholder replaced by `<*>`; returns whether
 /// it held one.
-fn canonical(tok: &[u8], out: &mut Vec<u8>) -> bool {
+fn canonical_placeholders(tok: &[u8], out: &mut Vec<u8>) -> bool {
     out.clear();
     let mut var = false;
     let mut i = 0;
@@ -841,6 +887,94 @@ mod tests {
         assert_eq!(p.len(), 5);
         // Placeholders in the first token may vary.
         assert_eq!(p.id_of(ids[4]), p.id_of(ids[5]));
+    }
+
+    fn groups(lines: &[&str]) -> (Patterns, Vec<u64>) {
+        let (c, ids) = counts(lines);
+        (c.cluster(&PatternConfig::default()), ids)
+    }
+
+    #[test]
+    fn program_and_host_names_with_dots_are_variables() {
+        // A proxy log: the client program and the hosts vary, also at the
+        // first token.
+        let lines = [
+            "chrome.exe - proxy.cse.example.edu:5070 open through proxy proxy.cse.example.edu:5070 HTTPS",
+            "firefox.exe - www.example.com:443 open through proxy proxy.cse.example.edu:5070 HTTPS",
+            "Skype.exe - api.skype.com:443 open through proxy socks.example.org:1080 SOCKS5",
+            "chrome.exe - www.example.com:443 close, 1507 bytes sent, 6340 bytes received, lifetime 00:02",
+            "svchost.exe - dns.example.net:443 close, 0 bytes sent, 0 bytes received, lifetime 00:01",
+        ];
+        let (p, ids) = groups(&lines);
+        assert_eq!(p.id_of(ids[0]), p.id_of(ids[1]));
+        assert_eq!(p.id_of(ids[0]), p.id_of(ids[2]));
+        assert_eq!(p.id_of(ids[3]), p.id_of(ids[4]));
+        assert_ne!(p.id_of(ids[0]), p.id_of(ids[3]));
+    }
+
+    #[test]
+    fn paths_are_variables() {
+        // Windows servicing and Unix daemons name files; the file is not
+        // the event.
+        let lines = [
+            r"CBS Loaded Servicing Stack from C:\Windows\winsxs\amd64_servicingstack\cbscore.dll",
+            r"CBS Loaded Servicing Stack from C:\Windows\System32\servicing\cbscore.dll",
+            "cron: opened /etc/cron.d/backup for reading",
+            "cron: opened /var/spool/cron/root for reading",
+            "cron: opened /etc/crontab for reading",
+            "cron: closed /etc/crontab after reading",
+        ];
+        let (p, ids) = groups(&lines);
+        assert_eq!(p.id_of(ids[0]), p.id_of(ids[1]));
+        assert_eq!(p.id_of(ids[2]), p.id_of(ids[3]));
+        assert_eq!(p.id_of(ids[2]), p.id_of(ids[4]));
+        assert_ne!(p.id_of(ids[4]), p.id_of(ids[5]));
+        assert_eq!(
+            String::from_utf8_lossy(&p.pattern_of(ids[2]).unwrap().text),
+            "cron: opened <*> for reading"
+        );
+    }
+
+    #[test]
+    fn quoted_strings_are_variables() {
+        let lines = [
+            "pam_unix: authentication failure; user \"alice\" tty=ssh",
+            "pam_unix: authentication failure; user \"bob\" tty=ssh",
+            "Component State Change: Component \"alt0\" is in the unavailable state",
+            "Component State Change: Component \"scsi\" is in the unavailable state",
+            "Component State Change: Component \"alt0\" is in the running state",
+        ];
+        let (p, ids) = groups(&lines);
+        assert_eq!(p.id_of(ids[0]), p.id_of(ids[1]));
+        assert_eq!(
+            String::from_utf8_lossy(&p.pattern_of(ids[0]).unwrap().text),
+            "pam_unix: authentication failure; user <*> tty=ssh"
+        );
+        assert_eq!(p.id_of(ids[2]), p.id_of(ids[3]));
+        // Ten tokens, one differing word: similar enough.
+        assert_eq!(p.id_of(ids[2]), p.id_of(ids[4]));
+    }
+
+    #[test]
+    fn words_stay_words() {
+        for w in ["I/O", "done.", "Error:", "a=", "x", "<NUM>", "session"] {
+            assert!(!value_shaped(w.as_bytes(), true), "{w}");
+        }
+        for w in [
+            "/tmp/x",
+            "a/b/c",
+            "C:\\x",
+            "lib.so",
+            "'q'",
+            "\"a b\"",
+            "host.example.com,",
+        ] {
+            assert!(value_shaped(w.as_bytes(), true), "{w}");
+        }
+        assert!(!value_shaped(b"android.intent.action.SCREEN_ON", false));
+        assert!(value_shaped(b"key=com.android.systemui", false));
+        assert!(value_shaped(b"file=/etc/hosts,", false));
+        assert!(!value_shaped(b"user=root", false));
     }
 
     #[test]
