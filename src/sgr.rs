@@ -6,7 +6,8 @@
 
 use std::borrow::Cow;
 
-const ESC: u8 = 0x1b;
+/// The escape byte that opens every sequence.
+pub const ESC: u8 = 0x1b;
 
 /// The length of the SGR sequence at the start of `bytes`, or 0 when
 /// `bytes` does not start with one.
@@ -23,6 +24,27 @@ pub fn sequence_len(bytes: &[u8]) -> usize {
         Some(b'm') => 3 + params,
         _ => 0,
     }
+}
+
+/// The offset in `bytes` of the byte at `stripped` in `bytes` without its
+/// colour codes (or `bytes.len()` past its end): maps a position found in
+/// the stripped text back into the original.
+pub fn raw_offset(bytes: &[u8], stripped: usize) -> usize {
+    let mut kept = 0;
+    let mut pos = 0;
+    while pos < bytes.len() {
+        let len = sequence_len(&bytes[pos..]);
+        if len > 0 {
+            pos += len;
+            continue;
+        }
+        if kept == stripped {
+            return pos;
+        }
+        kept += 1;
+        pos += 1;
+    }
+    bytes.len()
 }
 
 /// Appends `bytes` to `out` without their colour codes.
@@ -68,6 +90,17 @@ mod tests {
         );
         assert!(matches!(strip(b"plain"), Cow::Borrowed(_)));
         assert_eq!(&*strip(b"\x1b[31"), b"\x1b[31");
+    }
+
+    #[test]
+    fn stripped_offsets_map_back_past_the_codes() {
+        let line = b"\x1b[2m2026\x1b[0m \x1b[32mINFO\x1b[0m x";
+        let clean = strip(line);
+        assert_eq!(&*clean, b"2026 INFO x");
+        for (k, &b) in clean.iter().enumerate() {
+            assert_eq!(line[raw_offset(line, k)], b);
+        }
+        assert_eq!(raw_offset(line, clean.len()), line.len());
     }
 
     proptest! {
