@@ -1,8 +1,10 @@
 //! Terminal colour codes in log bytes: SGR escape sequences
 //! (`ESC [ 31 m`, `ESC [ 0 m`, `ESC [ 1 ; 38 ; 5 ; 208 m`), which programs
-//! write when they believe they print to a terminal. They are no part of a
-//! message: the printer, the JSON output and the normalizer leave them out.
-//! Every other control byte is left alone (the printer shows it escaped).
+//! write when they believe they print to a terminal, and the erase-line
+//! sequence (`ESC [ 2 K`) that docker compose and progress output put
+//! before a line. They are no part of a message: the printer, the JSON
+//! output and the normalizer leave them out. Every other control byte is
+//! left alone (the printer shows it escaped).
 
 use std::borrow::Cow;
 
@@ -21,7 +23,9 @@ pub fn sequence_len(bytes: &[u8]) -> usize {
         .take_while(|b| b.is_ascii_digit() || matches!(b, b';' | b':'))
         .count();
     match bytes.get(2 + params) {
-        Some(b'm') => 3 + params,
+        // `K` erases the rest of the line: docker compose and progress
+        // bars put `ESC [ 2 K` before each line they print.
+        Some(b'm' | b'K') => 3 + params,
         _ => 0,
     }
 }
@@ -83,7 +87,8 @@ mod tests {
 
     #[test]
     fn removes_colour_codes_and_nothing_else() {
-        let line = b"\x1b[32mINFO\x1b[0m ready \x1b[1;38;5;208mhot\x1b[m \x1b]0;title\x07 \x1b[2J";
+        let line =
+            b"\x1b[2K\x1b[32mINFO\x1b[0m ready \x1b[1;38;5;208mhot\x1b[m \x1b]0;title\x07 \x1b[2J";
         assert_eq!(
             &*strip(line),
             &b"INFO ready hot \x1b]0;title\x07 \x1b[2J"[..]
