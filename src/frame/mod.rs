@@ -782,14 +782,14 @@ pub fn record_time(rec: &JsonRecord<'_>, ctx: &TimeContext) -> Option<i64> {
 /// (number or digit string), or an RFC 3339 string.
 pub fn json_time(value: Scalar<'_>, ctx: &TimeContext) -> Option<i64> {
     match value {
-        Scalar::Num(n) => epoch_number(n),
+        Scalar::Num(n) => json::epoch_number(n),
         Scalar::Str {
             raw,
             escaped: false,
         } => {
             if raw.first().is_some_and(u8::is_ascii_digit)
                 && raw.iter().all(|b| b.is_ascii_digit() || *b == b'.')
-                && let Some(ms) = epoch_number(raw)
+                && let Some(ms) = json::epoch_number(raw)
             {
                 return Some(ms);
             }
@@ -800,23 +800,6 @@ pub fn json_time(value: Scalar<'_>, ctx: &TimeContext) -> Option<i64> {
         }
         _ => None,
     }
-}
-
-fn epoch_number(n: &[u8]) -> Option<i64> {
-    let v: f64 = std::str::from_utf8(n).ok()?.parse().ok()?;
-    if !v.is_finite() || v < 0.0 {
-        return None;
-    }
-    let ms = if v < 1e11 {
-        v * 1e3
-    } else if v < 1e14 {
-        v
-    } else if v < 1e17 {
-        v / 1e3
-    } else {
-        v / 1e6
-    };
-    Some(ms.round() as i64)
 }
 
 /// Offset just after the line that starts at `start`.

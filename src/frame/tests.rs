@@ -561,3 +561,32 @@ fn escape_bytes_that_are_not_colour_codes_are_left_alone() {
     let records = texts(log.as_bytes());
     assert_eq!(records.len(), 2);
 }
+
+#[test]
+fn a_member_named_like_a_time_is_the_time_when_no_known_key_is() {
+    let time = |line: &str| json::parse(line.as_bytes()).and_then(|r| record_time(&r, &ctx()));
+    assert_eq!(
+        time(
+            r#"{"ClientIP":"1.1.1.1","EdgeStartTimestamp":1712790040200000000,"EdgeResponseStatus":200}"#
+        ),
+        Some(1_712_790_040_200)
+    );
+    assert_eq!(
+        time(r#"{"started_at":1490385986240,"status":200}"#),
+        Some(1_490_385_986_240)
+    );
+    assert_eq!(
+        time(r#"{"eventTime":"2026-01-10T10:00:00Z","msg":"x"}"#),
+        Some(1_768_039_200_000)
+    );
+    // Durations and counters named like times are not times.
+    assert_eq!(
+        time(r#"{"response_time":0.12,"uptime":1700000,"msg":"x"}"#),
+        None
+    );
+    // A known key wins wherever it stands.
+    assert_eq!(
+        time(r#"{"created_at":"2020-01-01T00:00:00Z","time":"2026-01-10T10:00:00Z"}"#),
+        Some(1_768_039_200_000)
+    );
+}
