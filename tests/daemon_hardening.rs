@@ -131,8 +131,11 @@ fn kill_finds_a_daemon_that_cannot_recreate_its_socket() {
 #[test]
 fn kill_stops_what_a_killed_daemon_left_running() {
     let home = TestHome::new();
-    home.ok(&["start", "--name", "web", "--", "sh", "-c", LOOP]);
-    home.ok(&["start", "--name", "api", "--", "sh", "-c", LOOP]);
+    // Silent children: one that prints dies of SIGPIPE once the daemon
+    // holding its pipe is gone, and is no leftover.
+    let silent = "while true; do sleep 0.2; done";
+    home.ok(&["start", "--name", "web", "--", "sh", "-c", silent]);
+    home.ok(&["start", "--name", "api", "--", "sh", "-c", silent]);
     let web = pid_of(&home, "web");
     let api = pid_of(&home, "api");
     let daemon = home.daemon_pid().unwrap();
