@@ -427,11 +427,11 @@ fn an_endless_device_is_read_with_bounded_memory_and_noted_as_binary() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    // Memory after reading 32 MiB and after 96 MiB: the same, give or take.
+    // Memory after reading 16 MiB and after 64 MiB: the same, give or take.
     let started = Instant::now();
     let mut peaks = Vec::new();
-    for mark in [32u64 << 20, 96 << 20] {
-        while bytes_read(child.id()) < mark && started.elapsed() < Duration::from_secs(150) {
+    for mark in [16u64 << 20, 64 << 20] {
+        while bytes_read(child.id()) < mark && started.elapsed() < Duration::from_secs(240) {
             std::thread::sleep(Duration::from_millis(100));
         }
         peaks.push((bytes_read(child.id()), peak_kib(child.id())));
@@ -446,11 +446,11 @@ fn an_endless_device_is_read_with_bounded_memory_and_noted_as_binary() {
         unreachable!()
     };
     assert!(
-        read_late >= 96 << 20,
-        "read only {read_late} bytes in 150 s"
+        read_late >= 64 << 20,
+        "read only {read_late} bytes in 240 s"
     );
     assert!(
-        early > 0 && late < early + 8 * 1024 && late < 96 * 1024,
+        early > 0 && late < early + 8 * 1024 && late < 64 * 1024,
         "peak {early} KiB after {read_early} bytes, {late} KiB after {read_late} bytes"
     );
     let err = String::from_utf8_lossy(&out.stderr);
