@@ -342,6 +342,9 @@ impl HeaderLayout {
         // Per column, fields that are a date or a clock (not a plain
         // number): what anchors a header.
         let mut dated = [0u32; MAX_COLUMNS];
+        // Per column, fields followed by `|`: a table of columns, where a
+        // plain number (a pid, an id) after a name is a header column too.
+        let mut piped = [0u32; MAX_COLUMNS];
         let mut n = 0u32;
         for line in lines {
             let line = line.strip_suffix(b"\r").unwrap_or(line);
@@ -363,6 +366,7 @@ impl HeaderLayout {
                 counts[k][kind as usize] += 1;
                 quoted[k] += u32::from(line[s] == b'"');
                 dated[k] += u32::from(kind == ColumnKind::Time && is_dated(tok));
+                piped[k] += u32::from(line.get(e) == Some(&b'|'));
             }
             if n as usize >= SAMPLE_LINES {
                 break;
@@ -375,6 +379,7 @@ impl HeaderLayout {
         // names) join a header only behind or before such an anchor, and
         // only when enough lines show them.
         let mut anchored = false;
+        let mut suspect = false;
         let need = (CONSISTENCY * n as f64).ceil() as u32;
         for (k, column) in counts.iter().enumerate() {
             let (best, &count) = column
@@ -402,21 +407,34 @@ impl HeaderLayout {
                 pending.push(kind);
                 continue;
             }
+            // A plain number right after words is more likely the
+            // message's own (`request 7 took 3ms`) unless the columns are a
+            // table: the words then need an anchor after the number
+            // (`12345:M 04 May 2026`).
+            suspect |= kind == ColumnKind::Time
+                && dated[k] < need
+                && !pending.is_empty()
+                && piped[k - 1] < need;
             let anchor = match kind {
                 ColumnKind::Time => dated[k] >= need,
                 ColumnKind::Level | ColumnKind::Bracket => true,
                 ColumnKind::Component => n >= MIN_WORD_LINES,
                 ColumnKind::Dash | ColumnKind::Word => false,
             };
-            if pending.is_empty() || anchored || anchor {
+            if pending.is_empty() || anchor || (anchored && !suspect) {
                 anchored |= anchor;
+                suspect = false;
                 columns.append(&mut pending);
                 columns.push(kind);
             } else {
                 // Behind words not yet anchored: joins with them or not.
                 pending.push(kind);
             }
-            if kind == ColumnKind::Component {
+            // A component ends the header, and so does a dash once the
+            // level is in it (`… INFO [main] com.x.Api - message`).
+            if kind == ColumnKind::Component
+                || (kind == ColumnKind::Dash && columns.contains(&ColumnKind::Level))
+            {
                 break;
             }
         }
@@ -740,6 +758,29 @@ mod tests {
         // The same in two lines: the host is not learned.
         let text: String = text.lines().take(2).map(|l| format!("{l}\n")).collect();
         assert_eq!(learn(&text).columns(), &[Time]);
+    }
+
+    #[test]
+    fn the_message_first_word_and_number_stay_message() {
+        let text: String = (0..12)
+            .map(|i| {
+                format!(
+                    "2026-11-29 10:00:{i:02}.123 INFO  [main] com.example.Api - {} {i} {}\n",
+                    ["request", "job", "upstream"][i % 3],
+                    ["took 3ms", "failed over", "unreachable"][i % 3]
+                )
+            })
+            .collect();
+        let layout = learn(&text);
+        assert_eq!(layout.columns(), &[Time, Time, Level, Bracket, Word, Dash]);
+        assert_eq!(
+            msg(&layout, text.lines().nth(1).unwrap()),
+            "job 1 failed over"
+        );
+        let text: String = (0..12)
+            .map(|i| format!("2026-11-29 10:00:{i:02} INFO request {i} served in 3ms\n"))
+            .collect();
+        assert_eq!(learn(&text).columns(), &[Time, Time, Level]);
     }
 
     #[test]
