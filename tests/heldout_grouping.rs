@@ -116,22 +116,29 @@ impl Picker {
                 n % 4099
             ),
             "level" => pick(&["INFO", "INFO", "INFO", "WARN"]),
+            "key" => pick(&["session:42", "user:alice", "cart:9001", "rate:api"]),
+            "backend" => pick(&["be_api/api1", "be_api/api2", "be_static/web3"]),
+            "caller" => pick(&["server/http.go:88", "store/pg.go:120", "queue/kafka.go:43"]),
+            "word" => pick(&["orders", "payments", "refunds", "search", "audit"]),
             other => panic!("no slot {other}"),
         }
     }
 }
 
-/// Fills `fmt`'s `{slot}`s with drawn values.
+/// Fills `fmt`'s `{slot}`s with drawn values; `{{` and `}}` are braces.
 fn fill(fmt: &str, pick: &mut Picker) -> String {
     let mut line = String::new();
     let mut rest = fmt;
-    while let Some(open) = rest.find('{') {
-        line.push_str(&rest[..open]);
-        let close = rest[open..]
-            .find('}')
-            .map(|c| c + open)
-            .expect("closed slot");
-        line.push_str(&pick.value(&rest[open + 1..close]));
+    while let Some(at) = rest.find(['{', '}']) {
+        line.push_str(&rest[..at]);
+        let brace = &rest[at..at + 1];
+        if rest[at + 1..].starts_with(brace) {
+            line.push_str(brace);
+            rest = &rest[at + 2..];
+            continue;
+        }
+        let close = rest[at..].find('}').map(|c| c + at).expect("closed slot");
+        line.push_str(&pick.value(&rest[at + 1..close]));
         rest = &rest[close + 1..];
     }
     line.push_str(rest);
@@ -266,6 +273,77 @@ const STYLES: &[Style] = &[
     },
 ];
 
+/// Styles written after the rules above were settled, as a second check
+/// (see the README's GA section for what it showed).
+const FRESH_STYLES: &[Style] = &[
+    Style {
+        name: "MySQL error log",
+        header: |t, p| {
+            let n = 1 + p.next(40);
+            format!("2026-11-29T{}.{:06}Z {n} ", hms(t), t * 13 % 1_000_000)
+        },
+        events: &[
+            "[Warning] [MY-010055] [Server] IP address '{ip}' could not be resolved: Name or service not known",
+            "[Note] [MY-010914] [Server] Aborted connection {n} to db: '{db}' user: '{user}' host: '{ip}' (Got an error reading communication packets).",
+            "[ERROR] [MY-012592] [InnoDB] Operating system error number {n} in a file operation.",
+            "[System] [MY-010931] [Server] /usr/sbin/mysqld: ready for connections. Version: '8.0.{n}'  socket: '/var/run/mysqld/mysqld.sock'  port: 3306",
+        ],
+    },
+    Style {
+        name: "Redis",
+        header: |t, p| {
+            let pid = p.value("pid");
+            format!("{pid}:M 29 Nov 2026 {}.{:03} * ", hms(t), t % 1000)
+        },
+        events: &[
+            "Background saving started by pid {pid}",
+            "DB saved on disk",
+            "{n} changes in 300 seconds. Saving...",
+            "Accepted {ip}:{port}",
+            "Client id={n} addr={ip}:{port} laddr={ip}:6379 fd={n} name= closed for overcoming of output buffer limits.",
+        ],
+    },
+    Style {
+        name: "nginx error log",
+        header: |t, p| {
+            let pid = p.value("pid");
+            format!("2026/11/29 {} [error] {pid}#0: *{} ", hms(t), t % 9000)
+        },
+        events: &[
+            "connect() failed (111: Connection refused) while connecting to upstream, client: {ip}, server: {host}, request: \"GET {url} HTTP/1.1\", upstream: \"http://{ip}:8080{url}\"",
+            "open() \"{path}\" failed (2: No such file or directory), client: {ip}, server: {host}, request: \"GET {url} HTTP/1.1\"",
+            "upstream timed out (110: Connection timed out) while reading response header from upstream, client: {ip}, server: {host}",
+            "client intended to send too large body: {big} bytes, client: {ip}, server: {host}",
+        ],
+    },
+    Style {
+        name: "Go zap console",
+        header: |t, p| {
+            let level = p.value("level");
+            format!("2026-11-29T{}.{:03}Z\t{level}\t", hms(t), t % 1000)
+        },
+        events: &[
+            "{caller}\tserved request\t{{\"path\": \"{url}\", \"status\": {status}, \"latency\": \"{ms}ms\"}}",
+            "{caller}\tcache miss\t{{\"key\": \"{key}\"}}",
+            "{caller}\tconsumer lag\t{{\"topic\": \"{word}\", \"partition\": {n}, \"lag\": {big}}}",
+            "{caller}\tretrying publish\t{{\"topic\": \"{word}\", \"attempt\": {n}}}",
+        ],
+    },
+    Style {
+        name: "HAProxy",
+        header: |t, p| {
+            let pid = p.value("pid");
+            format!("Nov 29 {} lb1 haproxy[{pid}]: ", hms(t))
+        },
+        events: &[
+            "{ip}:{port} [29/Nov/2026:10:00:00.{n}] fe_https~ {backend} 0/0/{n}/{n}/{n} {status} {n} - - ---- {n}/{n}/0/0/0 0/0 \"GET {url} HTTP/1.1\"",
+            "Server {backend} is DOWN, reason: Layer4 connection problem, info: \"Connection refused\", check duration: {n}ms. {n} active and 0 backup servers left.",
+            "Server {backend} is UP, reason: Layer7 check passed, code: 200, check duration: {n}ms. {n} active and 0 backup servers online.",
+            "Connect from {ip}:{port} to {ip}:443 (fe_https/HTTP)",
+        ],
+    },
+];
+
 /// Lines of a style with their true event, `rounds` lines per event in a
 /// shuffled order.
 fn generate(style: &Style, rounds: usize, seed: u64) -> Vec<(usize, String)> {
@@ -281,17 +359,17 @@ fn generate(style: &Style, rounds: usize, seed: u64) -> Vec<(usize, String)> {
     lines
 }
 
-#[test]
-fn grouping_holds_on_log_styles_it_was_not_written_from() {
+/// GA of every style, through `velos logs FILE --json`.
+fn scores(styles: &[Style], tag: &str) -> Vec<(&'static str, f64)> {
     let dir = tempfile::tempdir().unwrap();
     // `HELDOUT_KEEP=DIR` keeps the generated files there, to look at.
     let dir = std::env::var_os("HELDOUT_KEEP").map_or_else(|| dir.path().to_path_buf(), Into::into);
     let home = tempfile::tempdir().unwrap();
     let mut scores = Vec::new();
-    for (i, style) in STYLES.iter().enumerate() {
+    for (i, style) in styles.iter().enumerate() {
         let lines = generate(style, 60, 0x2545_F491_4F6C_DD1D ^ (i as u64 + 1));
         let text: String = lines.iter().map(|(_, l)| format!("{l}\n")).collect();
-        let path = write(&dir, &format!("style{i}.log"), text);
+        let path = write(&dir, &format!("{tag}{i}.log"), text);
         let out = logs(home.path(), &path, &["--json", "-n", "0"]);
         assert!(out.status.success(), "{}", style.name);
         let records = json_lines(&out.stdout);
@@ -312,6 +390,21 @@ fn grouping_holds_on_log_styles_it_was_not_written_from() {
     }
     let mean = scores.iter().map(|s| s.1).sum::<f64>() / scores.len() as f64;
     eprintln!("mean GA {mean:.3}");
-    assert!(mean >= 0.9, "mean GA {mean:.3}: {scores:?}");
-    assert!(scores.iter().all(|s| s.1 >= 0.75), "{scores:?}");
+    scores
+}
+
+#[test]
+fn grouping_holds_on_log_styles_it_was_not_written_from() {
+    let scores = scores(STYLES, "style");
+    let mean = scores.iter().map(|s| s.1).sum::<f64>() / scores.len() as f64;
+    assert!(mean >= 0.95, "mean GA {mean:.3}: {scores:?}");
+    assert!(scores.iter().all(|s| s.1 >= 0.9), "{scores:?}");
+}
+
+#[test]
+fn grouping_holds_on_styles_measured_once() {
+    let scores = scores(FRESH_STYLES, "fresh");
+    let mean = scores.iter().map(|s| s.1).sum::<f64>() / scores.len() as f64;
+    assert!(mean >= 0.95, "mean GA {mean:.3}: {scores:?}");
+    assert!(scores.iter().all(|s| s.1 >= 0.9), "{scores:?}");
 }

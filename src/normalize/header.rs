@@ -238,7 +238,7 @@ fn is_dated(tok: &[u8]) -> bool {
 
 /// The kind of one field.
 pub fn classify(tok: &[u8]) -> ColumnKind {
-    let (Some(&first), Some(&last)) = (tok.first(), tok.last()) else {
+    let (Some(&first), Some(_)) = (tok.first(), tok.last()) else {
         return ColumnKind::Word;
     };
     if is_mark(tok) {
@@ -257,7 +257,7 @@ pub fn classify(tok: &[u8]) -> ColumnKind {
     if is_time_like(core) {
         return ColumnKind::Time;
     }
-    if last == b':' && tok.len() > 1 {
+    if is_component(tok) {
         return ColumnKind::Component;
     }
     ColumnKind::Word
@@ -268,7 +268,7 @@ pub fn classify(tok: &[u8]) -> ColumnKind {
 /// without classifying the field in full.
 #[inline]
 fn fits(kind: ColumnKind, tok: &[u8]) -> bool {
-    let (Some(&first), Some(&last)) = (tok.first(), tok.last()) else {
+    let (Some(&first), Some(_)) = (tok.first(), tok.last()) else {
         return matches!(kind, ColumnKind::Word | ColumnKind::Level);
     };
     let dash = is_mark(tok);
@@ -283,19 +283,21 @@ fn fits(kind: ColumnKind, tok: &[u8]) -> bool {
         ColumnKind::Bracket => bracket,
         ColumnKind::Time => !dash && !bracket && is_time_like(core) && !is_level(core),
         ColumnKind::Level => {
-            !dash
-                && !bracket
-                && (is_level(core) || !(is_time_like(core) || (last == b':' && tok.len() > 1)))
+            !dash && !bracket && (is_level(core) || !(is_time_like(core) || is_component(tok)))
         }
         ColumnKind::Component => {
-            !dash
-                && !bracket
-                && !is_level(core)
-                && !is_time_like(core)
-                && last == b':'
-                && tok.len() > 1
+            !dash && !bracket && !is_level(core) && !is_time_like(core) && is_component(tok)
         }
     }
+}
+
+/// A name ending in `:` (`sshd[24200]:`, `dfs.FSNamesystem:`): it starts
+/// with a letter, digit or `_`, so a JSON key (`{"topic":`) is not one.
+#[inline]
+fn is_component(tok: &[u8]) -> bool {
+    tok.len() > 1
+        && tok[tok.len() - 1] == b':'
+        && (tok[0].is_ascii_alphanumeric() || tok[0] == b'_')
 }
 
 /// A lone mark between columns: `-`, `--`, or one of Redis's level marks
