@@ -30,6 +30,7 @@ use memchr::{memchr, memrchr};
 use crate::classify::{HeaderStyle, explicit_level, http_request_len};
 use crate::level::Level;
 use crate::normalize::HeaderLayout;
+use crate::sgr;
 use crate::timestamp::{self, Anchor, TimeContext, TsFormat, TsLayout, parse_iso_exact};
 
 use json::{JsonRecord, LevelKind, Scalar};
@@ -83,7 +84,7 @@ impl Layout {
         let mut logfmt_lines = 0;
         let mut structured_timed = false;
         let mut numeric_levels = false;
-        let mut plain: Vec<&[u8]> = Vec::new();
+        let mut plain: Vec<std::borrow::Cow<'_, [u8]>> = Vec::new();
         let mut messages: Vec<&[u8]> = Vec::new();
         let mut pos = 0;
         while pos < head.len() && records < SNIFF_LINES {
@@ -123,8 +124,11 @@ impl Layout {
                 structured_timed |= rec.ts.is_some();
                 continue;
             }
-            plain.push(line);
+            // Lines are learned from without their colour codes, as
+            // they are read.
+            plain.push(sgr::strip(line));
         }
+        let plain: Vec<&[u8]> = plain.iter().map(|line| &**line).collect();
         let ts = TsLayout::sniff(plain.iter().copied(), ctx);
         let header_columns = HeaderLayout::learn(plain.iter().copied());
         let header = match ts {
@@ -297,6 +301,38 @@ impl Layout {
                 message_start: 0,
             };
         }
+        let header = if memchr(sgr::ESC, first).is_some() {
+            // Colour codes around or inside the header (`ESC[2m2026-…`):
+            // read it without them, then point back into the line.
+            let clean = sgr::strip(first);
+            let header = self.header_of(&clean, ctx);
+            let raw_at = |k: usize| if k == 0 { 0 } else { sgr::raw_offset(first, k) };
+            Header {
+                ts: header.ts,
+                head_end: raw_at(header.head_end),
+                message_start: raw_at(header.message_start),
+                explicit: header.explicit,
+            }
+        } else {
+            self.header_of(first, ctx)
+        };
+        Record {
+            offset: start,
+            len: raw.len(),
+            text,
+            ts: header.ts,
+            explicit: header.explicit,
+            json: None,
+            head_end: header.head_end,
+            first_len,
+            message_start: header.message_start,
+        }
+    }
+
+    /// The header of a plain-text line: its time, where the header and the
+    /// message start, and its explicit level.
+    #[inline]
+    fn header_of(&self, first: &[u8], ctx: &TimeContext) -> Header {
         let found = match self.ts {
             Some(layout) => layout.find(first, ctx),
             None => timestamp::detect(first, ctx),
@@ -315,18 +351,15 @@ impl Layout {
         let explicit = match found {
             // glog writes the level as the timestamp's first letter.
             Some(f) if f.format == TsFormat::Glog && f.start == 0 => Level::from_letter(first[0]),
-            _ => column_level.or_else(|| explicit_level(&first[head_end..], self.header)),
+            _ => column_level
+                .or_else(|| explicit_level(&first[head_end..], self.header))
+                .or_else(|| found.and_then(|f| level_before_time(&first[..f.start]))),
         };
-        Record {
-            offset: start,
-            len: raw.len(),
-            text,
+        Header {
             ts: found.map(|f| f.ms),
-            explicit,
-            json: None,
             head_end,
-            first_len,
             message_start,
+            explicit,
         }
     }
 
@@ -534,16 +567,71 @@ fn is_exception_line(line: &[u8]) -> bool {
 static BOUNDARY_CTX: std::sync::LazyLock<TimeContext> =
     std::sync::LazyLock::new(|| TimeContext::new(timestamp::Zone::utc(), 0));
 
+/// What [`Layout::header_of`] reads from a plain line's header.
+struct Header {
+    ts: Option<i64>,
+    head_end: usize,
+    message_start: usize,
+    explicit: Option<Level>,
+}
+
 /// Whether a line (without its line end), in a file whose entries carry
 /// timestamps and whose timestamp shape it does not have, starts an entry:
 /// it has a timestamp where the file puts it, or it is a JSON object with
 /// a time of its own.
+///
+/// "Where the file puts it" allows another count of the same opener
+/// (`[ INFO 2015-05-20 …]` among `[DEBUG 2015-05-20 …]` lines, where a
+/// padded level adds a space): the same format after the same kind of
+/// byte. A time after another kind of byte (`<created>2026-…` in an XML
+/// body) does not start an entry.
 #[inline]
 fn starts_entry(line: &[u8], ts: TsLayout) -> bool {
     if ts.parse(line, &BOUNDARY_CTX).is_some() {
         return true;
     }
-    line.first() == Some(&b'{') && json::parse(line).is_some_and(|rec| rec.ts.is_some())
+    if memchr(sgr::ESC, line).is_some() {
+        let clean = sgr::strip(line);
+        if clean.len() < line.len() {
+            return starts_entry(&clean, ts);
+        }
+    }
+    if line.first() == Some(&b'{') {
+        return json::parse(line).is_some_and(|rec| rec.ts.is_some());
+    }
+    let Anchor::After { byte, .. } = ts.anchor else {
+        return false;
+    };
+    timestamp::detect(line, &BOUNDARY_CTX).is_some_and(|found| {
+        found.format == ts.format
+            && matches!(found.anchor, Anchor::After { byte: b, .. } if b == byte)
+    })
+}
+
+/// The level written before a line's timestamp (`[DEBUG 2015-05-20 …]`,
+/// `Thread-1::INFO::2011-12-07 …`, `INFO | app | 2025-…`), or a single
+/// level letter alone before it (`E [08/Jun/2013:11:28:58 -0700] …`).
+fn level_before_time(prefix: &[u8]) -> Option<Level> {
+    if prefix.is_empty() {
+        return None;
+    }
+    let words = if memchr(b':', prefix).is_some() {
+        // `::`-separated headers: the level is a token of its own.
+        let spaced: Vec<u8> = prefix
+            .iter()
+            .map(|&b| if b == b':' { b' ' } else { b })
+            .collect();
+        explicit_level(&spaced, HeaderStyle::Words)
+    } else {
+        explicit_level(prefix, HeaderStyle::Words)
+    };
+    if words.is_some() {
+        return words;
+    }
+    match prefix.trim_ascii_end() {
+        [letter] | [letter, b' ', b'[' | b'('] => Level::from_letter(*letter),
+        _ => None,
+    }
 }
 
 /// The shape of a file's timestamps: the classes of their first bytes

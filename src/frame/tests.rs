@@ -492,3 +492,72 @@ fn timestamps_wider_or_narrower_than_the_sampled_ones_still_start_entries() {
     assert!(layout.ts_shape.is_some());
     assert_eq!(spans(&layout, data, 0, data.len()).count(), 1201);
 }
+
+#[test]
+fn a_padded_level_before_the_time_still_starts_an_entry() {
+    let log = "[DEBUG 2015-05-20 12:22:19 main]  Exec[create exchange]/unless: Failed: Con\n\
+[ INFO 2015-05-20 12:22:20 main] /usr/share/ruby/puppet/util/errors.rb:104:in `fail'\n\
+[ERROR 2015-05-20 12:22:21 main]  qpid-config failed\n";
+    let data = log.as_bytes();
+    let layout = Layout::sniff(data, &ctx());
+    let levels: Vec<Option<Level>> = spans(&layout, data, 0, data.len())
+        .map(|(s, e)| layout.read(data, s, e, &ctx()).explicit)
+        .collect();
+    // The level written before the time wins over keywords in the message.
+    assert_eq!(
+        levels,
+        vec![Some(Level::Debug), Some(Level::Info), Some(Level::Error)]
+    );
+}
+
+#[test]
+fn a_time_after_another_opener_does_not_start_an_entry() {
+    let log = "2026-01-10 00:00:01 INFO response body:\n\
+<order><created>2026-01-09T10:00:00Z</created></order>\n\
+2026-01-10 00:00:02 INFO next\n";
+    assert_eq!(texts(log.as_bytes()).len(), 2);
+}
+
+#[test]
+fn a_level_letter_alone_before_the_time() {
+    let log = "E [08/Jun/2013:11:28:58 -0700] Unknown directive BrowseOrder\n\
+I [08/Jun/2013:11:28:59 -0700] Listening on localhost:631\n";
+    let data = log.as_bytes();
+    let layout = Layout::sniff(data, &ctx());
+    let levels: Vec<Option<Level>> = spans(&layout, data, 0, data.len())
+        .map(|(s, e)| layout.read(data, s, e, &ctx()).explicit)
+        .collect();
+    assert_eq!(levels, vec![Some(Level::Error), Some(Level::Info)]);
+}
+
+#[test]
+fn coloured_headers_are_read_through_their_colour_codes() {
+    let log = "\x1b[2m2026-01-10 10:00:00.123\x1b[0;39m \x1b[32m INFO\x1b[0;39m 42 --- [main] App : up\n\
+\x1b[2m2026-01-10 10:00:01.123\x1b[0;39m \x1b[31mERROR\x1b[0;39m 42 --- [main] App : boom\n\
+java.lang.IllegalStateException: x\n\
+\tat a.b(C.java:1)\n\
+\x1b[2m2026-01-10 10:00:02.123\x1b[0;39m \x1b[32m INFO\x1b[0;39m 42 --- [main] App : ok\n";
+    let data = log.as_bytes();
+    let layout = Layout::sniff(data, &ctx());
+    let records: Vec<(Option<i64>, Option<Level>, usize)> = spans(&layout, data, 0, data.len())
+        .map(|(s, e)| {
+            let rec = layout.read(data, s, e, &ctx());
+            (rec.ts, rec.explicit, rec.line_count())
+        })
+        .collect();
+    assert_eq!(
+        records,
+        vec![
+            (Some(1_768_039_200_123), Some(Level::Info), 1),
+            (Some(1_768_039_201_123), Some(Level::Error), 3),
+            (Some(1_768_039_202_123), Some(Level::Info), 1),
+        ]
+    );
+}
+
+#[test]
+fn escape_bytes_that_are_not_colour_codes_are_left_alone() {
+    let log = "2026-01-10 10:00:00 INFO a \x1b]0;title\x07\n\x1b]0;t\x07 b\n\x1b\n2026-01-10 10:00:01 INFO c\n";
+    let records = texts(log.as_bytes());
+    assert_eq!(records.len(), 2);
+}
