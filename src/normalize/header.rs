@@ -49,7 +49,7 @@ pub const MAX_COLUMNS: usize = 10;
 const MAX_BRACKET: usize = 512;
 /// Sample lines needed before a word column (a host or logger name) may
 /// join the header: in a handful of lines every column looks consistent.
-pub const MIN_WORD_LINES: u32 = 3;
+pub const MIN_WORD_LINES: u32 = 2;
 
 /// The kind of a header column (and of a field in a line).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -354,8 +354,8 @@ impl HeaderLayout {
                 continue;
             }
             n += 1;
-            let mut fields = Fields::new(line).take(MAX_COLUMNS + 1).enumerate();
-            while let Some((k, (s, e))) = fields.next() {
+            let fields = Fields::new(line).take(MAX_COLUMNS + 1).enumerate();
+            for (k, (s, e)) in fields {
                 if k == MAX_COLUMNS {
                     followed[k - 1] += 1;
                     break;
@@ -757,8 +757,8 @@ mod tests {
             .map(|i| format!("10:00:{i:02} web{} sshd[{i}]: session opened\n", i % 3))
             .collect();
         assert_eq!(learn(&text).columns(), &[Time, Word, Component]);
-        // The same in two lines: the host is not learned.
-        let text: String = text.lines().take(2).map(|l| format!("{l}\n")).collect();
+        // The same in one line: the host is not learned.
+        let text: String = text.lines().take(1).map(|l| format!("{l}\n")).collect();
         assert_eq!(learn(&text).columns(), &[Time]);
     }
 
