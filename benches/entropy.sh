@@ -44,13 +44,22 @@ if [ ! -s "$unique" ]; then
 fi
 [ -s "$generated" ] || target/release/examples/genlog --size "${mb}MiB" --seed 42 -o "$generated"
 
-printf '%-28s %8s %9s %10s %10s\n' file MiB seconds "s per MiB" "peak RSS"
+# Wall time depends on how busy the machine is; CPU time (user + system)
+# is the figure to compare. The last column is the CPU time per MiB
+# relative to the generated log's.
+printf '%-28s %6s %8s %8s %12s %9s %10s\n' file MiB wall_s cpu_s "cpu s/MiB" "vs gen" "peak RSS"
+rows=()
 for f in "$random" "$random4" "$unique" "$generated"; do
   size=$(( $(stat -L -c %s "$f") / 1048576 ))
   cat "$f" > /dev/null
-  out=$( { /usr/bin/time -f '%e %M' "$velos" logs "$f" --summary > /dev/null; } 2>&1 | tail -1)
-  secs=${out% *}
-  kb=${out#* }
-  printf '%-28s %8d %9.2f %10.3f %8d MB\n' "$(basename "$f")" "$size" "$secs" \
-    "$(echo "$secs / $size" | bc -l)" "$((kb / 1024))"
+  out=$( { /usr/bin/time -f '%e %U %S %M' "$velos" logs "$f" --summary > /dev/null; } 2>&1 | tail -1)
+  read -r wall user sys kb <<< "$out"
+  cpu=$(echo "$user + $sys" | bc -l)
+  rows+=("$(basename "$f") $size $wall $cpu $(echo "$cpu / $size" | bc -l) $((kb / 1024))")
+done
+gen_per_mib=$(echo "${rows[3]}" | awk '{print $5}')
+for row in "${rows[@]}"; do
+  read -r name size wall cpu per rss <<< "$row"
+  printf '%-28s %6d %8.2f %8.2f %12.4f %8.1fx %7d MB\n' "$name" "$size" "$wall" "$cpu" "$per" \
+    "$(echo "$per / $gen_per_mib" | bc -l)" "$rss"
 done

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{json_lines, logs, shared};
+use common::{grouping_accuracy, json_lines, logs, shared};
 use velos::timestamp::zone::civil_from_days;
 
 /// The eight loghub systems.
@@ -204,27 +204,6 @@ fn every_loghub_line_is_a_record_with_the_csv_time_and_level() {
             }
         }
     }
-}
-
-/// Grouping accuracy as loghub defines it: a line is right when the lines
-/// of its predicted group are exactly the lines of its true group.
-fn grouping_accuracy(predicted: &[String], truth: &[String]) -> f64 {
-    use std::collections::HashMap;
-    let mut by_pred: HashMap<&str, Vec<usize>> = HashMap::new();
-    let mut by_true: HashMap<&str, Vec<usize>> = HashMap::new();
-    for (i, (p, t)) in predicted.iter().zip(truth).enumerate() {
-        by_pred.entry(p).or_default().push(i);
-        by_true.entry(t).or_default().push(i);
-    }
-    let correct: usize = by_pred
-        .values()
-        .filter(|lines| {
-            let t = &truth[lines[0]];
-            by_true[t.as_str()] == **lines
-        })
-        .map(Vec::len)
-        .sum();
-    correct as f64 / predicted.len() as f64
 }
 
 #[test]

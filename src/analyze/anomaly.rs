@@ -18,7 +18,10 @@
 //! the fitted line, scale the variance up when they exceed one. For the
 //! volume a count must also be rare against the mean and dispersion of the
 //! whole burst history: a log that comes in a few batches a day (cron,
-//! package installs) learns from its first bursts that they are normal. The uncertainty of the
+//! package installs) learns from its first bursts that they are normal,
+//! and the volume of a log that is not a stream (records in fewer than
+//! half of the minutes of the hour before) is not judged at all: a batch
+//! after silence is how such a log is written. The uncertainty of the
 //! fitted line is added too. The count is then tested against a negative
 //! binomial distribution with that mean and variance (the Poisson when the
 //! dispersion is one): its chance of a count at least as high.
@@ -260,8 +263,11 @@ impl Detector {
         // minute-to-minute differences.
         let mut sum = vec![0f64; n + 1];
         let mut diff2 = vec![0f64; n + 1];
+        // Minutes with at least one record, for the stream test below.
+        let mut active = vec![0usize; n + 1];
         for i in 0..n {
             sum[i + 1] = sum[i] + series[i] as f64;
+            active[i + 1] = active[i] + usize::from(series[i] > 0);
             let d = if i == 0 {
                 0.0
             } else {
@@ -275,6 +281,14 @@ impl Detector {
             let fit = (t >= self.warmup).then(|| self.fit(series, &sum, &diff2, t));
             fits.push(fit);
             let Some(fit) = fit else { continue };
+            // Volume is only judged in a log that is a stream: records in
+            // at least half of the minutes of the hour before. A log that
+            // is silent most of the time (installs, cron jobs, batches)
+            // comes in bursts by nature.
+            let from = t.saturating_sub(self.history);
+            if metric == Metric::LogVolume && (active[t] - active[from]) * 2 < t - from {
+                continue;
+            }
             let x = series[t];
             let mut best = test(x, fit.mean_at(t), fit.var_at(t, 1), 1);
             // The last five minutes together, against the line fitted

@@ -361,7 +361,11 @@ impl TemplateCounts {
         let mut order: Vec<(u64, &TemplateStat)> =
             self.stats.iter().map(|(&id, s)| (id, s)).collect();
         order.sort_unstable_by_key(|&(id, s)| (s.first_offset, id));
-        let mut tokens: Vec<Vec<Tok>> = order.iter().map(|(_, s)| tokens_of(&s.template)).collect();
+        let keys = variable_keys(order.iter().map(|(_, s)| &s.template[..]));
+        let mut tokens: Vec<Vec<Tok>> = order
+            .iter()
+            .map(|(_, s)| tokens_of(&s.template, &keys))
+            .collect();
         mark_variable_positions(&mut tokens);
 
         let mut building: Vec<Building> = Vec::new();
@@ -469,7 +473,16 @@ fn mark_variable_positions(tokens: &mut [Vec<Tok>]) {
                     let distinct = 1 + group.windows(2).filter(|w| w[0].1 != w[1].1).count();
                     let all_var = group.iter().all(|&(_, _, t)| tokens[t][i].var);
                     let words = i > 0 && distinct >= VARIABLE_WORDS;
-                    if words || (distinct >= 2 && all_var) {
+                    // Words where other templates alike hold a value of the
+                    // same wrapping (`host 'web01'.` and `host 'edge-a'.`)
+                    // are values too.
+                    let beside_values = i > 0
+                        && distinct >= 2
+                        && group.iter().any(|&(_, _, t)| tokens[t][i].var)
+                        && group
+                            .windows(2)
+                            .all(|w| tokens[w[0].2][i].edges == tokens[w[1].2][i].edges);
+                    if words || beside_values || (distinct >= 2 && all_var) {
                         marks.extend(
                             group
                                 .iter()
@@ -506,6 +519,9 @@ struct Tok {
     canon: u64,
     raw: u64,
     var: bool,
+    /// The token's leading and trailing punctuation (zero for an
+    /// alphanumeric end): its wrapping, such as quotes or a final period.
+    edges: [u8; 2],
 }
 
 impl Tok {
@@ -515,29 +531,96 @@ impl Tok {
             canon: h,
             raw: h,
             var: true,
+            edges: [0, 0],
         }
     }
+}
+
+/// The wrapping of a token: its first and last bytes when they are
+/// punctuation, else zero. A placeholder's `<` and `>` are not wrapping.
+fn edges(tok: &[u8]) -> [u8; 2] {
+    let edge = |c: Option<&u8>| match c {
+        Some(&c) if !c.is_ascii_alphanumeric() && c != b'<' && c != b'>' => c,
+        _ => 0,
+    };
+    [edge(tok.first()), edge(tok.last())]
 }
 
 /// A pattern position: the founding token's canonical hash and whether it
 /// holds a placeholder, or `None` once members differ there.
 type PatTok = Option<(u64, bool)>;
 
-fn tokens_of(template: &[u8]) -> Vec<Tok> {
+fn tokens_of(template: &[u8], variable_keys: &KeySet) -> Vec<Tok> {
     let mut canon = Vec::with_capacity(32);
     template
         .split(u8::is_ascii_whitespace)
         .filter(|t| !t.is_empty())
         .enumerate()
         .map(|(i, t)| {
-            let var = canonical(t, i == 0, &mut canon);
+            let mut var = canonical(t, i == 0, &mut canon);
+            if !var
+                && let Some((key, _)) = key_value(t)
+                && variable_keys.contains(&xxh3_64(key))
+            {
+                var = true;
+                canon.clear();
+                canon.extend_from_slice(key);
+                canon.extend_from_slice(b"=<*>");
+            }
             Tok {
                 canon: xxh3_64(&canon),
                 raw: xxh3_64(t),
                 var,
+                edges: edges(t),
             }
         })
         .collect()
+}
+
+/// Hashes of keys.
+type KeySet = std::collections::HashSet<u64>;
+
+/// A `key=value` token split at its first `=` (trailing `,` `;` dropped):
+/// a key of letters, digits, `_`, `-` or `.` and a value that is not empty.
+fn key_value(tok: &[u8]) -> Option<(&[u8], &[u8])> {
+    let tok = tok
+        .strip_suffix(b",")
+        .or_else(|| tok.strip_suffix(b";"))
+        .unwrap_or(tok);
+    let k = memchr::memchr(b'=', tok)?;
+    let (key, value) = (&tok[..k], &tok[k + 1..]);
+    let keyish = |c: &u8| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.');
+    (!key.is_empty() && !value.is_empty() && key.iter().all(keyish)).then_some((key, value))
+}
+
+/// Keys whose values are variables: those written with at least
+/// [`VARIABLE_WORDS`] distinct values over all templates
+/// (`user=alice|bob|carol|dave`). A key seen with fewer (`status=ok`,
+/// `status=failed`) may name distinct events.
+fn variable_keys<'a>(templates: impl Iterator<Item = &'a [u8]>) -> KeySet {
+    let mut values: HashMap<u64, Vec<u64>> = HashMap::new();
+    let mut keys = KeySet::new();
+    for template in templates {
+        for tok in template.split(u8::is_ascii_whitespace) {
+            let Some((key, value)) = key_value(tok) else {
+                continue;
+            };
+            let key = xxh3_64(key);
+            if keys.contains(&key) {
+                continue;
+            }
+            let seen = values.entry(key).or_default();
+            let value = xxh3_64(value);
+            if !seen.contains(&value) {
+                seen.push(value);
+                if seen.len() >= VARIABLE_WORDS {
+                    values.remove(&key);
+                    keys.insert(key);
+                }
+            }
+        }
+    }
+    keys
 }
 
 /// Writes `tok` with every placeholder replaced by `<*>`; returns whether
@@ -582,7 +665,13 @@ fn value_shaped(tok: &[u8], first: bool) -> bool {
     {
         return tok.iter().any(u8::is_ascii_alphanumeric);
     }
-    first && (1..n - 1).any(|i| tok[i] == b'.' && alnum(i - 1) && letter(i + 1))
+    // A first token wrapped whole in brackets names who wrote the line:
+    // `(alice) CMD (…)`, `[worker-3] done`.
+    let wrapped = matches!((tok[0], tok[n - 1]), (b'(', b')') | (b'[', b']'))
+        && tok[1..n - 1]
+            .iter()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.'));
+    first && (wrapped || (1..n - 1).any(|i| tok[i] == b'.' && alnum(i - 1) && letter(i + 1)))
 }
 
 /// Writes `tok` with every placeholder replaced by `<*>`; returns whether

@@ -68,6 +68,10 @@ pub struct Layout {
     pub pretty_json: bool,
     /// Whether most sampled lines are logfmt.
     pub logfmt: bool,
+    /// The header an application writes inside the message field of
+    /// structured records (captured output: its own time, level, logger),
+    /// learned like a plain file's header columns.
+    pub msg_header: HeaderLayout,
 }
 
 impl Layout {
@@ -81,6 +85,7 @@ impl Layout {
         let mut structured_timed = false;
         let mut numeric_levels = false;
         let mut plain: Vec<std::borrow::Cow<'_, [u8]>> = Vec::new();
+        let mut messages: Vec<&[u8]> = Vec::new();
         let mut pos = 0;
         while pos < head.len() && records < SNIFF_LINES {
             let end = next_line(head, pos);
@@ -106,6 +111,9 @@ impl Layout {
                 None => None,
             };
             if let Some(rec) = structured {
+                if let Some(Scalar::Str { raw, .. }) = rec.msg {
+                    messages.push(raw);
+                }
                 json_records += 1;
                 structured_timed |= rec.ts.is_some();
                 numeric_levels |= matches!(rec.level, Some(Scalar::Num(_)));
@@ -151,6 +159,7 @@ impl Layout {
             ts_shape,
             pretty_json: json && multi_line_json > 0,
             logfmt: !json && logfmt_lines * 2 > records,
+            msg_header: HeaderLayout::learn(messages),
         }
     }
 
@@ -274,7 +283,12 @@ impl Layout {
         };
         if let Some(rec) = structured {
             let ts = record_time(&rec, ctx);
-            let explicit = rec.level.and_then(|v| self.json_level(v, rec.level_kind));
+            // The application's own level, written in its message header,
+            // wins over the level the record was stored with.
+            let explicit = self
+                .msg_header
+                .level(rec.msg.map_or(&[][..], |m| m.raw()))
+                .or_else(|| rec.level.and_then(|v| self.json_level(v, rec.level_kind)));
             return Record {
                 offset: start,
                 len: raw.len(),
@@ -425,7 +439,8 @@ impl Layout {
                 };
             }
         };
-        trim_cr(&msg[..memchr(b'\n', msg).unwrap_or(msg.len())])
+        let msg = trim_cr(&msg[..memchr(b'\n', msg).unwrap_or(msg.len())]);
+        self.msg_header.message_or_all(msg)
     }
 
     fn json_level(&self, value: Scalar<'_>, kind: LevelKind) -> Option<Level> {

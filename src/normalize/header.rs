@@ -18,12 +18,17 @@
 //! `dfs.FSNamesystem:`) or a plain word.
 //!
 //! Column by column, the header continues while one kind holds in at least
-//! 90 % of the sample lines. A component column ends the header (the colon
-//! is the conventional end of a header). A word column (a host name, a
-//! logger name) joins the header only if a later column of another kind
-//! does, because the first word of the message is also a word in most
-//! lines. Lines that start with whitespace (continuations, stack frames)
-//! are left out of the sample.
+//! 90 % of the sample lines, and while at least 90 % of them have a field
+//! after the column: a header always leaves a message behind. A component
+//! column ends the header (the colon is the conventional end of a header).
+//! A word column (a host name, a logger name) joins the header only if a
+//! later column of another kind does, because the first word of the
+//! message is also a word in most lines; and only when the header is
+//! anchored by a date or clock, a level or a bracketed column (a plain
+//! number after words is more likely the message's own), and the sample
+//! has at least [`MIN_WORD_LINES`] lines (in a handful of lines every
+//! column looks consistent). Lines that start with whitespace
+//! (continuations, stack frames) are left out of the sample.
 //!
 //! # Applying it
 //!
@@ -42,6 +47,9 @@ pub const CONSISTENCY: f64 = 0.9;
 pub const MAX_COLUMNS: usize = 10;
 /// Longest bracketed field, in bytes.
 const MAX_BRACKET: usize = 512;
+/// Sample lines needed before a word column (a host or logger name) may
+/// join the header: in a handful of lines every column looks consistent.
+pub const MIN_WORD_LINES: u32 = 2;
 
 /// The kind of a header column (and of a field in a line).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -218,9 +226,19 @@ fn is_time_like(tok: &[u8]) -> bool {
         || is_calendar_name(tok)
 }
 
+/// Whether a time-like field is a date or a clock (`2015-10-18`,
+/// `18:01:47`, `17/06/09`, `Jun`), not a plain number or an address.
+fn is_dated(tok: &[u8]) -> bool {
+    let core = tok.strip_suffix(b":").unwrap_or(tok);
+    is_calendar_name(core)
+        || core.windows(3).any(|w| {
+            w[0].is_ascii_digit() && matches!(w[1], b':' | b'-' | b'/') && w[2].is_ascii_digit()
+        })
+}
+
 /// The kind of one field.
 pub fn classify(tok: &[u8]) -> ColumnKind {
-    let (Some(&first), Some(&last)) = (tok.first(), tok.last()) else {
+    let (Some(&first), Some(_)) = (tok.first(), tok.last()) else {
         return ColumnKind::Word;
     };
     if is_mark(tok) {
@@ -239,7 +257,7 @@ pub fn classify(tok: &[u8]) -> ColumnKind {
     if is_time_like(core) {
         return ColumnKind::Time;
     }
-    if last == b':' && tok.len() > 1 {
+    if is_component(tok) {
         return ColumnKind::Component;
     }
     ColumnKind::Word
@@ -250,7 +268,7 @@ pub fn classify(tok: &[u8]) -> ColumnKind {
 /// without classifying the field in full.
 #[inline]
 fn fits(kind: ColumnKind, tok: &[u8]) -> bool {
-    let (Some(&first), Some(&last)) = (tok.first(), tok.last()) else {
+    let (Some(&first), Some(_)) = (tok.first(), tok.last()) else {
         return matches!(kind, ColumnKind::Word | ColumnKind::Level);
     };
     let dash = is_mark(tok);
@@ -265,19 +283,21 @@ fn fits(kind: ColumnKind, tok: &[u8]) -> bool {
         ColumnKind::Bracket => bracket,
         ColumnKind::Time => !dash && !bracket && is_time_like(core) && !is_level(core),
         ColumnKind::Level => {
-            !dash
-                && !bracket
-                && (is_level(core) || !(is_time_like(core) || (last == b':' && tok.len() > 1)))
+            !dash && !bracket && (is_level(core) || !(is_time_like(core) || is_component(tok)))
         }
         ColumnKind::Component => {
-            !dash
-                && !bracket
-                && !is_level(core)
-                && !is_time_like(core)
-                && last == b':'
-                && tok.len() > 1
+            !dash && !bracket && !is_level(core) && !is_time_like(core) && is_component(tok)
         }
     }
+}
+
+/// A name ending in `:` (`sshd[24200]:`, `dfs.FSNamesystem:`): it starts
+/// with a letter, digit or `_`, so a JSON key (`{"topic":`) is not one.
+#[inline]
+fn is_component(tok: &[u8]) -> bool {
+    tok.len() > 1
+        && tok[tok.len() - 1] == b':'
+        && (tok[0].is_ascii_alphanumeric() || tok[0] == b'_')
 }
 
 /// A lone mark between columns: `-`, `--`, or one of Redis's level marks
@@ -318,6 +338,15 @@ impl HeaderLayout {
         // Per column, fields that open a quoted string (an access log's
         // `"GET / HTTP/1.1"`): the message starts there.
         let mut quoted = [0u32; MAX_COLUMNS];
+        // Per column, lines with a field after it: a header column must
+        // leave a message behind.
+        let mut followed = [0u32; MAX_COLUMNS];
+        // Per column, fields that are a date or a clock (not a plain
+        // number): what anchors a header.
+        let mut dated = [0u32; MAX_COLUMNS];
+        // Per column, fields followed by `|`: a table of columns, where a
+        // plain number (a pid, an id) after a name is a header column too.
+        let mut piped = [0u32; MAX_COLUMNS];
         let mut n = 0u32;
         for line in lines {
             let line = line.strip_suffix(b"\r").unwrap_or(line);
@@ -325,10 +354,21 @@ impl HeaderLayout {
                 continue;
             }
             n += 1;
-            for (k, (s, e)) in Fields::new(line).take(MAX_COLUMNS).enumerate() {
-                let kind = classify(&line[s..e]);
+            let fields = Fields::new(line).take(MAX_COLUMNS + 1).enumerate();
+            for (k, (s, e)) in fields {
+                if k == MAX_COLUMNS {
+                    followed[k - 1] += 1;
+                    break;
+                }
+                if k > 0 {
+                    followed[k - 1] += 1;
+                }
+                let tok = &line[s..e];
+                let kind = classify(tok);
                 counts[k][kind as usize] += 1;
                 quoted[k] += u32::from(line[s] == b'"');
+                dated[k] += u32::from(kind == ColumnKind::Time && is_dated(tok));
+                piped[k] += u32::from(line.get(e) == Some(&b'|'));
             }
             if n as usize >= SAMPLE_LINES {
                 break;
@@ -336,14 +376,20 @@ impl HeaderLayout {
         }
         let mut columns = Vec::new();
         let mut pending = Vec::new();
+        // Whether a column so far anchors the header: a date or clock, a
+        // level or a bracketed column. Word columns (host and logger
+        // names) join a header only behind or before such an anchor, and
+        // only when enough lines show them.
+        let mut anchored = false;
+        let mut suspect = false;
         let need = (CONSISTENCY * n as f64).ceil() as u32;
-        for (column, &quoted) in counts.iter().zip(&quoted) {
+        for (k, column) in counts.iter().enumerate() {
             let (best, &count) = column
                 .iter()
                 .enumerate()
                 .max_by_key(|&(i, c)| (*c, std::cmp::Reverse(i)))
                 .unwrap_or((0, &0));
-            if n == 0 || quoted >= need {
+            if n == 0 || quoted[k] >= need || followed[k] < need {
                 break;
             }
             // A column of names and dashes (an access log's user, `-` when
@@ -357,12 +403,40 @@ impl HeaderLayout {
                 break;
             };
             if kind == ColumnKind::Word {
+                if n < MIN_WORD_LINES {
+                    break;
+                }
                 pending.push(kind);
                 continue;
             }
-            columns.append(&mut pending);
-            columns.push(kind);
-            if kind == ColumnKind::Component {
+            // A plain number right after words is more likely the
+            // message's own (`request 7 took 3ms`) unless the columns are a
+            // table: the words then need an anchor after the number
+            // (`12345:M 04 May 2026`).
+            suspect |= kind == ColumnKind::Time
+                && dated[k] < need
+                && !pending.is_empty()
+                && piped[k - 1] < need;
+            let anchor = match kind {
+                ColumnKind::Time => dated[k] >= need,
+                ColumnKind::Level | ColumnKind::Bracket => true,
+                ColumnKind::Component => n >= MIN_WORD_LINES,
+                ColumnKind::Dash | ColumnKind::Word => false,
+            };
+            if pending.is_empty() || anchor || (anchored && !suspect) {
+                anchored |= anchor;
+                suspect = false;
+                columns.append(&mut pending);
+                columns.push(kind);
+            } else {
+                // Behind words not yet anchored: joins with them or not.
+                pending.push(kind);
+            }
+            // A component ends the header, and so does a dash once the
+            // level is in it (`… INFO [main] com.x.Api - message`).
+            if kind == ColumnKind::Component
+                || (kind == ColumnKind::Dash && columns.contains(&ColumnKind::Level))
+            {
                 break;
             }
         }
@@ -441,6 +515,15 @@ impl HeaderLayout {
     /// The message part of `line`.
     pub fn message<'a>(&self, line: &'a [u8]) -> &'a [u8] {
         &line[self.message_start(line)..]
+    }
+
+    /// The message part of `line`, or the whole line when nothing follows
+    /// its header (a line that is all header keeps its text).
+    pub fn message_or_all<'a>(&self, line: &'a [u8]) -> &'a [u8] {
+        match self.message_start(line) {
+            start if start < line.len() => &line[start..],
+            _ => line,
+        }
     }
 
     /// The level written in the header, if a level column or a bracketed
@@ -636,6 +719,70 @@ mod tests {
             msg(&layout, text.lines().nth(2).unwrap()),
             "Accepted 127.0.0.1:50344"
         );
+    }
+
+    #[test]
+    fn a_tiny_file_keeps_its_message() {
+        // One line: every column is "consistent"; none may eat the message.
+        for text in [
+            "retries exhausted for job 42",
+            "retries exhausted for job 42 now",
+            "job 12 done\njob 13 done\njob 14 done",
+        ] {
+            let layout = learn(text);
+            assert!(layout.columns().is_empty(), "{text:?}: {layout:?}");
+        }
+        let text = "2026-11-29 10:00:01 INFO worker started pid 4242\n\
+                    2026-11-29 10:00:02 WARN cache miss for key 17";
+        let layout = learn(text);
+        assert_eq!(layout.columns(), &[Time, Time, Level]);
+        assert_eq!(
+            msg(&layout, text.lines().next().unwrap()),
+            "worker started pid 4242"
+        );
+        // A header is never the whole line.
+        let layout = learn("2026-11-29 10:00:01 INFO");
+        assert_eq!(layout.columns(), &[Time, Time]);
+    }
+
+    #[test]
+    fn words_join_a_header_only_when_anchored_and_well_sampled() {
+        // Words then a plain number, in many lines: the message's own.
+        let text: String = (0..20)
+            .map(|i| format!("user alice uploaded {i} files\n"))
+            .collect();
+        assert!(learn(&text).columns().is_empty());
+        // A host after the clock, in enough lines: header.
+        let text: String = (0..20)
+            .map(|i| format!("10:00:{i:02} web{} sshd[{i}]: session opened\n", i % 3))
+            .collect();
+        assert_eq!(learn(&text).columns(), &[Time, Word, Component]);
+        // The same in one line: the host is not learned.
+        let text: String = text.lines().take(1).map(|l| format!("{l}\n")).collect();
+        assert_eq!(learn(&text).columns(), &[Time]);
+    }
+
+    #[test]
+    fn the_message_first_word_and_number_stay_message() {
+        let text: String = (0..12)
+            .map(|i| {
+                format!(
+                    "2026-11-29 10:00:{i:02}.123 INFO  [main] com.example.Api - {} {i} {}\n",
+                    ["request", "job", "upstream"][i % 3],
+                    ["took 3ms", "failed over", "unreachable"][i % 3]
+                )
+            })
+            .collect();
+        let layout = learn(&text);
+        assert_eq!(layout.columns(), &[Time, Time, Level, Bracket, Word, Dash]);
+        assert_eq!(
+            msg(&layout, text.lines().nth(1).unwrap()),
+            "job 1 failed over"
+        );
+        let text: String = (0..12)
+            .map(|i| format!("2026-11-29 10:00:{i:02} INFO request {i} served in 3ms\n"))
+            .collect();
+        assert_eq!(learn(&text).columns(), &[Time, Time, Level]);
     }
 
     #[test]
