@@ -106,7 +106,7 @@ impl Picker {
             "app" => pick(&["psql", "pgbouncer", "web", "[unknown]"]),
             "blk" => format!(
                 "blk_{}{}",
-                if n % 2 == 0 { "-" } else { "" },
+                if n.is_multiple_of(2) { "-" } else { "" },
                 n as u64 * 104_729_003
             ),
             "req" => format!(
