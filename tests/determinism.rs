@@ -5,12 +5,12 @@
 
 use proptest::prelude::*;
 
-use velos::analyze::report::{SummaryContext, dedup_json, summary_json};
 use velos::analyze::{Pipeline, PipelineConfig};
 use velos::classify::Classifier;
 use velos::engine::analyze::Analyzer;
 use velos::engine::{self, Run, Scanner, Settings, Sink, TailBuffer};
 use velos::frame::Layout;
+use velos::output::summary::{SummaryContext, dedup_json, summary_json};
 use velos::output::{Format, Printer};
 use velos::query::{Query, QuerySpec};
 use velos::source::FileBytes;

@@ -9,7 +9,6 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 
 use crate::analyze::dedup::Group;
-use crate::analyze::report::{SummaryContext, dedup_json, dedup_line, summary_json, summary_text};
 use crate::analyze::{Pipeline, PipelineConfig};
 use crate::config::Config;
 use crate::engine::analyze::{Analyzer, read_samples};
@@ -18,6 +17,7 @@ use crate::engine::{
     self, EngineError, PatternFilter, Run, Scanner, Settings, Sink, TailBuffer, merge,
 };
 use crate::frame::Layout;
+use crate::output::summary::{SummaryContext, dedup_json, dedup_line, summary_json, summary_text};
 use crate::output::{Format, Printer};
 use crate::query::{Query, QuerySpec, parse_duration};
 use crate::source::{self, Body, Input, Part, SourceError};
@@ -294,7 +294,7 @@ pub fn run(args: LogsArgs) -> Result<i32> {
                 zone: &zone,
                 top: pipeline.top,
                 drill_down: drill_down(&args),
-                width: crate::analyze::report::summary_width(),
+                width: crate::output::summary::summary_width(),
             };
             let text = if args.json {
                 let mut json = summary_json(&report, &ctx).to_string();

@@ -15,6 +15,8 @@
 
 use std::io::Write;
 
+pub mod summary;
+
 use crate::analyze::patterns::PatternId;
 use crate::frame::Record;
 use crate::frame::json::{self, JsonRecord, Member, Scalar, escape_into, unescape};

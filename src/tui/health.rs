@@ -18,12 +18,13 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::analyze::report::{Health, SummaryContext, summary_text};
+use crate::analyze::report::Health;
 use crate::analyze::{Pipeline, PipelineConfig};
 use crate::classify::Classifier;
 use crate::engine::analyze::Analyzer;
 use crate::engine::{Run, Scanner, Settings, merge, open_with_context};
 use crate::frame::Layout;
+use crate::output::summary::{SummaryContext, summary_text};
 use crate::output::{Format, Printer};
 use crate::query::{Query, QuerySpec};
 use crate::source::rotated_set;
@@ -169,7 +170,7 @@ pub fn assess(logs_dir: &Path, name: &str, now_ms: i64, analysis: &Analysis) -> 
         zone,
         top: config.top,
         drill_down: format!("velos logs {name} --since {WINDOW}"),
-        width: crate::analyze::report::DEFAULT_WIDTH,
+        width: crate::output::summary::DEFAULT_WIDTH,
     };
     Some(Assessment {
         health: report.health(),
