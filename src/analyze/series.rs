@@ -6,7 +6,7 @@ use crate::level::Level;
 
 /// One template's counts over time: per minute (sorted), records without a
 /// time, records per level. It lives in the template's entry of the pattern
-/// stage ([`TemplateCounts`]), so a record costs one lookup for both.
+/// stage ([`TemplateCounts`](super::patterns::TemplateCounts)), so a record costs one lookup for both.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Series {
     /// Records per minute, sorted by minute.

@@ -17,7 +17,7 @@
 use std::collections::HashSet;
 
 use super::analyze::{Analyzer, read_samples};
-use super::input::{self, Input, OpenedUnit, Unit};
+use super::input::{self, Input, OpenedUnit, Single, Unit};
 use super::merge::{self, InOrder, Opened};
 use super::sink::{RecordSink, TailBuffer};
 use super::{EngineError, PatternFilter, Run, Scanner, Settings, stream, stream_visit};
@@ -188,7 +188,7 @@ impl Engine {
             }
             let read = match unit {
                 Unit::Merged(lanes) => merge::run(&run, lanes, &self.zone, sink, &mut None),
-                unit => match input::open(&run, unit, &self.zone, self.now())? {
+                Unit::One(single) => match input::open(&run, single, &self.zone, self.now())? {
                     OpenedUnit::Stream { name, ctx, input } => {
                         stream(&run, &ctx, &name, input, sink, &mut None)
                     }
@@ -240,7 +240,7 @@ impl Engine {
             let mut buffer = Some(TailBuffer::new(want - have));
             let read = match unit {
                 Unit::Merged(lanes) => merge::run(&run, lanes, &self.zone, sink, &mut buffer),
-                unit => match input::open(&run, unit, &self.zone, self.now())? {
+                Unit::One(single) => match input::open(&run, single, &self.zone, self.now())? {
                     OpenedUnit::Stream { name, ctx, input } => {
                         stream(&run, &ctx, &name, input, sink, &mut buffer)
                     }
@@ -363,7 +363,7 @@ impl Engine {
     fn check_opened(&self, run: &Run<'_>, input: &Input) -> Result<(), EngineError> {
         for unit in &input.units {
             let opened: Vec<&Opened> = match unit {
-                Unit::Opened(o) => vec![o],
+                Unit::One(Single::Opened(o)) => vec![o],
                 Unit::Merged(lanes) => lanes
                     .iter()
                     .flatten()
@@ -372,7 +372,7 @@ impl Engine {
                         merge::LanePart::Input(_) => None,
                     })
                     .collect(),
-                _ => Vec::new(),
+                Unit::One(_) => Vec::new(),
             };
             for o in opened {
                 input::check_times(run, o)?;
@@ -393,7 +393,7 @@ impl Engine {
         let mut total = Pipeline::new(config);
         for (i, unit) in input.units.into_iter().enumerate() {
             let base = (i as u64) << UNIT_SHIFT;
-            if let Unit::Part(part) = &unit {
+            if let Unit::One(Single::Part(part)) = &unit {
                 kept.parts.push((i, part.clone()));
             }
             let read = match unit {
@@ -416,7 +416,7 @@ impl Engine {
                     total.merge(analyzer.pipeline);
                     read
                 }
-                unit => match input::open(run, unit, &self.zone, self.now())? {
+                Unit::One(single) => match input::open(run, single, &self.zone, self.now())? {
                     OpenedUnit::Stream { name, ctx, input } => {
                         analyze_stream(run, &ctx, &name, input, base, config, &mut total)
                     }
@@ -510,26 +510,28 @@ impl Unit {
     /// (the input was spooled, so every part can be opened again).
     fn second_pass(&mut self) -> Unit {
         match self {
-            Unit::Part(part) => Unit::Part(part.clone()),
+            Unit::One(single) => Unit::One(match single {
+                Single::Part(part) => Single::Part(part.clone()),
+                Single::Bytes { name, data } => Single::Bytes {
+                    name: name.clone(),
+                    data: data.clone(),
+                },
+                Single::Opened(o) => Single::Bytes {
+                    name: o.name.clone(),
+                    data: o.file.data.bytes().to_vec(),
+                },
+                // Spooled away by `Input::spool`.
+                Single::Reader { name, .. } => Single::Bytes {
+                    name: name.clone(),
+                    data: Vec::new(),
+                },
+            }),
             Unit::Merged(lanes) => Unit::Merged(
                 lanes
                     .iter()
                     .map(|parts| parts.iter().filter_map(merge::LanePart::reopen).collect())
                     .collect(),
             ),
-            Unit::Bytes { name, data } => Unit::Bytes {
-                name: name.clone(),
-                data: data.clone(),
-            },
-            Unit::Opened(o) => Unit::Bytes {
-                name: o.name.clone(),
-                data: o.file.data.bytes().to_vec(),
-            },
-            // Spooled away by `Input::spool`.
-            Unit::Reader { name, .. } => Unit::Bytes {
-                name: name.clone(),
-                data: Vec::new(),
-            },
         }
     }
 }

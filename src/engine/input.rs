@@ -29,8 +29,16 @@ pub struct Input {
     pub(super) units: Vec<Unit>,
 }
 
-/// One thing read in order.
+/// One thing read in order: one input, or several merged by time.
 pub(super) enum Unit {
+    /// One input.
+    One(Single),
+    /// Lanes merged by time.
+    Merged(Vec<Vec<LanePart>>),
+}
+
+/// One input of a unit.
+pub(super) enum Single {
     /// An input opened when reached.
     Part(Part),
     /// A file mapped (or bytes held) by the caller.
@@ -42,8 +50,6 @@ pub(super) enum Unit {
         name: String,
         reader: Box<dyn Read + Send>,
     },
-    /// Lanes merged by time.
-    Merged(Vec<Vec<LanePart>>),
 }
 
 impl Input {
@@ -99,20 +105,20 @@ impl Input {
     /// Bytes held in memory, read as a file would be.
     pub fn bytes(name: impl Into<String>, data: Vec<u8>) -> Input {
         Input {
-            units: vec![Unit::Bytes {
+            units: vec![Unit::One(Single::Bytes {
                 name: name.into(),
                 data,
-            }],
+            })],
         }
     }
 
     /// A stream (read once, in blocks, with bounded memory).
     pub fn reader(name: impl Into<String>, reader: impl Read + Send + 'static) -> Input {
         Input {
-            units: vec![Unit::Reader {
+            units: vec![Unit::One(Single::Reader {
                 name: name.into(),
                 reader: Box::new(reader),
-            }],
+            })],
         }
     }
 
@@ -123,7 +129,7 @@ impl Input {
                 .iter()
                 .cloned()
                 .map(Part::File)
-                .map(Unit::Part)
+                .map(|part| Unit::One(Single::Part(part)))
                 .collect(),
         }
     }
@@ -140,7 +146,7 @@ impl Input {
                 .swap_remove(0)
                 .into_iter()
                 .filter_map(|part| match part {
-                    LanePart::Opened(o) => Some(Unit::Opened(o)),
+                    LanePart::Opened(o) => Some(Unit::One(Single::Opened(o))),
                     LanePart::Input(_) => None,
                 })
                 .collect()
@@ -168,7 +174,9 @@ impl Input {
         self.units
             .iter()
             .filter_map(|u| match u {
-                Unit::Part(Part::File(p)) => std::fs::metadata(p).ok().map(|m| m.len()),
+                Unit::One(Single::Part(Part::File(p))) => {
+                    std::fs::metadata(p).ok().map(|m| m.len())
+                }
                 _ => None,
             })
             .sum()
@@ -179,7 +187,7 @@ impl Input {
     pub(super) fn spool(&mut self) -> Result<(), SourceError> {
         for unit in &mut self.units {
             match unit {
-                Unit::Part(part) => spool_part(part)?,
+                Unit::One(Single::Part(part)) => spool_part(part)?,
                 Unit::Merged(lanes) => {
                     for part in lanes.iter_mut().flatten() {
                         if let LanePart::Input(part) = part {
@@ -187,18 +195,18 @@ impl Input {
                         }
                     }
                 }
-                Unit::Reader { name, reader } => {
+                Unit::One(Single::Reader { name, reader }) => {
                     let mut data = Vec::new();
                     reader.read_to_end(&mut data).map_err(|e| SourceError::Io {
                         path: PathBuf::from(&*name),
                         cause: e,
                     })?;
-                    *unit = Unit::Bytes {
+                    *unit = Unit::One(Single::Bytes {
                         name: std::mem::take(name),
                         data,
-                    };
+                    });
                 }
-                Unit::Opened(_) | Unit::Bytes { .. } => {}
+                Unit::One(Single::Opened(_) | Single::Bytes { .. }) => {}
             }
         }
         Ok(())
@@ -217,7 +225,11 @@ fn spool_part(part: &mut Part) -> Result<(), SourceError> {
 fn units_of(mut lanes: Vec<Vec<Part>>) -> Vec<Unit> {
     match lanes.len() {
         0 => Vec::new(),
-        1 => lanes.swap_remove(0).into_iter().map(Unit::Part).collect(),
+        1 => lanes
+            .swap_remove(0)
+            .into_iter()
+            .map(|part| Unit::One(Single::Part(part)))
+            .collect(),
         _ => vec![Unit::Merged(
             lanes
                 .into_iter()
@@ -243,19 +255,18 @@ pub(super) enum OpenedUnit {
     },
 }
 
-/// Opens a unit that is not merged; for a mapped file, learns its layout
-/// and checks that a time filter can apply to it (a stream is checked as
-/// it is read).
+/// Opens one input; for a mapped file, learns its layout and checks that
+/// a time filter can apply to it (a stream is checked as it is read).
 pub(super) fn open(
     run: &Run<'_>,
-    unit: Unit,
+    single: Single,
     zone: &Zone,
     now_ms: i64,
 ) -> Result<OpenedUnit, EngineError> {
-    let opened = match unit {
-        Unit::Part(part) => open_part(run, &part, zone, now_ms)?,
-        Unit::Opened(opened) => OpenedUnit::Mapped { opened, path: None },
-        Unit::Bytes { name, data } => {
+    let opened = match single {
+        Single::Part(part) => open_part(run, &part, zone, now_ms)?,
+        Single::Opened(opened) => OpenedUnit::Mapped { opened, path: None },
+        Single::Bytes { name, data } => {
             let ctx = TimeContext::new(zone.clone(), now_ms);
             let layout = Layout::sniff(&data, &ctx);
             OpenedUnit::Mapped {
@@ -273,12 +284,11 @@ pub(super) fn open(
                 path: None,
             }
         }
-        Unit::Reader { name, reader } => OpenedUnit::Stream {
+        Single::Reader { name, reader } => OpenedUnit::Stream {
             name,
             ctx: TimeContext::new(zone.clone(), now_ms),
             input: reader,
         },
-        Unit::Merged(_) => unreachable!("merged units are read by the merge"),
     };
     if let OpenedUnit::Mapped { opened, .. } = &opened {
         check_times(run, opened)?;

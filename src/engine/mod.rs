@@ -1,16 +1,26 @@
-//! The engine: runs a query over sources in parallel and writes the kept
-//! records in file order.
+//! The engine: runs a query over inputs in parallel and hands the kept
+//! records, in input order, to a sink.
+//!
+//! - [`front`](Engine): the front door, an [`Engine`] built once from a
+//!   checked configuration, with the entry points [`Engine::print`],
+//!   [`Engine::tail`] and [`Engine::analyze`].
+//! - [`Input`]: what a run reads, opened in one place (`input`).
+//! - [`RecordSink`]: where kept records and reports go (`sink`).
+//! - [`Scanner`] (`scan`): the per-chunk scan that hands each kept record
+//!   to a [`Visitor`]; `narrow`: time narrowing; [`merge`]: several inputs
+//!   merged by time; [`analyze`]: the analysis visitor.
 //!
 //! A mapped file is cut into chunks of about [`Settings::chunk_size`]
 //! bytes, each cut moved forward to a record boundary
 //! ([`Layout::align`]); rayon workers scan the chunks of a *wave* (a few per
-//! thread) and the writer emits their outputs in chunk order, so output is
-//! ordered without sorting and memory stays bounded by the wave, whatever
-//! the file size. `--lines N` walks the waves from the end of the input
-//! instead and stops as soon as N records are kept. Streams (stdin, pipes)
-//! are read in blocks cut at the last record boundary and go through the
-//! same scanner. With `--since`/`--until` on a file whose times increase, a
-//! binary search skips the part of the file outside the range first.
+//! thread) into the sink's batches, and the sink takes them in chunk order,
+//! so output is ordered without sorting and memory stays bounded by the
+//! wave, whatever the file size. `--lines N` walks the waves from the end
+//! of the input instead and stops as soon as N records are kept. Streams
+//! (stdin, pipes) are read in blocks cut at the last record boundary and go
+//! through the same scanner. With `--since`/`--until` on a file whose times
+//! increase, a binary search skips the part of the file outside the range
+//! first.
 
 pub mod analyze;
 mod front;
