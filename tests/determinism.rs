@@ -5,15 +5,12 @@
 
 use proptest::prelude::*;
 
-use velos::analyze::report::{SummaryContext, dedup_json, summary_json};
-use velos::analyze::{Pipeline, PipelineConfig};
-use velos::classify::Classifier;
-use velos::engine::analyze::Analyzer;
-use velos::engine::{self, Run, Scanner, Settings, Sink, TailBuffer};
+use velos::analyze::PipelineConfig;
+use velos::engine::{Engine, Input, Settings};
 use velos::frame::Layout;
-use velos::output::{Format, Printer};
+use velos::output::summary::{SummaryContext, dedup_json, summary_json};
+use velos::output::{Format, PrintSink, Printer};
 use velos::query::{Query, QuerySpec};
-use velos::source::FileBytes;
 use velos::timestamp::{TimeContext, Zone};
 
 fn line() -> impl Strategy<Value = Vec<u8>> {
@@ -95,63 +92,43 @@ fn case() -> impl Strategy<Value = Case> {
 /// size and chunk size.
 fn run_file(data: &[u8], case: &Case, threads: usize, chunk: usize) -> Vec<u8> {
     with_pool(threads, || {
-        let (ctx, query, printer, classifier) = setup(case);
-        let layout = Layout::sniff(data, &ctx);
-        let scanner = Scanner::new(layout, &ctx, &classifier, &query, &printer, "t.log");
-        let run = Run {
-            classifier: &classifier,
-            query: &query,
-            printer: &printer,
-            settings: settings(chunk, case),
-            patterns: None,
-        };
-        let bytes = FileBytes::Owned(data.to_vec());
-        match case.tail {
-            Some(n) => run.tail(&scanner, &bytes, n).expect("not truncated").0,
-            None => {
-                let mut sink = Sink::new(Vec::new());
-                run.forward(&scanner, &bytes, &mut sink, None)
-                    .unwrap()
-                    .expect("not truncated");
-                sink.into_inner()
-            }
-        }
+        let engine = engine(case, settings(chunk));
+        print(&engine, case, Input::bytes("t.log", data.to_vec()))
     })
+}
+
+/// Runs `input` through the entry point the case asks for (print or tail).
+fn print(engine: &Engine, case: &Case, input: Input) -> Vec<u8> {
+    let printer = printer(case);
+    let mut sink = PrintSink::new(&printer, Vec::new()).without_pattern_ids();
+    match case.tail {
+        Some(n) => engine.tail(input, n, &mut sink).unwrap(),
+        None => engine.print(input, &mut sink).unwrap(),
+    }
+    sink.into_inner()
 }
 
 /// Runs a case over `data` as a stream, read in blocks of `block` bytes.
 fn run_stream(data: &[u8], case: &Case, block: usize) -> Vec<u8> {
     with_pool(2, || {
-        let (ctx, query, printer, classifier) = setup(case);
-        let mut s = settings(64, case);
+        let mut s = settings(64);
         s.stream_block = block;
-        let run = Run {
-            classifier: &classifier,
-            query: &query,
-            printer: &printer,
-            settings: s,
-            patterns: None,
-        };
-        let mut sink = Sink::new(Vec::new());
-        let mut tail = case.tail.map(TailBuffer::new);
-        engine::stream(&run, &ctx, "t.log", data, &mut sink, &mut tail).unwrap();
-        match tail {
-            Some(t) => t.into_parts().0,
-            None => sink.into_inner(),
-        }
+        let engine = engine(case, s);
+        let input = Input::reader("t.log", std::io::Cursor::new(data.to_vec()));
+        print(&engine, case, input)
     })
 }
 
-fn settings(chunk: usize, case: &Case) -> Settings {
+fn settings(chunk: usize) -> Settings {
     Settings {
         chunk_size: chunk,
         analysis_chunk_size: chunk,
-        tail: case.tail,
         ..Settings::default()
     }
 }
 
-fn setup(case: &Case) -> (TimeContext, Query, Printer, Classifier) {
+/// The engine of a case: its filters, in UTC, with a fixed "now".
+fn engine(case: &Case, settings: Settings) -> Engine {
     let ctx = TimeContext::new(Zone::utc(), 1_800_000_000_000);
     let spec = QuerySpec {
         grep: case.grep,
@@ -161,7 +138,20 @@ fn setup(case: &Case) -> (TimeContext, Query, Printer, Classifier) {
         until: None,
     };
     let query = Query::build(&spec, 1_800_000_000_000, &ctx).unwrap();
-    let printer = Printer {
+    Engine::builder()
+        .query(query)
+        .zone(Zone::utc())
+        .reference_ms(1_800_000_000_000)
+        .settings(settings)
+        .pipeline(PipelineConfig {
+            window_ms: 90_000,
+            ..PipelineConfig::default()
+        })
+        .build()
+}
+
+fn printer(case: &Case) -> Printer {
+    Printer {
         format: if case.json {
             Format::Json
         } else {
@@ -170,8 +160,7 @@ fn setup(case: &Case) -> (TimeContext, Query, Printer, Classifier) {
         color: false,
         show_file: false,
         zone: Zone::utc(),
-    };
-    (ctx, query, printer, Classifier::default())
+    }
 }
 
 fn with_pool<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> T {
@@ -193,54 +182,19 @@ fn report(data: &[u8], threads: usize, chunk: usize, block: Option<usize>) -> St
         json: true,
     };
     with_pool(threads, || {
-        let (ctx, query, printer, classifier) = setup(&case);
-        let mut s = settings(chunk, &case);
+        let mut s = settings(chunk);
         if let Some(b) = block {
             s.stream_block = b;
         }
-        let config = PipelineConfig {
-            window_ms: 90_000,
-            ..PipelineConfig::default()
+        let engine = engine(&case, s);
+        let input = match block {
+            None => Input::bytes("t.log", data.to_vec()),
+            Some(_) => Input::reader("t.log", std::io::Cursor::new(data.to_vec())),
         };
-        let run = Run {
-            classifier: &classifier,
-            query: &query,
-            printer: &printer,
-            settings: s,
-            patterns: None,
-        };
-        let state = match block {
-            None => {
-                let layout = Layout::sniff(data, &ctx);
-                let scanner = Scanner::for_run(&run, layout, &ctx, "t.log");
-                run.analyze(&scanner, &FileBytes::Owned(data.to_vec()), &config)
-                    .expect("not truncated")
-            }
-            Some(_) => {
-                let mut total = Pipeline::new(&config);
-                engine::stream_visit(
-                    &run,
-                    &ctx,
-                    "t.log",
-                    data,
-                    0,
-                    || Analyzer::new(&config),
-                    |a| {
-                        total.merge(a.pipeline);
-                        Ok(true)
-                    },
-                )
-                .unwrap();
-                total
-            }
-        };
-        let mut report = state.finish(&config);
-        if block.is_none()
-            && let Some(groups) = &mut report.dedup
-        {
-            let layout = Layout::sniff(data, &ctx);
-            velos::engine::analyze::read_samples(groups, 0, u64::MAX, data, &layout, &ctx);
-        }
+        let printer = printer(&case);
+        let report = engine
+            .analyze(input, &mut PrintSink::new(&printer, Vec::new()))
+            .unwrap();
         let sources = vec!["t.log".to_string()];
         let zone = Zone::utc();
         let ctx = SummaryContext {
@@ -358,60 +312,25 @@ fn store(dir: &std::path::Path, sub: &str, data: &[u8], kind: Kind) -> std::path
 /// stream decoded on its own thread), read in blocks of `block` bytes.
 fn run_compressed(path: &std::path::Path, case: &Case, threads: usize, block: usize) -> Vec<u8> {
     with_pool(threads, || {
-        let (ctx, query, printer, classifier) = setup(case);
-        let mut s = settings(64, case);
+        let mut s = settings(64);
         s.stream_block = block;
-        let run = Run {
-            classifier: &classifier,
-            query: &query,
-            printer: &printer,
-            settings: s,
-            patterns: None,
-        };
-        let opened = velos::source::Part::File(path.to_path_buf())
-            .open()
-            .unwrap();
-        let velos::source::Body::Stream(input) = opened.body else {
-            panic!("a compressed file is a stream");
-        };
-        let mut sink = Sink::new(Vec::new());
-        let mut tail = case.tail.map(TailBuffer::new);
-        engine::stream(&run, &ctx, "t.log", input, &mut sink, &mut tail).unwrap();
-        match tail {
-            Some(t) => t.into_parts().0,
-            None => sink.into_inner(),
-        }
+        let text = print(&engine(case, s), case, Input::files(&[path.to_path_buf()]));
+        // The file is shown by its path: name it as the others.
+        String::from_utf8(text)
+            .expect("rendered output is UTF-8")
+            .replace(path.to_str().unwrap(), "t.log")
+            .into_bytes()
     })
 }
 
 /// Runs a case over lanes merged by time, each lane one file.
 fn run_merged(paths: &[std::path::PathBuf], case: &Case, threads: usize, block: usize) -> Vec<u8> {
     with_pool(threads, || {
-        let (_, query, printer, classifier) = setup(case);
-        let mut s = settings(64, case);
+        let mut s = settings(64);
         s.stream_block = block;
-        let run = Run {
-            classifier: &classifier,
-            query: &query,
-            printer: &printer,
-            settings: s,
-            patterns: None,
-        };
-        let lanes: Vec<Vec<std::path::PathBuf>> = paths.iter().map(|p| vec![p.clone()]).collect();
-        let mut sink = Sink::new(Vec::new());
-        let mut tail = case.tail.map(TailBuffer::new);
-        velos::engine::merge::run(
-            &run,
-            velos::engine::merge::lanes_of_paths(&lanes),
-            &Zone::utc(),
-            &mut sink,
-            &mut tail,
-        )
-        .unwrap();
-        let out = match tail {
-            Some(t) => t.into_parts().0,
-            None => sink.into_inner(),
-        };
+        let args: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+        let input = Input::resolve(&args, std::path::Path::new("/nonexistent"), false).unwrap();
+        let out = print(&engine(case, s), case, input);
         // Each lane is shown by its path: name them all alike.
         let mut text = String::from_utf8(out).expect("rendered output is UTF-8");
         for path in paths {

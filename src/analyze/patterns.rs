@@ -43,7 +43,7 @@
 use std::collections::HashMap;
 
 use super::idmap::IdMap;
-use super::trends::Series;
+use super::series::Series;
 use std::fmt;
 
 use xxhash_rust::xxh3::xxh3_64;

@@ -14,14 +14,13 @@ use std::time::Instant;
 
 use anyhow::Result;
 
-use crate::engine::merge::{self, LanePart, Opened};
-use crate::engine::{ChunkOut, EngineError, Run, Scanner, Sink, TailBuffer};
+use crate::engine::{Engine, EngineError, Input, LanePart, Opened};
 use crate::follow::{Batch, Change, Event, Follower, Pending, Release, Wake, Waker, wake};
 use crate::frame::Record;
 use crate::frame::{Layout, SNIFF_BYTES};
 use crate::level::Level;
-use crate::output::{Format, Kept, Printer};
-use crate::source::{self, Body, Input, Part, SourceError};
+use crate::output::{Format, Kept, PrintSink, Printer, Rendered};
+use crate::source::{self, Body, Part, SourceError};
 use crate::timestamp::Zone;
 
 /// What one argument is followed as.
@@ -68,35 +67,28 @@ impl View {
     }
 }
 
-/// The part of the backlog read from one place.
-// A handful per run: boxing the mapped file would buy nothing.
-#[allow(clippy::large_enum_variant)]
-enum Past {
-    /// One plain file, read in parallel.
-    File(Opened),
-    /// Lanes merged by time (or one lane read in order).
-    Lanes(Vec<Vec<LanePart>>),
-}
-
-/// Runs `velos logs --follow` over `sources`. Their backlogs are merged by
-/// time unless `concat` asks for one after the other.
+/// Runs `velos logs --follow` over `sources`: the last `tail` records that
+/// pass the filters (all without `tail`), then new ones. Their backlogs are
+/// merged by time unless `concat` asks for one after the other.
 pub fn run(
-    run: &Run<'_>,
+    engine: &Engine,
+    printer: &Printer,
+    tail: Option<usize>,
     sources: &[String],
     home: &Path,
-    zone: &Zone,
     concat: bool,
 ) -> Result<i32> {
+    let zone = engine.zone();
     let targets = sources
         .iter()
         .map(|arg| target_of(arg, home))
         .collect::<Result<Vec<_>, _>>()?;
-    let count_lines = run.printer.needs_line_numbers();
+    let count_lines = printer.needs_line_numbers();
 
     let mut followed: Vec<Followed> = Vec::new();
     let mut streamed: Vec<Streamed> = Vec::new();
     let mut inputs: Vec<Box<dyn Read + Send>> = Vec::new();
-    let mut past: Vec<Past> = Vec::new();
+    let mut past = Input::default();
     let mut all_lanes: Vec<Vec<LanePart>> = Vec::new();
     for target in targets {
         match target {
@@ -139,28 +131,34 @@ pub fn run(
                     });
                 }
                 if concat {
-                    past.extend(backlog_of(streams));
+                    past = past.then(Input::lanes(streams));
                 } else {
                     all_lanes.extend(streams);
                 }
             }
         }
     }
-    past.extend(backlog_of(all_lanes));
+    let past = past.then(Input::lanes(all_lanes));
 
     let stdout = std::io::stdout();
-    let mut live = Live {
-        run,
-        cont: Printer {
-            show_file: false,
-            ..run.printer.clone()
-        },
-        out: ChunkOut::default(),
-        sink: Sink::new(std::io::BufWriter::with_capacity(64 << 10, stdout.lock())),
+    let out = std::io::BufWriter::with_capacity(64 << 10, stdout.lock());
+    let cont = Printer {
+        show_file: false,
+        ..printer.clone()
     };
-    write_backlog(run, past, zone, &mut live.sink)?;
-    live.sink.flush()?;
-    if live.sink.closed() {
+    let mut live = Live {
+        engine,
+        printer,
+        cont: &cont,
+        out: Rendered::new(printer),
+        sink: PrintSink::new(printer, out).without_pattern_ids(),
+    };
+    // The records before the follow starts.
+    match tail {
+        Some(n) => engine.tail(past, n, &mut live.sink)?,
+        None => engine.print(past, &mut live.sink)?,
+    }
+    if live.sink.output().closed() {
         return Ok(0);
     }
 
@@ -183,8 +181,8 @@ pub fn run(
         for f in &mut followed {
             live.poll(f, now)?;
         }
-        live.sink.flush()?;
-        if live.sink.closed() {
+        live.sink.output().flush()?;
+        if live.sink.output().closed() {
             return Ok(0);
         }
         if followed.is_empty() && streamed.iter().all(|s| s.ended) {
@@ -205,7 +203,7 @@ pub fn run(
                 Wake::Changed => {}
                 Wake::Interrupted => {
                     live.finish(&mut followed, &mut streamed)?;
-                    live.sink.flush()?;
+                    live.sink.output().flush()?;
                     return Ok(0);
                 }
                 Wake::OutputClosed => return Ok(0),
@@ -243,8 +241,8 @@ fn target_of(arg: &str, home: &Path) -> Result<Target, SourceError> {
         input: Box::new(std::io::stdin()),
     };
     match source::resolve(arg, home) {
-        Ok(Input::Stdin) => Ok(stdin()),
-        Ok(Input::File(path)) => {
+        Ok(source::Input::Stdin) => Ok(stdin()),
+        Ok(source::Input::File(path)) => {
             let regular = std::fs::metadata(&path).is_ok_and(|m| m.is_file());
             if regular && source::compression_of(&path).is_some() {
                 // A compressed file is decoded to its end, as a stream.
@@ -268,7 +266,7 @@ fn target_of(arg: &str, home: &Path) -> Result<Target, SourceError> {
                 input: Box::new(input),
             })
         }
-        Ok(Input::Process { name, .. }) => Ok(Target::Files {
+        Ok(source::Input::Process { name, .. }) => Ok(Target::Files {
             paths: process_paths(home, &name),
             rotated: true,
         }),
@@ -299,37 +297,10 @@ fn target_of(arg: &str, home: &Path) -> Result<Target, SourceError> {
 /// A process's JSON log and raw-mode files.
 fn process_paths(home: &Path, name: &str) -> Vec<PathBuf> {
     let logs = home.join("logs");
-    [
-        format!("{name}.log"),
-        format!("{name}-out.log"),
-        format!("{name}-err.log"),
-    ]
-    .into_iter()
-    .map(|file| logs.join(file))
-    .collect()
-}
-
-/// The plain files of a backlog read one by one in parallel; several
-/// lanes, or a lane with compressed parts, merged in order.
-fn backlog_of(lanes: Vec<Vec<LanePart>>) -> Vec<Past> {
-    let all_plain = lanes.len() == 1
-        && lanes[0]
-            .iter()
-            .all(|part| matches!(part, LanePart::Opened(_)));
-    if all_plain {
-        lanes
-            .into_iter()
-            .flatten()
-            .filter_map(|part| match part {
-                LanePart::Opened(o) => Some(Past::File(o)),
-                LanePart::Input(_) => None,
-            })
-            .collect()
-    } else if lanes.is_empty() {
-        Vec::new()
-    } else {
-        vec![Past::Lanes(lanes)]
-    }
+    source::stream_bases(name)
+        .into_iter()
+        .map(|file| logs.join(file))
+        .collect()
 }
 
 /// The rotated copies of `path`, oldest first, without the file being
@@ -369,105 +340,17 @@ fn rotated_files(path: &Path, followed: Option<(u64, u64)>, zone: &Zone) -> Vec<
     files
 }
 
-/// Prints the records before the follow starts: the last N that pass the
-/// filters (`--lines`), or all that pass.
-fn write_backlog<W: Write>(
-    run: &Run<'_>,
-    past: Vec<Past>,
-    zone: &Zone,
-    sink: &mut Sink<W>,
-) -> Result<(), EngineError> {
-    for part in &past {
-        let files: Vec<&Opened> = match part {
-            Past::File(o) => vec![o],
-            Past::Lanes(lanes) => lanes
-                .iter()
-                .flatten()
-                .filter_map(|p| match p {
-                    LanePart::Opened(o) => Some(o),
-                    LanePart::Input(_) => None,
-                })
-                .collect(),
-        };
-        for o in files {
-            if run.query.has_time() && !o.layout.timed && !o.file.data.bytes().is_empty() {
-                return Err(EngineError::NoTimestamps(o.name.clone()));
-            }
-        }
-    }
-    let Some(want) = run.settings.tail else {
-        for part in past {
-            match part {
-                Past::File(o) => {
-                    let scanner = scanner_of(run, &o);
-                    if let Err(offset) = run.forward(&scanner, &o.file.data, sink, None)? {
-                        shrank(&o.name, offset);
-                    }
-                }
-                Past::Lanes(lanes) => merge::run(run, lanes, zone, sink, &mut None)?,
-            }
-            if sink.closed() {
-                break;
-            }
-        }
-        return Ok(());
-    };
-    let mut pieces: Vec<Vec<u8>> = Vec::new();
-    let mut have = 0;
-    for part in past.into_iter().rev() {
-        if have >= want {
-            break;
-        }
-        let (piece, count) = match part {
-            Past::File(o) => match run.tail(&scanner_of(run, &o), &o.file.data, want - have) {
-                Ok(piece) => piece,
-                Err(offset) => {
-                    shrank(&o.name, offset);
-                    continue;
-                }
-            },
-            Past::Lanes(lanes) => {
-                let mut buffer = Some(TailBuffer::new(want - have));
-                merge::run(run, lanes, zone, sink, &mut buffer)?;
-                buffer.map(TailBuffer::into_parts).unwrap_or_default()
-            }
-        };
-        have += count;
-        pieces.push(piece);
-    }
-    for piece in pieces.iter().rev() {
-        sink.write(piece)?;
-    }
-    Ok(())
-}
-
-fn scanner_of<'a>(run: &Run<'a>, o: &'a Opened) -> Scanner<'a> {
-    Scanner::new(
-        o.layout.clone(),
-        &o.ctx,
-        run.classifier,
-        run.query,
-        run.printer,
-        &o.name,
-    )
-}
-
-fn shrank(name: &str, offset: usize) {
-    eprintln!(
-        "velos: warning: {name} shrank while it was being read; its records from byte {offset} on are not shown"
-    );
-}
-
 /// Prints new records: the run's query and printer, and the output.
-struct Live<'r, 'a, W: Write> {
-    run: &'r Run<'a>,
+struct Live<'p, W: Write> {
+    engine: &'p Engine,
+    printer: &'p Printer,
     /// Renders the later lines of a record shown early (no file prefix).
-    cont: Printer,
-    out: ChunkOut,
-    sink: Sink<W>,
+    cont: &'p Printer,
+    out: Rendered<'p>,
+    sink: PrintSink<'p, W>,
 }
 
-impl<W: Write> Live<'_, '_, W> {
+impl<W: Write> Live<'_, W> {
     /// Polls one followed file and prints what it hands out.
     fn poll(&mut self, f: &mut Followed, now: Instant) -> Result<(), EngineError> {
         let mut failed = None;
@@ -549,8 +432,8 @@ impl<W: Write> Live<'_, '_, W> {
     /// Runs a batch of whole records through the query and prints the kept
     /// ones; the rest of a record shown early is printed as it is.
     fn emit(&mut self, view: &mut View, batch: &Batch<'_>) -> Result<(), EngineError> {
-        let run = self.run;
-        if run.query.has_time() && !batch.layout.timed && !view.warned_untimed {
+        let engine = self.engine;
+        if engine.query().has_time() && !batch.layout.timed && !view.warned_untimed {
             view.warned_untimed = true;
             eprintln!(
                 "velos: warning: {} has no timestamps, so --since/--until keep none of its records",
@@ -559,27 +442,20 @@ impl<W: Write> Live<'_, '_, W> {
         }
         let data = batch.data;
         let mut from = 0;
-        self.out.buf.clear();
-        self.out.ends.clear();
+        self.out.clear();
         if batch.shown > 0 {
             from = batch.layout.record_end(data, 0, data.len());
             self.continuation(view, &data[batch.shown.min(from)..from]);
         }
-        let mut scanner = Scanner::new(
-            batch.layout.clone(),
-            batch.ctx,
-            run.classifier,
-            run.query,
-            run.printer,
-            &view.name,
-        );
-        scanner.time_floor = batch.time_floor;
-        let first_line = run
+        let scanner = engine
+            .scanner(batch.layout.clone(), batch.ctx, &view.name)
+            .with_time_floor(batch.time_floor);
+        let first_line = self
             .printer
             .needs_line_numbers()
             .then(|| batch.first_line + bytecount::count(&data[..from], b'\n') as u64);
-        scanner.scan(data, from, data.len(), first_line, &mut self.out);
-        self.sink.write(&self.out.buf)
+        scanner.visit_range(data, from, data.len(), first_line, &mut self.out);
+        self.sink.output().write(&self.out.buf)
     }
 
     /// Shows a held record before it is known to be whole, when that cannot
@@ -592,39 +468,32 @@ impl<W: Write> Live<'_, '_, W> {
         view: &mut View,
         held: &Batch<'_>,
     ) -> Result<Option<usize>, EngineError> {
-        let run = self.run;
-        if run.printer.format != Format::Text {
+        let engine = self.engine;
+        if self.printer.format != Format::Text {
             return Ok(None);
         }
         let data = held.data;
-        self.out.buf.clear();
-        self.out.ends.clear();
+        self.out.clear();
         if held.shown > 0 {
             if held.shown < data.len() {
                 self.continuation(view, &data[held.shown..]);
-                self.sink.write(&self.out.buf)?;
+                self.sink.output().write(&self.out.buf)?;
             }
             return Ok(Some(data.len()));
         }
         let rec = held.layout.read(data, 0, data.len(), held.ctx);
-        let level_matters = run.query.levels.is_some() || run.printer.color;
+        let level_matters = engine.query().levels.is_some() || self.printer.color;
         if level_matters && rec.explicit.is_none() {
             return Ok(None);
         }
-        let mut scanner = Scanner::new(
-            held.layout.clone(),
-            held.ctx,
-            run.classifier,
-            run.query,
-            run.printer,
-            &view.name,
-        );
-        scanner.time_floor = held.time_floor;
-        if !scanner.emit(data, 0, data.len(), None, false, &mut self.out) {
+        let scanner = engine
+            .scanner(held.layout.clone(), held.ctx, &view.name)
+            .with_time_floor(held.time_floor);
+        if !scanner.visit(data, 0, data.len(), None, false, &mut self.out) {
             return Ok(None);
         }
-        view.shown_level = run.classifier.classify(rec.explicit, rec.text);
-        self.sink.write(&self.out.buf)?;
+        view.shown_level = engine.classifier().classify(rec.explicit, rec.text);
+        self.sink.output().write(&self.out.buf)?;
         Ok(Some(data.len()))
     }
 

@@ -15,10 +15,11 @@
 //! A lane whose stream fails (a damaged compressed file) ends there; the
 //! other lanes go on, and the first such error is returned at the end.
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::PathBuf;
 
-use super::{ChunkOut, EngineError, Run, Scanner, Sink, TailBuffer, Visit, Visitor};
+use super::sink::{RecordSink, TailBuffer};
+use super::{EngineError, Run, Scanner, Visit, Visitor};
 use crate::frame::{Layout, SNIFF_BYTES};
 use crate::source::{Body, OpenFile, Part, SourceError};
 use crate::timestamp::{TimeContext, Zone};
@@ -44,6 +45,16 @@ pub enum LanePart {
     Opened(Opened),
     /// An input to open when reached.
     Input(Part),
+}
+
+impl LanePart {
+    /// The same part to read again, when it can be opened again.
+    pub(super) fn reopen(&self) -> Option<LanePart> {
+        match self {
+            LanePart::Input(part) => Some(LanePart::Input(part.clone())),
+            LanePart::Opened(_) => None,
+        }
+    }
 }
 
 /// What is known of a part before it is opened: its name and time context
@@ -95,7 +106,7 @@ struct Lane<'m> {
 /// records in merged order from `order_base` (use it as the record's
 /// position, see [`InOrder`]); `line` is the record's first line number in
 /// its part.
-pub fn for_each(
+pub(crate) fn for_each(
     run: &Run<'_>,
     lanes: Vec<Vec<LanePart>>,
     zone: &Zone,
@@ -203,7 +214,7 @@ fn peek<'m>(run: &Run<'m>, lane: &mut Lane<'m>, metas: &'m [Meta]) -> Result<(),
             if run.query.has_time() && !layout.timed && !bytes.data().is_empty() {
                 return Err(EngineError::NoTimestamps(meta.name.clone()));
             }
-            let scanner = Scanner::for_run(run, layout, &meta.ctx, &meta.name);
+            let scanner = Scanner::for_run(run, layout, &meta.ctx, &meta.name, 0);
             lane.current = Some((bytes, scanner));
         }
         let Some((bytes, scanner)) = lane.current.as_mut() else {
@@ -370,74 +381,24 @@ impl<V: Visitor> Visitor for InOrder<'_, V> {
     }
 }
 
-/// Merges lanes through the query, writing kept records to `sink`, or
-/// into `tail` when only the last N are wanted.
-pub fn run<W: Write>(
+/// Merges lanes through the query, handing kept records to `sink`, or
+/// to `tail` when only the last N are wanted.
+pub(crate) fn run<S: RecordSink>(
     run: &Run<'_>,
     lanes: Vec<Vec<LanePart>>,
     zone: &Zone,
-    sink: &mut Sink<W>,
-    tail: &mut Option<TailBuffer>,
+    sink: &mut S,
+    tail: &mut Option<TailBuffer<S::Batch>>,
 ) -> Result<(), EngineError> {
-    let mut out = ChunkOut::default();
-    let lines = run.printer.needs_line_numbers();
+    let mut out = sink.batch();
+    let lines = sink.needs_line_numbers();
     for_each(run, lanes, zone, 0, |scanner, data, start, end, line, _| {
-        out.buf.clear();
-        out.ends.clear();
-        if scanner.emit(data, start, end, lines.then_some(line), false, &mut out) {
+        if scanner.visit(data, start, end, lines.then_some(line), false, &mut out) {
             match tail.as_mut() {
-                Some(t) => t.push(out.buf.clone()),
-                None => sink.write(&out.buf)?,
+                Some(t) => t.push(std::mem::replace(&mut out, sink.batch())),
+                None => sink.take(&mut out)?,
             }
         }
         Ok(!sink.closed())
     })
-}
-
-/// Lanes of files given by path (each inner list oldest first).
-pub fn lanes_of_paths(streams: &[Vec<PathBuf>]) -> Vec<Vec<LanePart>> {
-    streams
-        .iter()
-        .map(|paths| {
-            paths
-                .iter()
-                .map(|p| LanePart::Input(Part::File(p.clone())))
-                .collect()
-        })
-        .collect()
-}
-
-/// Calls `each(scanner, data, start, end)` for every record of the files
-/// of `streams` (each oldest first) in merged time order, until it returns
-/// `false`. Positions are the records' places in the merged order, from
-/// `order_base`; pass them on with [`InOrder`] when they matter.
-pub fn for_each_record(
-    run: &Run<'_>,
-    streams: &[Vec<PathBuf>],
-    zone: &Zone,
-    order_base: u64,
-    mut each: impl FnMut(&Scanner<'_>, &[u8], usize, usize) -> Result<bool, EngineError>,
-) -> Result<(), EngineError> {
-    for_each(
-        run,
-        lanes_of_paths(streams),
-        zone,
-        order_base,
-        |scanner, data, start, end, _, _| each(scanner, data, start, end),
-    )
-}
-
-/// Merges files already opened (see [`run`]).
-pub fn run_opened<W: Write>(
-    run_: &Run<'_>,
-    opened: Vec<Vec<Opened>>,
-    zone: &Zone,
-    sink: &mut Sink<W>,
-    tail: &mut Option<TailBuffer>,
-) -> Result<(), EngineError> {
-    let lanes = opened
-        .into_iter()
-        .map(|files| files.into_iter().map(LanePart::Opened).collect())
-        .collect();
-    run(run_, lanes, zone, sink, tail)
 }

@@ -1,35 +1,50 @@
-//! The engine: runs a query over sources in parallel and writes the kept
-//! records in file order.
+//! The engine: runs a query over inputs in parallel and hands the kept
+//! records, in input order, to a sink.
+//!
+//! - [`front`](Engine): the front door, an [`Engine`] built once from a
+//!   checked configuration, with the entry points [`Engine::print`],
+//!   [`Engine::tail`] and [`Engine::analyze`].
+//! - [`Input`]: what a run reads, opened in one place (`input`).
+//! - [`RecordSink`]: where kept records and reports go (`sink`).
+//! - [`Scanner`] (`scan`): the per-chunk scan that hands each kept record
+//!   to a [`Visitor`]; `narrow`: time narrowing; [`merge`]: several inputs
+//!   merged by time; [`analyze`]: the analysis visitor.
 //!
 //! A mapped file is cut into chunks of about [`Settings::chunk_size`]
 //! bytes, each cut moved forward to a record boundary
 //! ([`Layout::align`]); rayon workers scan the chunks of a *wave* (a few per
-//! thread) and the writer emits their outputs in chunk order, so output is
-//! ordered without sorting and memory stays bounded by the wave, whatever
-//! the file size. `--lines N` walks the waves from the end of the input
-//! instead and stops as soon as N records are kept. Streams (stdin, pipes)
-//! are read in blocks cut at the last record boundary and go through the
-//! same scanner. With `--since`/`--until` on a file whose times increase, a
-//! binary search skips the part of the file outside the range first.
+//! thread) into the sink's batches, and the sink takes them in chunk order,
+//! so output is ordered without sorting and memory stays bounded by the
+//! wave, whatever the file size. `--lines N` walks the waves from the end
+//! of the input instead and stops as soon as N records are kept. Streams
+//! (stdin, pipes) are read in blocks cut at the last record boundary and go
+//! through the same scanner. With `--since`/`--until` on a file whose times
+//! increase, a binary search skips the part of the file outside the range
+//! first.
 
 pub mod analyze;
+mod front;
+mod input;
 pub mod merge;
 mod narrow;
 mod scan;
+mod sink;
 
-use std::collections::VecDeque;
-use std::io::{Read, Write};
+use std::io::Read;
 
 use rayon::prelude::*;
 
 use crate::classify::Classifier;
 use crate::frame::Layout;
-use crate::output::Printer;
 use crate::query::Query;
 use crate::source::{self, FileBytes, OpenFile, SourceError};
 use crate::timestamp::TimeContext;
 
-pub use scan::{ChunkOut, PatternFilter, Scanner, Visit, Visitor, template_of};
+pub use front::{Engine, EngineBuilder};
+pub use input::Input;
+pub use merge::{LanePart, Opened};
+pub use scan::{PatternFilter, Scanner, Visit, Visitor, template_of};
+pub use sink::{Batch, RecordSink, TailBuffer};
 
 /// Tuning knobs of a run. Results never depend on them.
 #[derive(Debug, Clone, Copy)]
@@ -39,8 +54,6 @@ pub struct Settings {
     /// Target chunk size of analysis runs (larger: per-chunk state costs
     /// more than a rendered chunk).
     pub analysis_chunk_size: usize,
-    /// Keep only the last N kept records.
-    pub tail: Option<usize>,
     /// Show a progress bar on stderr for long runs.
     pub progress: bool,
     /// Bytes read from a stream at a time.
@@ -56,7 +69,6 @@ impl Default for Settings {
         Settings {
             chunk_size: 1 << 20,
             analysis_chunk_size: 16 << 20,
-            tail: None,
             progress: false,
             stream_block: 4 << 20,
             max_record: 16 << 20,
@@ -80,71 +92,18 @@ pub enum EngineError {
     Write(#[source] std::io::Error),
 }
 
-/// Where kept records go: stdout (buffered), stopping quietly when the
-/// reader goes away (`velos logs … | head`).
-pub struct Sink<W: Write> {
-    out: W,
-    closed: bool,
-}
-
-impl<W: Write> Sink<W> {
-    /// Wraps a writer.
-    pub fn new(out: W) -> Sink<W> {
-        Sink { out, closed: false }
-    }
-
-    /// Writes bytes; a closed pipe ends output without an error.
-    pub fn write(&mut self, bytes: &[u8]) -> Result<(), EngineError> {
-        if self.closed || bytes.is_empty() {
-            return Ok(());
-        }
-        match self.out.write_all(bytes) {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
-                self.closed = true;
-                Ok(())
-            }
-            Err(e) => Err(EngineError::Write(e)),
-        }
-    }
-
-    /// The writer back.
-    pub fn into_inner(self) -> W {
-        self.out
-    }
-
-    /// Whether the reader went away.
-    pub fn closed(&self) -> bool {
-        self.closed
-    }
-
-    /// Flushes buffered output.
-    pub fn flush(&mut self) -> Result<(), EngineError> {
-        if self.closed {
-            return Ok(());
-        }
-        match self.out.flush() {
-            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
-                self.closed = true;
-                Ok(())
-            }
-            other => other.map_err(EngineError::Write),
-        }
-    }
-}
-
-/// The shared, read-only parts of a run.
-pub struct Run<'a> {
+/// The shared, read-only parts of one pass over an input, borrowed from
+/// the [`Engine`].
+#[derive(Clone, Copy)]
+pub(crate) struct Run<'a> {
     /// Level rules.
-    pub classifier: &'a Classifier,
+    pub(crate) classifier: &'a Classifier,
     /// Filters.
-    pub query: &'a Query,
-    /// Renderer.
-    pub printer: &'a Printer,
+    pub(crate) query: &'a Query,
     /// Knobs.
-    pub settings: Settings,
+    pub(crate) settings: &'a Settings,
     /// Patterns known in advance (`--pattern`, pattern ids in `--json`).
-    pub patterns: Option<&'a PatternFilter>,
+    pub(crate) patterns: Option<&'a PatternFilter>,
 }
 
 /// Chunks processed per thread in one wave.
@@ -158,36 +117,34 @@ impl Run<'_> {
     /// Runs the query over one buffer forward, writing kept records in
     /// order. Returns `Err(offset)` when the source was truncated under its
     /// mapping: output up to `offset` is written, the rest is not.
-    pub fn forward<W: Write>(
+    pub(crate) fn forward<S: RecordSink>(
         &self,
         scanner: &Scanner<'_>,
         data: &FileBytes,
-        sink: &mut Sink<W>,
+        sink: &mut S,
         progress: Option<&indicatif::ProgressBar>,
     ) -> Result<Result<(), usize>, EngineError> {
         let bytes = data.bytes();
         let (from, to) = narrow::range(bytes, scanner);
         let chunks = plan(&scanner.layout, bytes, from, to, self.settings.chunk_size);
-        let first_lines = self.first_lines(scanner, bytes, &chunks);
+        let first_lines = first_lines(sink.needs_line_numbers(), bytes, &chunks);
         for wave in (0..chunks.len())
             .collect::<Vec<_>>()
             .chunks(self.wave_len())
         {
-            let outs: Vec<ChunkOut> = wave
-                .par_iter()
-                .map(|&i| {
-                    let mut out = ChunkOut::default();
+            let mut outs: Vec<S::Batch> = wave.iter().map(|_| sink.batch()).collect();
+            wave.par_iter()
+                .zip(outs.par_iter_mut())
+                .for_each(|(&i, out)| {
                     let (s, e) = chunks[i];
                     data.populate(s, e);
-                    scanner.scan(bytes, s, e, first_lines.as_ref().map(|l| l[i]), &mut out);
-                    out
-                })
-                .collect();
+                    scanner.visit_range(bytes, s, e, first_lines.as_ref().map(|l| l[i]), out);
+                });
             if data.truncated() {
                 return Ok(Err(chunks[wave[0]].0));
             }
-            for out in &outs {
-                sink.write(&out.buf)?;
+            for out in &mut outs {
+                sink.take(out)?;
             }
             if let Some(bar) = progress {
                 let done: usize = wave.iter().map(|&i| chunks[i].1 - chunks[i].0).sum();
@@ -201,78 +158,72 @@ impl Run<'_> {
     }
 
     /// Runs the query over one buffer from its end, collecting the last
-    /// `want` kept records: (rendered, in file order; how many). `Err` when
-    /// the source was truncated under its mapping.
-    pub fn tail(
+    /// `want` kept records: (the batches holding them, in file order; how
+    /// many). `Err` when the source was truncated under its mapping.
+    pub(crate) fn tail<S: RecordSink>(
         &self,
         scanner: &Scanner<'_>,
         data: &FileBytes,
         want: usize,
-    ) -> Result<(Vec<u8>, usize), usize> {
+        sink: &S,
+    ) -> Result<(Vec<S::Batch>, usize), usize> {
         let bytes = data.bytes();
         let (from, to) = narrow::range(bytes, scanner);
         let chunks = plan(&scanner.layout, bytes, from, to, self.settings.chunk_size);
-        let first_lines = self.first_lines(scanner, bytes, &chunks);
-        let mut pieces: Vec<Vec<u8>> = Vec::new();
+        let first_lines = first_lines(sink.needs_line_numbers(), bytes, &chunks);
+        let mut pieces: Vec<S::Batch> = Vec::new();
         let mut have = 0;
         let order: Vec<usize> = (0..chunks.len()).rev().collect();
         for wave in order.chunks(self.wave_len()) {
             if have >= want {
                 break;
             }
-            let outs: Vec<ChunkOut> = wave
-                .par_iter()
-                .map(|&i| {
-                    let mut out = ChunkOut::default();
+            let mut outs: Vec<S::Batch> = wave.iter().map(|_| sink.batch()).collect();
+            wave.par_iter()
+                .zip(outs.par_iter_mut())
+                .for_each(|(&i, out)| {
                     let (s, e) = chunks[i];
-                    scanner.scan(bytes, s, e, first_lines.as_ref().map(|l| l[i]), &mut out);
-                    out
-                })
-                .collect();
+                    scanner.visit_range(bytes, s, e, first_lines.as_ref().map(|l| l[i]), out);
+                });
             if data.truncated() {
                 return Err(chunks[*wave.last().unwrap_or(&0)].0);
             }
-            for out in outs {
+            for mut out in outs {
                 if have >= want {
                     break;
                 }
-                let take = (want - have).min(out.kept());
-                pieces.push(out.last(take).to_vec());
+                let take = (want - have).min(out.len());
+                out.keep_last(take);
+                pieces.push(out);
                 have += take;
             }
         }
         pieces.reverse();
-        Ok((pieces.concat(), have))
+        Ok((pieces, have))
     }
+}
 
-    /// 1-based line number at the start of each chunk, when the printer
-    /// shows line numbers.
-    fn first_lines(
-        &self,
-        scanner: &Scanner<'_>,
-        bytes: &[u8],
-        chunks: &[(usize, usize)],
-    ) -> Option<Vec<u64>> {
-        if !scanner.printer.needs_line_numbers() {
-            return None;
-        }
-        let before = chunks.first().map_or(0, |c| c.0);
-        let counts: Vec<u64> = chunks
-            .par_iter()
-            .map(|&(s, e)| bytecount::count(&bytes[s..e], b'\n') as u64)
-            .collect();
-        let mut line = 1 + bytecount::count(&bytes[..before], b'\n') as u64;
-        Some(
-            counts
-                .iter()
-                .map(|c| {
-                    let first = line;
-                    line += c;
-                    first
-                })
-                .collect(),
-        )
+/// 1-based line number at the start of each chunk, when wanted.
+fn first_lines(wanted: bool, bytes: &[u8], chunks: &[(usize, usize)]) -> Option<Vec<u64>> {
+    if !wanted {
+        return None;
     }
+    let before = chunks.first().map_or(0, |c| c.0);
+    let counts: Vec<u64> = chunks
+        .par_iter()
+        .map(|&(s, e)| bytecount::count(&bytes[s..e], b'\n') as u64)
+        .collect();
+    let mut line = 1 + bytecount::count(&bytes[..before], b'\n') as u64;
+    Some(
+        counts
+            .iter()
+            .map(|c| {
+                let first = line;
+                line += c;
+                first
+            })
+            .collect(),
+    )
 }
 
 /// Cuts `data[from..to]` into chunks of about `size` bytes at record
@@ -301,46 +252,54 @@ pub fn plan(
 }
 
 /// Runs the query over a stream (stdin, a pipe): read in blocks, each cut
-/// at its last record boundary and scanned like a file. With `tail`, only
-/// the last N kept records are written, at the end.
-pub fn stream<R: Read, W: Write>(
+/// at its last record boundary and scanned like a file. With `tail`, the
+/// batches are kept there (only the last N records) instead of handed to
+/// the sink.
+pub(crate) fn stream<R: Read, S: RecordSink>(
     run: &Run<'_>,
     ctx: &TimeContext,
     name: &str,
     input: R,
-    sink: &mut Sink<W>,
-    tail: &mut Option<TailBuffer>,
+    sink: &mut S,
+    tail: &mut Option<TailBuffer<S::Batch>>,
 ) -> Result<(), EngineError> {
+    let want_lines = sink.needs_line_numbers();
     stream_visit(
         run,
         ctx,
         name,
         input,
         0,
-        ChunkOut::default,
-        |out: ChunkOut| {
+        want_lines,
+        sink,
+        |sink| sink.batch(),
+        |sink, mut out: S::Batch| {
             match tail {
-                Some(t) => t.push_chunk(&out),
-                None => sink.write(&out.buf)?,
+                Some(t) => t.push(out),
+                None => sink.take(&mut out)?,
             }
             Ok(!sink.closed())
         },
     )
 }
 
-/// Reads a stream in blocks and scans each block's chunks in parallel with
-/// a fresh visitor from `make`; `take` receives the visitors in input order
-/// and returns whether to go on. `order_base` is added to record positions.
+/// Reads a stream in blocks and scans each block's chunks in parallel,
+/// each with a fresh visitor from `make(state)`; `take(state, visitor)`
+/// receives the visitors in input order and returns whether to go on. `order_base` is added to record positions; `want_lines` asks
+/// for line numbers.
 /// A read error (a damaged compressed stream) ends the stream: every
 /// record before it is handed to `take` first, then the error is returned.
-pub fn stream_visit<R: Read, V: Visitor + Send>(
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn stream_visit<R: Read, V: Visitor + Send, T>(
     run: &Run<'_>,
     ctx: &TimeContext,
     name: &str,
     mut input: R,
     order_base: u64,
-    make: impl Fn() -> V + Sync,
-    mut take: impl FnMut(V) -> Result<bool, EngineError>,
+    want_lines: bool,
+    state: &mut T,
+    make: impl Fn(&T) -> V,
+    mut take: impl FnMut(&mut T, V) -> Result<bool, EngineError>,
 ) -> Result<(), EngineError> {
     let mut consumed: u64 = 0;
     let block = run.settings.stream_block.max(1);
@@ -401,17 +360,8 @@ pub fn stream_visit<R: Read, V: Visitor + Send>(
         } else if cut == 0 && !eof {
             continue;
         }
-        let mut scanner = Scanner::new(
-            layout.clone(),
-            ctx,
-            run.classifier,
-            run.query,
-            run.printer,
-            name,
-        );
-        scanner.time_floor = time_floor;
-        scanner.patterns = run.patterns;
-        scanner.order_base = order_base + consumed;
+        let scanner = Scanner::for_run(run, layout.clone(), ctx, name, order_base + consumed)
+            .with_time_floor(time_floor);
         let chunks = if pieces {
             (0..cut)
                 .step_by(max_record)
@@ -428,18 +378,16 @@ pub fn stream_visit<R: Read, V: Visitor + Send>(
                 Some(first)
             })
             .collect();
-        let want_lines = run.printer.needs_line_numbers();
-        let outs: Vec<V> = chunks
+        let mut outs: Vec<V> = chunks.iter().map(|_| make(state)).collect();
+        chunks
             .par_iter()
             .zip(lines.par_iter())
-            .map(|(&(s, e), &l)| {
-                let mut out = make();
-                scanner.visit_range(&buf, s, e, want_lines.then_some(l), &mut out);
-                out
-            })
-            .collect();
+            .zip(outs.par_iter_mut())
+            .for_each(|((&(s, e), &l), out)| {
+                scanner.visit_range(&buf, s, e, want_lines.then_some(l), out);
+            });
         for out in outs {
-            if !take(out)? {
+            if !take(state, out)? {
                 return Ok(());
             }
         }
@@ -453,50 +401,6 @@ pub fn stream_visit<R: Read, V: Visitor + Send>(
     match failure {
         Some(e) => Err(e),
         None => Ok(()),
-    }
-}
-
-/// The last N rendered records of a stream.
-#[derive(Debug)]
-pub struct TailBuffer {
-    want: usize,
-    records: VecDeque<Vec<u8>>,
-}
-
-impl TailBuffer {
-    /// Keeps the last `want` records.
-    pub fn new(want: usize) -> TailBuffer {
-        TailBuffer {
-            want,
-            records: VecDeque::with_capacity(want.min(1 << 16)),
-        }
-    }
-
-    /// Adds the records of a chunk.
-    pub fn push_chunk(&mut self, out: &ChunkOut) {
-        let skip = out.kept().saturating_sub(self.want);
-        let mut start = if skip == 0 { 0 } else { out.ends[skip - 1] };
-        for &end in &out.ends[skip..] {
-            self.push(out.buf[start..end].to_vec());
-            start = end;
-        }
-    }
-
-    /// Adds one rendered record.
-    pub fn push(&mut self, record: Vec<u8>) {
-        if self.want == 0 {
-            return;
-        }
-        if self.records.len() == self.want {
-            self.records.pop_front();
-        }
-        self.records.push_back(record);
-    }
-
-    /// The kept records, rendered in order, and how many there are.
-    pub fn into_parts(self) -> (Vec<u8>, usize) {
-        let count = self.records.len();
-        (self.records.into_iter().flatten().collect(), count)
     }
 }
 

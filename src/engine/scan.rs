@@ -1,5 +1,5 @@
 //! The per-chunk scanner: finds the records of one chunk that pass the
-//! query and renders them.
+//! query and hands them to a [`Visitor`] (a sink's batch, an analyzer).
 //!
 //! Three drivers pick the records to look at:
 //! - `--grep` runs the regex over the raw bytes (its literal prefilter runs
@@ -17,36 +17,8 @@ use crate::analyze::patterns::{PatternId, Patterns};
 use crate::classify::{Classifier, HeaderStyle, LevelPrefilter};
 use crate::frame::{self, Layout, Record};
 use crate::level::Level;
-use crate::output::{Kept, Printer};
 use crate::query::Query;
 use crate::timestamp::{TimeContext, TsFormat};
-
-/// The kept records of one chunk, rendered.
-#[derive(Debug, Default)]
-pub struct ChunkOut {
-    /// Rendered records, in file order.
-    pub buf: Vec<u8>,
-    /// End offset in `buf` of each record (for keeping the last N).
-    pub ends: Vec<usize>,
-}
-
-impl ChunkOut {
-    /// Number of kept records.
-    pub fn kept(&self) -> usize {
-        self.ends.len()
-    }
-
-    /// The rendered bytes of the last `n` records.
-    pub fn last(&self, n: usize) -> &[u8] {
-        let n = n.min(self.ends.len());
-        if n == 0 {
-            return &[];
-        }
-        let first = self.ends.len() - n;
-        let start = if first == 0 { 0 } else { self.ends[first - 1] };
-        &self.buf[start..]
-    }
-}
 
 /// Everything needed to scan the chunks of one buffer.
 pub struct Scanner<'a> {
@@ -58,17 +30,15 @@ pub struct Scanner<'a> {
     pub classifier: &'a Classifier,
     /// Filters.
     pub query: &'a Query,
-    /// Renderer.
-    pub printer: &'a Printer,
     /// File name for display.
     pub file: &'a str,
     /// Time of the last timestamped record before the buffer, for records
     /// at its start that have none (streamed input).
-    pub time_floor: Option<i64>,
+    pub(crate) time_floor: Option<i64>,
     /// Added to byte offsets to order records across files.
-    pub order_base: u64,
+    order_base: u64,
     /// Patterns known in advance (`--pattern`, pattern ids in `--json`).
-    pub patterns: Option<&'a PatternFilter>,
+    patterns: Option<&'a PatternFilter>,
     prefilter: Option<LevelPrefilter>,
     need_level: bool,
 }
@@ -86,7 +56,6 @@ impl<'a> Scanner<'a> {
         ctx: &'a TimeContext,
         classifier: &'a Classifier,
         query: &'a Query,
-        printer: &'a Printer,
         file: &'a str,
     ) -> Scanner<'a> {
         // Letters and numbers name levels without a level word: no prefilter.
@@ -102,26 +71,35 @@ impl<'a> Scanner<'a> {
             ctx,
             classifier,
             query,
-            printer,
             file,
             time_floor: None,
             order_base: 0,
             patterns: None,
             prefilter,
-            need_level: query.levels.is_some() || printer.needs_level(),
+            need_level: query.levels.is_some(),
         }
     }
 
-    /// A scanner with the run's rules, filters, printer and patterns.
-    pub fn for_run(
+    /// A scanner with the run's rules, filters and patterns; record
+    /// positions start at `order_base`.
+    pub(crate) fn for_run(
         run: &super::Run<'a>,
         layout: Layout,
         ctx: &'a TimeContext,
         file: &'a str,
+        order_base: u64,
     ) -> Scanner<'a> {
-        let mut scanner = Scanner::new(layout, ctx, run.classifier, run.query, run.printer, file);
-        scanner.patterns = run.patterns;
-        scanner
+        Scanner {
+            patterns: run.patterns,
+            order_base,
+            ..Scanner::new(layout, ctx, run.classifier, run.query, file)
+        }
+    }
+
+    /// The same scanner, with the time of the last timestamped record
+    /// before its buffer (for records at its start that have none).
+    pub fn with_time_floor(self, time_floor: Option<i64>) -> Scanner<'a> {
+        Scanner { time_floor, ..self }
     }
 
     fn driver(&self) -> Driver<'_> {
@@ -132,20 +110,6 @@ impl<'a> Scanner<'a> {
         } else {
             Driver::Every
         }
-    }
-
-    /// Scans `data[from..to]` (both record boundaries); `first_line` is the
-    /// 1-based line number at `from` when line numbers are wanted. Kept
-    /// records are rendered into `out`.
-    pub fn scan(
-        &self,
-        data: &[u8],
-        from: usize,
-        to: usize,
-        first_line: Option<u64>,
-        out: &mut ChunkOut,
-    ) {
-        self.visit_range(data, from, to, first_line, out);
     }
 
     /// Scans `data[from..to]`, handing every kept record to `visitor`.
@@ -208,20 +172,6 @@ impl<'a> Scanner<'a> {
                 }
             }
         }
-    }
-
-    /// Checks the record `data[start..end]` against the query and renders
-    /// it into `out` when it passes.
-    pub fn emit(
-        &self,
-        data: &[u8],
-        start: usize,
-        end: usize,
-        line: Option<u64>,
-        grep_confirmed: bool,
-        out: &mut ChunkOut,
-    ) -> bool {
-        self.visit(data, start, end, line, grep_confirmed, out)
     }
 
     /// Checks the record `data[start..end]` against the query and hands it
@@ -308,7 +258,7 @@ impl<'a> Scanner<'a> {
 
 /// Everything known about one kept record.
 pub struct Visit<'v, 'a> {
-    /// The scanner (layout, printer, file name).
+    /// The scanner (layout, time context, file name).
     pub scanner: &'v Scanner<'v>,
     /// The record.
     pub record: &'v Record<'a>,
@@ -342,28 +292,6 @@ pub trait Visitor {
     }
     /// Takes one kept record.
     fn kept(&mut self, visit: &Visit<'_, '_>);
-}
-
-impl Visitor for ChunkOut {
-    fn kept(&mut self, v: &Visit<'_, '_>) {
-        let scanner = v.scanner;
-        let message = match v.record.json {
-            Some(_) => v.record.text,
-            None => scanner.layout.message(v.record),
-        };
-        scanner.printer.write(
-            &Kept {
-                record: v.record,
-                level: v.level,
-                file: scanner.file,
-                line: v.line,
-                message,
-                pattern: v.pattern,
-            },
-            &mut self.buf,
-        );
-        self.ends.push(self.buf.len());
-    }
 }
 
 thread_local! {

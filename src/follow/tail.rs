@@ -1,6 +1,8 @@
 //! [`Tail`]: a follower of one log source for programs (the TUI's log
 //! pane), handing out plain [`Line`]s: the last records first, then each
-//! new record as it is written.
+//! new record as it is written. The backlog from rotated copies (compressed
+//! ones included) is read by the engine's tail entry point into a
+//! [`RecordSink`] of lines.
 
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -9,6 +11,8 @@ use std::time::Instant;
 use super::file::{Event, Follower, Snapshot};
 use super::pending::Batch;
 use crate::classify::Classifier;
+use crate::engine::{self, Engine, EngineError, Input, RecordSink, Visit, Visitor};
+use crate::frame::Record;
 use crate::frame::json::Scalar;
 use crate::frame::{self, Layout};
 use crate::level::Level;
@@ -146,7 +150,7 @@ impl Tail {
                 let dir = super::wake::dir_of(path);
                 let base = path.file_name().map(|n| n.to_string_lossy().into_owned());
                 let rotated = base
-                    .map(|b| source::rotated_set(&dir, &b))
+                    .map(|b| source::rotated_parts(&dir, &b))
                     .unwrap_or_default();
                 let current = snapshot.as_ref().map(|s| s.id);
                 // Not the followed file itself, even if it was rotated since.
@@ -156,29 +160,20 @@ impl Tail {
                             .map(|m| Some((m.dev(), m.ino())) != current)
                             .unwrap_or(false)
                 };
-                for older in rotated.iter().rev().filter(other) {
-                    if lines.len() >= self.backlog {
-                        break;
-                    }
-                    let Ok((file, ctx)) = crate::engine::open_with_context(older, &self.zone)
-                    else {
-                        continue;
-                    };
-                    let data = file.data.bytes();
-                    let layout = Layout::sniff(&data[..data.len().min(frame::SNIFF_BYTES)], &ctx);
-                    let mut more = Vec::new();
-                    let want = self.backlog - lines.len();
-                    collect_last(
-                        data,
-                        &layout,
-                        &ctx,
-                        &self.classifier,
-                        stream.src,
-                        want,
-                        &mut more,
-                    );
-                    more.append(&mut lines);
-                    lines = more;
+                let older: Vec<PathBuf> = rotated.iter().filter(other).cloned().collect();
+                let engine = Engine::builder()
+                    .classifier(self.classifier.clone())
+                    .zone(self.zone.clone())
+                    .build();
+                let mut pane = Pane {
+                    src: stream.src,
+                    lines: Vec::new(),
+                };
+                // Rotated files that vanish meanwhile are simply not shown.
+                let want = self.backlog - lines.len();
+                if engine.tail(Input::files(&older), want, &mut pane).is_ok() {
+                    pane.lines.append(&mut lines);
+                    lines = pane.lines;
                 }
             }
             // Records without a time sort with the record before them.
@@ -267,6 +262,11 @@ fn line_of(
 ) -> Line {
     let rec = layout.read(data, start, end, ctx);
     let level = classifier.classify(rec.explicit, rec.text);
+    line_from(&rec, level, src)
+}
+
+/// The line shown for a record of `level`.
+fn line_from(rec: &Record<'_>, level: Level, src: Option<&str>) -> Line {
     let mut buf = Vec::new();
     let (text, src) = match &rec.json {
         Some(json) => {
@@ -294,5 +294,78 @@ fn line_of(
         level,
         src,
         text,
+    }
+}
+
+/// The pane's lines as a sink: each kept record becomes a [`Line`].
+struct Pane {
+    /// The stream's name, for records that do not say it.
+    src: Option<&'static str>,
+    lines: Vec<Line>,
+}
+
+impl Visitor for Pane {
+    fn needs_level(&self) -> bool {
+        true
+    }
+
+    fn kept(&mut self, v: &Visit<'_, '_>) {
+        self.lines.push(line_from(v.record, v.level, self.src));
+    }
+}
+
+impl engine::Batch for Pane {
+    fn len(&self) -> usize {
+        self.lines.len()
+    }
+
+    fn keep_last(&mut self, n: usize) {
+        let drop = self.lines.len().saturating_sub(n);
+        self.lines.drain(..drop);
+    }
+}
+
+impl RecordSink for Pane {
+    type Batch = Pane;
+
+    fn batch(&self) -> Pane {
+        Pane {
+            src: self.src,
+            lines: Vec::new(),
+        }
+    }
+
+    fn take(&mut self, batch: &mut Pane) -> Result<(), EngineError> {
+        self.lines.append(&mut batch.lines);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_backlog_reads_compressed_rotations() {
+        use std::io::Write;
+        let dir = tempfile::tempdir().unwrap();
+        let line = |ts: i64, msg: &str| {
+            format!(r#"{{"ts":{ts},"lvl":"info","pid":1,"msg":"{msg}","src":"stdout"}}"#) + "\n"
+        };
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all((line(1_000, "oldest") + &line(2_000, "older")).as_bytes())
+            .unwrap();
+        std::fs::write(dir.path().join("api.log.2.gz"), gz.finish().unwrap()).unwrap();
+        std::fs::write(dir.path().join("api.log.1"), line(3_000, "rotated")).unwrap();
+        std::fs::write(dir.path().join("api.log"), line(4_000, "current")).unwrap();
+        let texts = |lines: Vec<Line>| lines.into_iter().map(|l| l.text).collect::<Vec<_>>();
+        let mut tail = Tail::process(dir.path(), "api", 10);
+        assert_eq!(
+            texts(tail.poll()),
+            ["oldest", "older", "rotated", "current"]
+        );
+        // Only as many as asked for, the latest.
+        let mut tail = Tail::process(dir.path(), "api", 3);
+        assert_eq!(texts(tail.poll()), ["older", "rotated", "current"]);
     }
 }

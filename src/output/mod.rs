@@ -15,6 +15,11 @@
 
 use std::io::Write;
 
+pub mod sink;
+pub mod summary;
+
+pub use sink::{Output, PrintSink, Rendered, ReportStyle};
+
 use crate::analyze::patterns::PatternId;
 use crate::frame::Record;
 use crate::frame::json::{self, JsonRecord, Member, Scalar, escape_into, unescape};
@@ -62,6 +67,16 @@ pub struct Kept<'r, 'a> {
 }
 
 impl Printer {
+    /// Plain text for people, without colour or file names.
+    pub fn plain(zone: Zone) -> Printer {
+        Printer {
+            format: Format::Text,
+            color: false,
+            show_file: false,
+            zone,
+        }
+    }
+
     /// Whether printing needs each record's level.
     pub fn needs_level(&self) -> bool {
         self.format == Format::Json || self.color

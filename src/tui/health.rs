@@ -18,15 +18,13 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::analyze::report::{Health, SummaryContext, summary_text};
-use crate::analyze::{Pipeline, PipelineConfig};
+use crate::analyze::PipelineConfig;
+use crate::analyze::report::Health;
 use crate::classify::Classifier;
-use crate::engine::analyze::Analyzer;
-use crate::engine::{Run, Scanner, Settings, merge, open_with_context};
-use crate::frame::Layout;
-use crate::output::{Format, Printer};
+use crate::engine::{Engine, Input};
+use crate::output::summary::{DEFAULT_WIDTH, SummaryContext};
+use crate::output::{PrintSink, Printer, ReportStyle};
 use crate::query::{Query, QuerySpec};
-use crate::source::rotated_set;
 use crate::timestamp::{TimeContext, Zone};
 
 /// The window scored, as `--since` spells it.
@@ -47,19 +45,6 @@ pub struct Analysis {
     pub pipeline: PipelineConfig,
     /// Zone for plain-text timestamps.
     pub zone: Zone,
-}
-
-/// The log files of process `name`, one list per stream, oldest first.
-fn streams(logs_dir: &Path, name: &str) -> Vec<Vec<PathBuf>> {
-    [
-        format!("{name}.log"),
-        format!("{name}-out.log"),
-        format!("{name}-err.log"),
-    ]
-    .iter()
-    .map(|base| rotated_set(logs_dir, base))
-    .filter(|files| !files.is_empty())
-    .collect()
 }
 
 /// Size and modification time of the current files: changes when
@@ -95,9 +80,8 @@ pub fn score(logs_dir: &Path, name: &str, now_ms: i64, analysis: &Analysis) -> O
 /// `now_ms`; `None` when no record falls in the window or the files cannot
 /// be read.
 pub fn assess(logs_dir: &Path, name: &str, now_ms: i64, analysis: &Analysis) -> Option<Assessment> {
-    let since = now_ms - WINDOW_MS;
     let zone = &analysis.zone;
-    let query = Query::build(
+    let since = Query::build(
         &QuerySpec {
             since: Some(WINDOW),
             ..QuerySpec::default()
@@ -106,74 +90,31 @@ pub fn assess(logs_dir: &Path, name: &str, now_ms: i64, analysis: &Analysis) -> 
         &TimeContext::new(zone.clone(), now_ms),
     )
     .ok()?;
-    let printer = Printer {
-        format: Format::Text,
-        color: false,
-        show_file: false,
-        zone: zone.clone(),
-    };
-    let run = Run {
-        classifier: &analysis.classifier,
-        query: &query,
-        printer: &printer,
-        settings: Settings::default(),
-        patterns: None,
-    };
-    let config = &analysis.pipeline;
-    let mut total = Pipeline::new(config);
-    let streams: Vec<Vec<PathBuf>> = streams(logs_dir, name)
-        .into_iter()
-        .map(|files| {
-            files
-                .into_iter()
-                .filter(|f| written_since(f, since))
-                .collect()
-        })
-        .filter(|files: &Vec<PathBuf>| !files.is_empty())
-        .collect();
-    match streams.as_slice() {
-        [] => return None,
-        [files] => {
-            for (i, path) in files.iter().enumerate() {
-                let Ok((file, ctx)) = open_with_context(path, zone) else {
-                    continue;
-                };
-                let label = path.display().to_string();
-                let layout = Layout::sniff(file.data.bytes(), &ctx);
-                let mut scanner = Scanner::for_run(&run, layout, &ctx, &label);
-                scanner.order_base = (i as u64) << 48;
-                // A file truncated while read is left for the next round.
-                if let Ok(state) = run.analyze(&scanner, &file.data, config) {
-                    total.merge(state);
-                }
-            }
-        }
-        several => {
-            let mut analyzer = Analyzer::new(config);
-            merge::for_each_record(&run, several, zone, 0, |scanner, data, start, end| {
-                scanner.visit(data, start, end, None, false, &mut analyzer);
-                Ok(true)
-            })
-            .ok()?;
-            total.merge(analyzer.pipeline);
-        }
-    }
-    let report = total.finish(config);
-    if report.counts.records == 0 {
+    let engine = Engine::builder()
+        .classifier(analysis.classifier.clone())
+        .query(since)
+        .pipeline(analysis.pipeline.clone())
+        .zone(zone.clone())
+        .build();
+    let input = Input::process(logs_dir, name, |f| written_since(f, now_ms - WINDOW_MS));
+    if input.is_empty() {
         return None;
     }
     let sources = [name.to_string()];
-    let ctx = SummaryContext {
-        sources: &sources,
-        now_ms,
-        zone,
-        top: config.top,
-        drill_down: format!("velos logs {name} --since {WINDOW}"),
-        width: crate::analyze::report::DEFAULT_WIDTH,
-    };
-    Some(Assessment {
+    let printer = Printer::plain(zone.clone());
+    let mut sink =
+        PrintSink::new(&printer, Vec::new()).with_report(ReportStyle::Summary(SummaryContext {
+            sources: &sources,
+            now_ms,
+            zone,
+            top: analysis.pipeline.top,
+            drill_down: format!("velos logs {name} --since {WINDOW}"),
+            width: DEFAULT_WIDTH,
+        }));
+    let report = engine.analyze(input, &mut sink).ok()?;
+    (report.counts.records > 0).then(|| Assessment {
         health: report.health(),
-        summary: summary_text(&report, &ctx),
+        summary: String::from_utf8_lossy(&sink.into_inner()).into_owned(),
     })
 }
 
@@ -395,5 +336,26 @@ mod tests {
         .unwrap();
         let health = score(dir.path(), "raw", now, &analysis()).unwrap();
         assert_eq!(health.error_percent, 25.0);
+    }
+
+    #[test]
+    fn compressed_rotations_count() {
+        use std::io::Write;
+        let dir = tempfile::tempdir().unwrap();
+        let now = crate::timestamp::now_ms();
+        // The rotated copy compressed by the supervisor: one fatal record.
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(record(now - 2000, "fatal", "down", "stderr", None).as_bytes())
+            .unwrap();
+        std::fs::write(dir.path().join("api.log.1.gz"), gz.finish().unwrap()).unwrap();
+        std::fs::write(
+            dir.path().join("api.log"),
+            record(now - 1000, "info", "up", "stdout", None),
+        )
+        .unwrap();
+        let health = score(dir.path(), "api", now, &analysis()).unwrap();
+        assert_eq!(health.error_percent, 50.0, "{health:?}");
+        let summary = assess(dir.path(), "api", now, &analysis()).unwrap().summary;
+        assert!(summary.contains("down"), "{summary}");
     }
 }

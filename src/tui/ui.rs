@@ -16,9 +16,9 @@ use ratatui::widgets::{Block, Cell, Clear, Paragraph, Row, Sparkline, Table, Tab
 
 use super::app::{App, Overlay, PaneView, SortKey};
 use super::logs::Line;
-use crate::analyze::report::human_duration;
 use crate::ipc::{ProcessInfo, Status};
 use crate::level::Level;
+use crate::output::summary::human_duration;
 
 /// Height of the sparkline row (two lines of bars inside a border).
 const SPARK_HEIGHT: u16 = 4;
