@@ -296,15 +296,7 @@ fn target_of(arg: &str, home: &Path) -> Result<Target, SourceError> {
 
 /// A process's JSON log and raw-mode files.
 fn process_paths(home: &Path, name: &str) -> Vec<PathBuf> {
-    let logs = home.join("logs");
-    [
-        format!("{name}.log"),
-        format!("{name}-out.log"),
-        format!("{name}-err.log"),
-    ]
-    .into_iter()
-    .map(|file| logs.join(file))
-    .collect()
+    crate::home::process_log_files(&home.join("logs"), name).into()
 }
 
 /// The plain files of a backlog read one by one in parallel; several

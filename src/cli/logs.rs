@@ -21,6 +21,7 @@ use crate::frame::Layout;
 use crate::output::{Format, Printer};
 use crate::query::{Query, QuerySpec, parse_duration};
 use crate::source::{self, Body, Input, Part, SourceError};
+use crate::text::shell_quote;
 use crate::timestamp::{self, TimeContext, Zone};
 
 /// Default number of records shown when no filter is given, as PM2 does.
@@ -403,7 +404,7 @@ fn write_dedup<W: Write>(
 /// filters as this run.
 fn drill_down(args: &LogsArgs) -> String {
     let mut parts = vec!["velos logs".to_string()];
-    parts.extend(args.sources.iter().map(|s| shell_quote(s)));
+    parts.extend(args.sources.iter().map(|s| shell_quote(s).into_owned()));
     for (flag, value) in [
         ("--since", &args.since),
         ("--until", &args.until),
@@ -418,17 +419,6 @@ fn drill_down(args: &LogsArgs) -> String {
         parts.push("-i".into());
     }
     parts.join(" ")
-}
-
-fn shell_quote(s: &str) -> String {
-    if !s.is_empty()
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_./:+=,@".contains(&b))
-    {
-        s.to_string()
-    } else {
-        format!("'{}'", s.replace('\'', "'\\''"))
-    }
 }
 
 /// Position bits of a record inside its unit (the unit index is above).

@@ -48,6 +48,8 @@ use crate::ipc::{
     ErrorCode, ExitInfo, METRICS_HISTORY, ProcessInfo, Reply, Request, Sample, StartSpec, Status,
 };
 use crate::level::Level;
+use crate::schema::Event;
+use crate::text::shell_words;
 
 mod apply;
 mod triggers;
@@ -147,7 +149,7 @@ impl Proc {
         }
     }
 
-    fn lifecycle(&self, lvl: Level, pid: u32, event: &str, msg: &str) {
+    fn lifecycle(&self, lvl: Level, pid: u32, event: Event, msg: &str) {
         let mut log = match self.log.lock() {
             Ok(log) => log,
             Err(poisoned) => poisoned.into_inner(),
@@ -442,10 +444,14 @@ impl Shared {
             return Err("internal error: the child's pipes are missing".into());
         };
         drop(child);
-        let mut line = shell_words(&proc.spec);
+        let mut line = shell_words(
+            std::iter::once(&proc.spec.cmd)
+                .chain(&proc.spec.args)
+                .map(String::as_str),
+        );
         line.insert_str(0, "started: ");
         line.push_str(&format!(" (pid {pid})"));
-        proc.lifecycle(Level::Info, pid, "start", &line);
+        proc.lifecycle(Level::Info, pid, Event::Start, &line);
         proc.generation += 1;
         let generation = proc.generation;
         let id = proc.id;
@@ -508,7 +514,7 @@ impl Shared {
             proc.status = Status::Errored;
             proc.should_run = false;
             proc.pid = None;
-            proc.lifecycle(Level::Error, 0, "spawn-failed", &message);
+            proc.lifecycle(Level::Error, 0, Event::SpawnFailed, &message);
             self.log.error(&format!("'{}': {message}", proc.spec.name));
         }
     }
@@ -577,25 +583,29 @@ impl Shared {
         proc.lifecycle(
             lvl,
             pid,
-            "exit",
-            &format!("{} after {}", describe_exit(&exit), human_duration(uptime)),
+            Event::Exit,
+            &format!(
+                "{} after {}",
+                describe_exit(&exit),
+                crate::text::duration(uptime)
+            ),
         );
         let mut remove = false;
         match intent {
             Some(Intent::Stop) | Some(Intent::Shutdown) => {
                 proc.status = Status::Stopped;
-                proc.lifecycle(Level::Info, pid, "stop", "stopped");
+                proc.lifecycle(Level::Info, pid, Event::Stop, "stopped");
             }
             Some(Intent::Delete) => {
                 proc.status = Status::Stopped;
-                proc.lifecycle(Level::Info, pid, "stop", "stopped and deleted");
+                proc.lifecycle(Level::Info, pid, Event::Stop, "stopped and deleted");
                 remove = true;
             }
             Some(Intent::Restart) if !shutting_down => {
                 proc.restarts += 1;
                 proc.quick_failures = 0;
                 if !std::mem::take(&mut proc.restart_logged) {
-                    proc.lifecycle(Level::Info, pid, "restart", "restarting (requested)");
+                    proc.lifecycle(Level::Info, pid, Event::Restart, "restarting (requested)");
                 }
                 self.spawn_or_error(proc);
             }
@@ -624,7 +634,7 @@ impl Shared {
                 proc.lifecycle(
                     Level::Info,
                     pid,
-                    "stop",
+                    Event::Stop,
                     "stopped (exited, autorestart off)",
                 );
             } else {
@@ -632,7 +642,7 @@ impl Shared {
                 proc.lifecycle(
                     Level::Error,
                     pid,
-                    "errored",
+                    Event::Errored,
                     "errored (failed, autorestart off)",
                 );
             }
@@ -648,7 +658,7 @@ impl Shared {
             proc.lifecycle(
                 Level::Error,
                 pid,
-                "errored",
+                Event::Errored,
                 &format!(
                     "errored: {} quick failures in a row (max restarts {}); fix it, then `velos restart {}`",
                     proc.quick_failures, proc.spec.max_restarts, proc.spec.name
@@ -662,7 +672,7 @@ impl Shared {
         proc.lifecycle(
             Level::Warn,
             pid,
-            "restart",
+            Event::Restart,
             &format!(
                 "restarting in {} ms (restart {}, quick failure {} of {})",
                 delay.as_millis(),
@@ -681,7 +691,7 @@ impl Shared {
                     if let Some(pgid) = Pid::from_raw(pid as i32) {
                         let _ = kill_process_group(pgid, Signal::TERM);
                     }
-                    proc.lifecycle(Level::Info, pid, "stop", "stopping: sent SIGTERM");
+                    proc.lifecycle(Level::Info, pid, Event::Stop, "stopping: sent SIGTERM");
                 }
                 proc.status = Status::Stopping;
                 proc.intent = Some(intent);
@@ -765,7 +775,7 @@ impl Shared {
                     proc.lifecycle(
                         Level::Info,
                         proc.last_pid(),
-                        "restart",
+                        Event::Restart,
                         "restarting (requested)",
                     );
                     self.spawn_or_error(proc);
@@ -910,7 +920,7 @@ impl Shared {
                 proc.lifecycle(
                     Level::Info,
                     0,
-                    "restore",
+                    Event::Restore,
                     "restoring after a daemon restart",
                 );
                 self.spawn_or_error(proc);
@@ -955,10 +965,10 @@ impl Shared {
                         proc.lifecycle(
                             Level::Warn,
                             pid,
-                            "kill",
+                            Event::Kill,
                             &format!(
                                 "did not stop within {}; sent SIGKILL",
-                                human_duration(proc.kill_timeout())
+                                crate::text::duration(proc.kill_timeout())
                             ),
                         );
                     }
@@ -1239,41 +1249,6 @@ pub fn signal_name(signal: i32) -> &'static str {
     }
 }
 
-/// `1h 2m`, `3m 4s`, `5.2s`, `120ms`.
-pub fn human_duration(duration: Duration) -> String {
-    let ms = duration.as_millis() as u64;
-    if ms < 1_000 {
-        format!("{ms}ms")
-    } else if ms < 60_000 {
-        format!("{:.1}s", ms as f64 / 1000.0)
-    } else if ms < 3_600_000 {
-        format!("{}m {}s", ms / 60_000, (ms / 1000) % 60)
-    } else if ms < 86_400_000 {
-        format!("{}h {}m", ms / 3_600_000, (ms / 60_000) % 60)
-    } else {
-        format!("{}d {}h", ms / 86_400_000, (ms / 3_600_000) % 24)
-    }
-}
-
-/// The command line, quoted for reading.
-fn shell_words(spec: &StartSpec) -> String {
-    std::iter::once(&spec.cmd)
-        .chain(&spec.args)
-        .map(|word| {
-            if !word.is_empty()
-                && word
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b"-_./=:,+@%".contains(&b))
-            {
-                word.clone()
-            } else {
-                format!("'{}'", word.replace('\'', r"'\''"))
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1295,13 +1270,5 @@ mod tests {
         ] {
             assert!(validate_name(bad).is_err(), "{bad}");
         }
-    }
-
-    #[test]
-    fn durations() {
-        assert_eq!(human_duration(Duration::from_millis(120)), "120ms");
-        assert_eq!(human_duration(Duration::from_millis(5_250)), "5.2s");
-        assert_eq!(human_duration(Duration::from_secs(184)), "3m 4s");
-        assert_eq!(human_duration(Duration::from_secs(3_720)), "1h 2m");
     }
 }

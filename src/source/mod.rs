@@ -120,15 +120,11 @@ pub fn resolve(arg: &str, home: &Path) -> Result<Input, SourceError> {
     let looks_like_name = !arg.is_empty() && !arg.contains('/') && !arg.starts_with('.');
     if looks_like_name {
         let logs = home.join("logs");
-        let streams: Vec<Vec<PathBuf>> = [
-            format!("{arg}.log"),
-            format!("{arg}-out.log"),
-            format!("{arg}-err.log"),
-        ]
-        .iter()
-        .map(|base| rotated_parts(&logs, base))
-        .filter(|files| !files.is_empty())
-        .collect();
+        let streams: Vec<Vec<PathBuf>> = crate::home::process_log_names(arg)
+            .iter()
+            .map(|base| rotated_parts(&logs, base))
+            .filter(|files| !files.is_empty())
+            .collect();
         if !streams.is_empty() {
             return Ok(Input::Process {
                 name: arg.to_string(),

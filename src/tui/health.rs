@@ -51,24 +51,20 @@ pub struct Analysis {
 
 /// The log files of process `name`, one list per stream, oldest first.
 fn streams(logs_dir: &Path, name: &str) -> Vec<Vec<PathBuf>> {
-    [
-        format!("{name}.log"),
-        format!("{name}-out.log"),
-        format!("{name}-err.log"),
-    ]
-    .iter()
-    .map(|base| rotated_set(logs_dir, base))
-    .filter(|files| !files.is_empty())
-    .collect()
+    crate::home::process_log_names(name)
+        .iter()
+        .map(|base| rotated_set(logs_dir, base))
+        .filter(|files| !files.is_empty())
+        .collect()
 }
 
 /// Size and modification time of the current files: changes when
 /// anything is written, rotated or flushed.
 fn fingerprint(logs_dir: &Path, name: &str) -> Vec<(u64, Option<std::time::SystemTime>)> {
-    ["", "-out", "-err"]
+    crate::home::process_log_files(logs_dir, name)
         .iter()
-        .map(|suffix| {
-            std::fs::metadata(logs_dir.join(format!("{name}{suffix}.log")))
+        .map(|file| {
+            std::fs::metadata(file)
                 .map(|m| (m.len(), m.modified().ok()))
                 .unwrap_or((0, None))
         })

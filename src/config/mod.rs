@@ -1,4 +1,5 @@
-//! The TOML configuration: `$VELOS_HOME/config.toml`, or `--config FILE`.
+//! The configuration file: `$VELOS_HOME/config.toml`, or `--config FILE`,
+//! read once into typed sections.
 //!
 //! ```toml
 //! [classify]
@@ -9,12 +10,34 @@
 //! level = "fatal"
 //! priority = 10
 //!
+//! [pipeline]                    # analysis stages, see `pipeline`
+//! stages = ["classifier", "dedup", "pattern", "anomaly", "output"]
+//!
 //! [monit]
 //! interval = "2s"               # how often `velos monit` polls the daemon
+//!
+//! [logs]                        # the daemon's log files, see crate::daemon::config
+//! max_size = "10MiB"
+//!
+//! [metrics]                     # Prometheus metrics, see crate::daemon::fleet
+//! listen = "127.0.0.1:9615"
+//!
+//! [export.otlp]                 # OpenTelemetry log export, see crate::daemon::fleet
+//! endpoint = "http://127.0.0.1:4318"
 //! ```
 //!
-//! Unknown keys are errors (a typo should not silently do nothing), and
-//! every error names the file, the line and the key.
+//! One rule everywhere: an unknown section or key is an error (a typo
+//! should not silently do nothing), named with its line and the keys that
+//! are known there. Every error is a [`ConfigError`] naming the file, the
+//! line and the dotted key. This module checks the sections velos logs
+//! reads; the daemon's sections are checked by the modules that use them
+//! ([`crate::daemon::config`], [`crate::daemon::fleet`]), from the same
+//! [`Config`], reporting a [`SettingError`].
+//!
+//! A new section is a field of [`Config`] with its raw (as written) type,
+//! and a method or function that checks it into its settings.
+
+mod pipeline;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -22,10 +45,12 @@ use std::time::Duration;
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::analyze::config::{PipelineConfig, PipelineToml};
+use crate::analyze::config::PipelineConfig;
 use crate::classify::{Classifier, CustomRule};
 use crate::level::Level;
 use crate::query::parse_duration;
+
+pub use pipeline::PipelineSection;
 
 /// A configuration that could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -38,46 +63,140 @@ pub enum ConfigError {
         /// Why.
         cause: std::io::Error,
     },
-    /// The TOML is malformed or has unknown keys.
-    #[error("{path}: {message}")]
-    Parse {
+    /// The TOML is malformed, has an unknown key, or a value is out of its
+    /// domain.
+    #[error("{}: {}{key}: {message}", path.display(), line.map_or_else(String::new, |n| format!("line {n}: ")))]
+    Invalid {
         /// The file.
         path: PathBuf,
-        /// Where and what.
-        message: String,
-    },
-    /// A value is out of its domain.
-    #[error("{path}: {key}: {message}")]
-    Value {
-        /// The file.
-        path: PathBuf,
-        /// The key, dotted.
+        /// The line, when known.
+        line: Option<usize>,
+        /// The key, dotted (`pipeline.dedup.window`).
         key: String,
         /// What is wrong and what is accepted.
         message: String,
     },
 }
 
-/// The whole configuration file. Sections it does not know belong to
-/// other parts of velos (the daemon's `[logs]`) and are kept in `other`;
-/// unknown keys inside the sections it owns are errors.
+/// A value out of its domain, found by the code that checks its section:
+/// the dotted key, the byte offset of the value in the file, and what is
+/// wrong. [`Config::invalid`] turns it into a [`ConfigError`] with the line.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{key}: {message}")]
+pub struct SettingError {
+    /// The key, dotted.
+    pub key: String,
+    /// Byte offset of the value (or its section) in the file.
+    pub at: usize,
+    /// What is wrong and what is accepted.
+    pub message: String,
+}
+
+impl SettingError {
+    /// The error of `key`, whose value starts at byte `at`.
+    pub fn new(key: String, at: usize, message: String) -> SettingError {
+        SettingError { key, at, message }
+    }
+}
+
+/// The whole configuration file, every section as written. Unknown
+/// sections and keys are refused when it is read.
 #[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Config {
     /// Level classification.
     #[serde(default)]
     pub classify: ClassifyConfig,
     /// Analysis stages.
     #[serde(default)]
-    pub pipeline: PipelineToml,
+    pub pipeline: PipelineSection,
     /// `velos monit`.
     #[serde(default)]
     pub monit: MonitConfig,
-    /// Sections owned by other parts of velos, kept as read.
-    #[serde(flatten)]
-    pub other: toml::Table,
+    /// The daemon's log files.
+    #[serde(default)]
+    pub logs: LogsSection,
+    /// Prometheus metrics, when present.
+    pub metrics: Option<Spanned<MetricsSection>>,
+    /// Exporters.
+    #[serde(default)]
+    pub export: ExportSection,
     /// The text the configuration was read from (for line numbers).
     #[serde(skip)]
     text: String,
+}
+
+/// `[logs]`: rotation and retention of the daemon's log files.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogsSection {
+    /// Rotate a file before it exceeds this size.
+    pub max_size: Option<Spanned<SizeValue>>,
+    /// Rotated files kept.
+    pub keep: Option<u32>,
+    /// Gzip rotated files.
+    pub compress: Option<bool>,
+    /// Delete rotated files older than this.
+    pub max_age: Option<Spanned<String>>,
+}
+
+/// A size: a number of bytes, or text such as `"10MiB"`
+/// ([`crate::text::parse_size`]).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum SizeValue {
+    /// A number of bytes.
+    Bytes(u64),
+    /// A number with a unit.
+    Text(String),
+}
+
+impl SizeValue {
+    /// The number of bytes.
+    pub fn bytes(&self) -> Result<u64, String> {
+        match self {
+            SizeValue::Bytes(bytes) => Ok(*bytes),
+            SizeValue::Text(text) => crate::text::parse_size(text),
+        }
+    }
+}
+
+/// `[metrics]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsSection {
+    /// Where `GET /metrics` is served.
+    pub listen: Option<String>,
+    /// Allow an address reachable from other hosts.
+    #[serde(default)]
+    pub allow_remote: bool,
+}
+
+/// `[export]`: one table per exporter.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExportSection {
+    /// `[export.otlp]`, when present.
+    pub otlp: Option<Spanned<OtlpSection>>,
+}
+
+/// `[export.otlp]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OtlpSection {
+    /// Base URL of the receiver.
+    pub endpoint: Option<String>,
+    /// `http/protobuf` or `http/json`.
+    pub protocol: Option<String>,
+    /// Extra request headers.
+    #[serde(default)]
+    pub headers: std::collections::BTreeMap<String, String>,
+    /// `gzip` or `none`.
+    pub compression: Option<String>,
+    /// Bytes held while the receiver is slow or away.
+    pub queue_size: Option<SizeValue>,
+    /// Time one request may take.
+    pub timeout: Option<String>,
 }
 
 /// `[classify]`.
@@ -145,13 +264,17 @@ impl Config {
     /// The analysis settings, checked. A value out of its domain names its
     /// key and line.
     pub fn pipeline(&self, path: &Path) -> Result<PipelineConfig, ConfigError> {
-        self.pipeline
-            .build()
-            .map_err(|(key, offset, message)| ConfigError::Value {
-                path: path.to_path_buf(),
-                key: format!("line {}: {key}", line_of(&self.text, offset)),
-                message,
-            })
+        self.pipeline.build().map_err(|err| self.invalid(path, err))
+    }
+
+    /// The error of a value out of its domain, with its line.
+    pub fn invalid(&self, path: &Path, err: SettingError) -> ConfigError {
+        ConfigError::Invalid {
+            path: path.to_path_buf(),
+            line: Some(line_of(&self.text, err.at)),
+            key: err.key,
+            message: err.message,
+        }
     }
 
     /// The `[monit] interval`, checked, when set.
@@ -161,13 +284,11 @@ impl Config {
         };
         parse_monit_interval(interval.get_ref())
             .map(Some)
-            .map_err(|message| ConfigError::Value {
-                path: path.to_path_buf(),
-                key: format!(
-                    "line {}: monit.interval",
-                    line_of(&self.text, interval.span().start)
-                ),
-                message,
+            .map_err(|message| {
+                self.invalid(
+                    path,
+                    SettingError::new("monit.interval".into(), interval.span().start, message),
+                )
             })
     }
 
@@ -191,9 +312,14 @@ impl Config {
 
     /// Parses configuration text.
     pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
-        let mut config: Config = toml::from_str(text).map_err(|e| ConfigError::Parse {
-            path: path.to_path_buf(),
-            message: describe_toml_error(&e, text),
+        let mut config: Config = toml::from_str(text).map_err(|e| {
+            let at = e.span().map(|span| span.start);
+            ConfigError::Invalid {
+                path: path.to_path_buf(),
+                line: at.map(|at| line_of(text, at)),
+                key: key_at(text, at.unwrap_or(0)),
+                message: e.message().trim().to_string(),
+            }
         })?;
         config.text = text.to_string();
         Ok(config)
@@ -205,8 +331,9 @@ impl Config {
         for (i, rule) in self.classify.rules.iter().enumerate() {
             let key = |field: &str| format!("classify.rules[{i}].{field}");
             let level =
-                Level::from_word(rule.level.as_bytes()).ok_or_else(|| ConfigError::Value {
+                Level::from_word(rule.level.as_bytes()).ok_or_else(|| ConfigError::Invalid {
                     path: path.to_path_buf(),
+                    line: None,
                     key: key("level"),
                     message: format!(
                         "unknown level `{}`: use fatal, error, warn, info or debug",
@@ -214,8 +341,9 @@ impl Config {
                     ),
                 })?;
             let pattern =
-                regex::bytes::Regex::new(&rule.pattern).map_err(|e| ConfigError::Value {
+                regex::bytes::Regex::new(&rule.pattern).map_err(|e| ConfigError::Invalid {
                     path: path.to_path_buf(),
+                    line: None,
                     key: key("pattern"),
                     message: format!(
                         "invalid regex: {}",
@@ -232,16 +360,45 @@ impl Config {
     }
 }
 
-fn line_of(text: &str, offset: usize) -> usize {
-    text[..offset.min(text.len())].matches('\n').count() + 1
+/// The line (from 1) of byte `offset` of `text`.
+pub fn line_of(text: &str, offset: usize) -> usize {
+    let offset = offset.min(text.len());
+    1 + memchr::memchr_iter(b'\n', &text.as_bytes()[..offset]).count()
 }
 
-/// `line N, column M: message` from a TOML error.
-fn describe_toml_error(err: &toml::de::Error, text: &str) -> String {
-    let message = err.message().trim().to_string();
-    match err.span() {
-        Some(span) => format!("line {}: {message}", line_of(text, span.start)),
-        None => message,
+/// The dotted key a parse error at `at` is about: the table header above
+/// it, and the key its line assigns, if any.
+pub fn key_at(text: &str, at: usize) -> String {
+    let at = at.min(text.len());
+    let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    let line_end = text[at..].find('\n').map_or(text.len(), |i| at + i);
+    let line = &text[line_start..line_end];
+    let header = text[..line_start]
+        .lines()
+        .chain(std::iter::once(line))
+        .filter_map(|l| {
+            let l = l.trim();
+            l.strip_prefix('[')
+                .and_then(|l| l.split(']').next())
+                .map(|h| h.trim().trim_start_matches('[').trim().to_string())
+        })
+        .next_back();
+    let assigned = line
+        .split_once('=')
+        .map(|(k, _)| k.trim())
+        .filter(|k| {
+            !k.is_empty()
+                && k.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"_-.\"'".contains(&b))
+        })
+        .map(|k| k.replace(['"', '\''], ""));
+    let header = header.filter(|h| !h.is_empty());
+    let assigned = assigned.filter(|k| !k.is_empty());
+    match (header, assigned) {
+        (Some(h), Some(k)) if !line.trim_start().starts_with('[') => format!("{h}.{k}"),
+        (Some(h), _) => h,
+        (None, Some(k)) => k,
+        (None, None) => "(top level)".into(),
     }
 }
 
@@ -250,14 +407,33 @@ mod tests {
     use super::*;
 
     #[test]
-    fn sections_of_the_daemon_are_kept_not_refused() {
+    fn every_section_is_read_and_unknown_ones_are_refused() {
         let path = Path::new("config.toml");
         let cfg = Config::parse(
-            "[logs]\nmax_size = \"8KiB\"\nkeep = 2\n[classify]\ndefault_rules = true\n",
+            "[logs]\nmax_size = \"8KiB\"\nkeep = 2\n[classify]\ndefault_rules = true\n\
+             [metrics]\nlisten = \"127.0.0.1:9615\"\n[export.otlp]\ntimeout = \"1s\"\n",
             path,
         )
         .unwrap();
-        assert!(cfg.other.contains_key("logs"));
+        assert_eq!(cfg.logs.keep, Some(2));
+        assert!(cfg.metrics.is_some() && cfg.export.otlp.is_some());
+        for (text, key, known) in [
+            ("[tui]\nrefresh = 2\n", "line 1: tui", "classify"),
+            ("[logs]\nkeep = 2\nkepe = 3\n", "line 3: logs.kepe", "keep"),
+            ("[metrics]\nlisen = 1\n", "line 2: metrics.lisen", "listen"),
+            (
+                "[export.otlp]\n\nendpont = \"x\"\n",
+                "line 3: export.otlp.endpont",
+                "endpoint",
+            ),
+        ] {
+            let err = Config::parse(text, path).unwrap_err().to_string();
+            assert!(
+                err.starts_with("config.toml: ") && err.contains(key),
+                "{err}"
+            );
+            assert!(err.contains(known), "{err}");
+        }
     }
 
     #[test]
