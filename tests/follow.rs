@@ -1,6 +1,8 @@
 //! `velos logs --follow` end to end (the real binary on real files, its
 //! output read through a pipe with timeouts) and the library's `Tail`.
 
+mod common;
+
 use std::fs::{self, OpenOptions};
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -9,10 +11,10 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use common::{VELOS, temp_dir, velos_command, wait_output};
 use velos::follow::{Line, Tail};
 use velos::level::Level;
 
-const VELOS: &str = env!("CARGO_BIN_EXE_velos");
 /// How long a line may take to show before a test fails.
 const SHOW: Duration = Duration::from_secs(5);
 
@@ -29,13 +31,10 @@ impl Follow {
     }
 
     fn start_with(home: &Path, args: &[&str], stdin: Stdio) -> Follow {
-        let mut child = Command::new(VELOS)
+        let mut child = velos_command(home)
             .arg("logs")
             .args(args)
             .arg("--follow")
-            .env("TZ", "UTC")
-            .env("VELOS_HOME", home)
-            .env_remove("NO_COLOR")
             .current_dir(home)
             .stdin(stdin)
             .stdout(Stdio::piped())
@@ -139,10 +138,7 @@ impl Drop for Follow {
 }
 
 fn home() -> tempfile::TempDir {
-    tempfile::Builder::new()
-        .prefix("vf")
-        .tempdir_in("/tmp")
-        .expect("temporary directory")
+    temp_dir("vf")
 }
 
 fn append(path: &Path, text: &str) {
@@ -792,7 +788,7 @@ fn deleted_rotations_are_reported() {
     thread::sleep(Duration::from_millis(1500));
     // SAFETY: as above.
     unsafe { libc::kill(pid, libc::SIGINT) };
-    let output = wait_with_output(child);
+    let output = wait_output(child, SHOW);
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     let lines: Vec<&str> = stdout.lines().collect();
@@ -814,16 +810,4 @@ fn deleted_rotations_are_reported() {
         warnings[0].contains("lines written") && warnings[0].contains("missing"),
         "{stderr}"
     );
-}
-
-/// The output of a child that is about to exit (killed after [`SHOW`]).
-fn wait_with_output(mut child: Child) -> std::process::Output {
-    let deadline = Instant::now() + SHOW;
-    loop {
-        if child.try_wait().ok().flatten().is_some() || Instant::now() >= deadline {
-            let _ = child.kill();
-            return child.wait_with_output().expect("output");
-        }
-        thread::sleep(Duration::from_millis(20));
-    }
 }
