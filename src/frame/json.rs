@@ -200,6 +200,10 @@ fn field_of(container: Container, key: &[u8]) -> Option<(Field, u8, LevelKind)> 
             b"@t" => (Field::Ts, 4, name),
             b"__REALTIME_TIMESTAMP" => (Field::Ts, 5, name),
             b"timeMillis" => (Field::Ts, 6, name),
+            // OpenTelemetry's log data model, as collectors write it.
+            b"timeUnixNano" | b"time_unix_nano" | b"timestamp_ns" => (Field::Ts, 7, name),
+            b"observedTimeUnixNano" | b"observed_time_unix_nano" => (Field::Ts, 8, name),
+            b"severityText" | b"severity_text" => (Field::Level, 7, name),
             b"lvl" => (Field::Level, 0, name),
             b"level" => (Field::Level, 1, name),
             b"severity" => (Field::Level, 2, name),
@@ -215,6 +219,7 @@ fn field_of(container: Container, key: &[u8]) -> Option<(Field, u8, LevelKind)> 
             b"@mt" => (Field::Msg, 4, name),
             b"MESSAGE" => (Field::Msg, 5, name),
             b"@message" => (Field::Msg, 6, name),
+            b"body" => (Field::Msg, 7, name),
             b"pid" => (Field::Pid, 0, name),
             b"_PID" => (Field::Pid, 1, name),
             b"src" => (Field::Src, 0, name),

@@ -301,7 +301,9 @@ impl Layout {
         let explicit = match found {
             // glog writes the level as the timestamp's first letter.
             Some(f) if f.format == TsFormat::Glog && f.start == 0 => Level::from_letter(first[0]),
-            _ => column_level.or_else(|| explicit_level(&first[head_end..], self.header)),
+            _ => column_level
+                .or_else(|| explicit_level(&first[head_end..], self.header))
+                .or_else(|| found.and_then(|f| level_before_time(&first[..f.start]))),
         };
         Record {
             offset: start,
@@ -523,12 +525,53 @@ static BOUNDARY_CTX: std::sync::LazyLock<TimeContext> =
 /// timestamps and whose timestamp shape it does not have, starts an entry:
 /// it has a timestamp where the file puts it, or it is a JSON object with
 /// a time of its own.
+///
+/// "Where the file puts it" allows another count of the same opener
+/// (`[ INFO 2015-05-20 …]` among `[DEBUG 2015-05-20 …]` lines, where a
+/// padded level adds a space): the same format after the same kind of
+/// byte. A time after another kind of byte (`<created>2026-…` in an XML
+/// body) does not start an entry.
 #[inline]
 fn starts_entry(line: &[u8], ts: TsLayout) -> bool {
     if ts.parse(line, &BOUNDARY_CTX).is_some() {
         return true;
     }
-    line.first() == Some(&b'{') && json::parse(line).is_some_and(|rec| rec.ts.is_some())
+    if line.first() == Some(&b'{') {
+        return json::parse(line).is_some_and(|rec| rec.ts.is_some());
+    }
+    let Anchor::After { byte, .. } = ts.anchor else {
+        return false;
+    };
+    timestamp::detect(line, &BOUNDARY_CTX).is_some_and(|found| {
+        found.format == ts.format
+            && matches!(found.anchor, Anchor::After { byte: b, .. } if b == byte)
+    })
+}
+
+/// The level written before a line's timestamp (`[DEBUG 2015-05-20 …]`,
+/// `Thread-1::INFO::2011-12-07 …`, `INFO | app | 2025-…`), or a single
+/// level letter alone before it (`E [08/Jun/2013:11:28:58 -0700] …`).
+fn level_before_time(prefix: &[u8]) -> Option<Level> {
+    if prefix.is_empty() {
+        return None;
+    }
+    let words = if memchr(b':', prefix).is_some() {
+        // `::`-separated headers: the level is a token of its own.
+        let spaced: Vec<u8> = prefix
+            .iter()
+            .map(|&b| if b == b':' { b' ' } else { b })
+            .collect();
+        explicit_level(&spaced, HeaderStyle::Words)
+    } else {
+        explicit_level(prefix, HeaderStyle::Words)
+    };
+    if words.is_some() {
+        return words;
+    }
+    match prefix.trim_ascii_end() {
+        [letter] | [letter, b' ', b'[' | b'('] => Level::from_letter(*letter),
+        _ => None,
+    }
 }
 
 /// The shape of a file's timestamps: the classes of their first bytes

@@ -492,3 +492,40 @@ fn timestamps_wider_or_narrower_than_the_sampled_ones_still_start_entries() {
     assert!(layout.ts_shape.is_some());
     assert_eq!(spans(&layout, data, 0, data.len()).count(), 1201);
 }
+
+#[test]
+fn a_padded_level_before_the_time_still_starts_an_entry() {
+    let log = "[DEBUG 2015-05-20 12:22:19 main]  Exec[create exchange]/unless: Failed: Con\n\
+[ INFO 2015-05-20 12:22:20 main] /usr/share/ruby/puppet/util/errors.rb:104:in `fail'\n\
+[ERROR 2015-05-20 12:22:21 main]  qpid-config failed\n";
+    let data = log.as_bytes();
+    let layout = Layout::sniff(data, &ctx());
+    let levels: Vec<Option<Level>> = spans(&layout, data, 0, data.len())
+        .map(|(s, e)| layout.read(data, s, e, &ctx()).explicit)
+        .collect();
+    // The level written before the time wins over keywords in the message.
+    assert_eq!(
+        levels,
+        vec![Some(Level::Debug), Some(Level::Info), Some(Level::Error)]
+    );
+}
+
+#[test]
+fn a_time_after_another_opener_does_not_start_an_entry() {
+    let log = "2026-01-10 00:00:01 INFO response body:\n\
+<order><created>2026-01-09T10:00:00Z</created></order>\n\
+2026-01-10 00:00:02 INFO next\n";
+    assert_eq!(texts(log.as_bytes()).len(), 2);
+}
+
+#[test]
+fn a_level_letter_alone_before_the_time() {
+    let log = "E [08/Jun/2013:11:28:58 -0700] Unknown directive BrowseOrder\n\
+I [08/Jun/2013:11:28:59 -0700] Listening on localhost:631\n";
+    let data = log.as_bytes();
+    let layout = Layout::sniff(data, &ctx());
+    let levels: Vec<Option<Level>> = spans(&layout, data, 0, data.len())
+        .map(|(s, e)| layout.read(data, s, e, &ctx()).explicit)
+        .collect();
+    assert_eq!(levels, vec![Some(Level::Error), Some(Level::Info)]);
+}
