@@ -318,7 +318,7 @@ impl Config {
                 path: path.to_path_buf(),
                 line: at.map(|at| line_of(text, at)),
                 key: key_at(text, at.unwrap_or(0)),
-                message: e.message().trim().to_string(),
+                message: with_nearest_key(e.message().trim()),
             }
         })?;
         config.text = text.to_string();
@@ -364,6 +364,56 @@ impl Config {
 pub fn line_of(text: &str, offset: usize) -> usize {
     let offset = offset.min(text.len());
     1 + memchr::memchr_iter(b'\n', &text.as_bytes()[..offset]).count()
+}
+
+/// A TOML error message, with the known key nearest to an unknown one
+/// when the message names both (`unknown field `kepe`, expected one of
+/// …; did you mean `keep`?`).
+pub fn with_nearest_key(message: &str) -> String {
+    let quoted = |text: &str| -> Vec<String> {
+        text.split('`')
+            .skip(1)
+            .step_by(2)
+            .map(str::to_string)
+            .collect()
+    };
+    let Some(rest) = message.strip_prefix("unknown field ") else {
+        return message.to_string();
+    };
+    let Some((unknown, known)) = rest.split_once(", expected") else {
+        return message.to_string();
+    };
+    let Some(unknown) = quoted(unknown).into_iter().next() else {
+        return message.to_string();
+    };
+    let nearest = quoted(known)
+        .into_iter()
+        .map(|key| (edit_distance(&unknown, &key), key))
+        .min();
+    match nearest {
+        Some((distance, key)) if distance <= 2.max(unknown.len() / 3) => {
+            format!("{message}; did you mean `{key}`?")
+        }
+        _ => message.to_string(),
+    }
+}
+
+/// Levenshtein distance between two short keys.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let next = (diagonal + usize::from(ca != cb))
+                .min(row[j] + 1)
+                .min(row[j + 1] + 1);
+            diagonal = row[j + 1];
+            row[j + 1] = next;
+        }
+    }
+    row[b.len()]
 }
 
 /// The dotted key a parse error at `at` is about: the table header above
@@ -419,8 +469,16 @@ mod tests {
         assert!(cfg.metrics.is_some() && cfg.export.otlp.is_some());
         for (text, key, known) in [
             ("[tui]\nrefresh = 2\n", "line 1: tui", "classify"),
-            ("[logs]\nkeep = 2\nkepe = 3\n", "line 3: logs.kepe", "keep"),
-            ("[metrics]\nlisen = 1\n", "line 2: metrics.lisen", "listen"),
+            (
+                "[logs]\nkeep = 2\nkepe = 3\n",
+                "line 3: logs.kepe",
+                "did you mean `keep`?",
+            ),
+            (
+                "[metrics]\nlisen = 1\n",
+                "line 2: metrics.lisen",
+                "did you mean `listen`?",
+            ),
             (
                 "[export.otlp]\n\nendpont = \"x\"\n",
                 "line 3: export.otlp.endpont",
@@ -434,6 +492,21 @@ mod tests {
             );
             assert!(err.contains(known), "{err}");
         }
+    }
+
+    #[test]
+    fn the_nearest_known_key_is_offered_only_when_near() {
+        let known = ", expected one of `max_size`, `keep`, `compress`, `max_age`";
+        assert!(
+            with_nearest_key(&format!("unknown field `max-size`{known}"))
+                .ends_with("did you mean `max_size`?")
+        );
+        let far = format!("unknown field `retention`{known}");
+        assert_eq!(with_nearest_key(&far), far);
+        assert_eq!(
+            with_nearest_key("invalid type: string"),
+            "invalid type: string"
+        );
     }
 
     #[test]

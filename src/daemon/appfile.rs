@@ -31,7 +31,7 @@ use toml::Spanned;
 
 use super::cron::Schedule;
 use super::supervisor::validate_name;
-use crate::config::{key_at, line_of};
+use crate::config::{key_at, line_of, with_nearest_key};
 use crate::ipc::proto::{DEFAULT_KILL_TIMEOUT_MS, DEFAULT_MAX_RESTARTS};
 use crate::ipc::{AppOptions, StartSpec};
 use crate::text::{parse_duration, parse_size};
@@ -105,7 +105,11 @@ impl AppFile {
         let ctx = Context { path, text };
         let doc: Doc = toml::from_str(text).map_err(|err| {
             let at = err.span().map_or(0, |span| span.start);
-            ctx.invalid(at, key_at(text, at), err.message().trim_end().to_string())
+            ctx.invalid(
+                at,
+                key_at(text, at),
+                with_nearest_key(err.message().trim_end()),
+            )
         })?;
         let mut tables: Vec<_> = doc.apps.into_iter().collect();
         tables.sort_by_key(|(name, _)| name.span().start);
