@@ -30,6 +30,7 @@ use memchr::{memchr, memrchr};
 use crate::classify::{HeaderStyle, explicit_level, http_request_len};
 use crate::level::Level;
 use crate::normalize::HeaderLayout;
+use crate::sgr;
 use crate::timestamp::{self, Anchor, TimeContext, TsFormat, TsLayout, parse_iso_exact};
 
 use json::{JsonRecord, LevelKind, Scalar};
@@ -79,7 +80,7 @@ impl Layout {
         let mut logfmt_lines = 0;
         let mut structured_timed = false;
         let mut numeric_levels = false;
-        let mut plain: Vec<&[u8]> = Vec::new();
+        let mut plain: Vec<std::borrow::Cow<'_, [u8]>> = Vec::new();
         let mut pos = 0;
         while pos < head.len() && records < SNIFF_LINES {
             let end = next_line(head, pos);
@@ -115,8 +116,11 @@ impl Layout {
                 structured_timed |= rec.ts.is_some();
                 continue;
             }
-            plain.push(line);
+            // Lines are learned from without their colour codes, as
+            // they are read.
+            plain.push(sgr::strip(line));
         }
+        let plain: Vec<&[u8]> = plain.iter().map(|line| &**line).collect();
         let ts = TsLayout::sniff(plain.iter().copied(), ctx);
         let header_columns = HeaderLayout::learn(plain.iter().copied());
         let header = match ts {
@@ -283,6 +287,38 @@ impl Layout {
                 message_start: 0,
             };
         }
+        let header = if memchr(sgr::ESC, first).is_some() {
+            // Colour codes around or inside the header (`ESC[2m2026-…`):
+            // read it without them, then point back into the line.
+            let clean = sgr::strip(first);
+            let header = self.header_of(&clean, ctx);
+            let raw_at = |k: usize| if k == 0 { 0 } else { sgr::raw_offset(first, k) };
+            Header {
+                ts: header.ts,
+                head_end: raw_at(header.head_end),
+                message_start: raw_at(header.message_start),
+                explicit: header.explicit,
+            }
+        } else {
+            self.header_of(first, ctx)
+        };
+        Record {
+            offset: start,
+            len: raw.len(),
+            text,
+            ts: header.ts,
+            explicit: header.explicit,
+            json: None,
+            head_end: header.head_end,
+            first_len,
+            message_start: header.message_start,
+        }
+    }
+
+    /// The header of a plain-text line: its time, where the header and the
+    /// message start, and its explicit level.
+    #[inline]
+    fn header_of(&self, first: &[u8], ctx: &TimeContext) -> Header {
         let found = match self.ts {
             Some(layout) => layout.find(first, ctx),
             None => timestamp::detect(first, ctx),
@@ -305,16 +341,11 @@ impl Layout {
                 .or_else(|| explicit_level(&first[head_end..], self.header))
                 .or_else(|| found.and_then(|f| level_before_time(&first[..f.start]))),
         };
-        Record {
-            offset: start,
-            len: raw.len(),
-            text,
+        Header {
             ts: found.map(|f| f.ms),
-            explicit,
-            json: None,
             head_end,
-            first_len,
             message_start,
+            explicit,
         }
     }
 
@@ -521,6 +552,14 @@ fn is_exception_line(line: &[u8]) -> bool {
 static BOUNDARY_CTX: std::sync::LazyLock<TimeContext> =
     std::sync::LazyLock::new(|| TimeContext::new(timestamp::Zone::utc(), 0));
 
+/// What [`Layout::header_of`] reads from a plain line's header.
+struct Header {
+    ts: Option<i64>,
+    head_end: usize,
+    message_start: usize,
+    explicit: Option<Level>,
+}
+
 /// Whether a line (without its line end), in a file whose entries carry
 /// timestamps and whose timestamp shape it does not have, starts an entry:
 /// it has a timestamp where the file puts it, or it is a JSON object with
@@ -535,6 +574,12 @@ static BOUNDARY_CTX: std::sync::LazyLock<TimeContext> =
 fn starts_entry(line: &[u8], ts: TsLayout) -> bool {
     if ts.parse(line, &BOUNDARY_CTX).is_some() {
         return true;
+    }
+    if memchr(sgr::ESC, line).is_some() {
+        let clean = sgr::strip(line);
+        if clean.len() < line.len() {
+            return starts_entry(&clean, ts);
+        }
     }
     if line.first() == Some(&b'{') {
         return json::parse(line).is_some_and(|rec| rec.ts.is_some());
@@ -737,14 +782,14 @@ pub fn record_time(rec: &JsonRecord<'_>, ctx: &TimeContext) -> Option<i64> {
 /// (number or digit string), or an RFC 3339 string.
 pub fn json_time(value: Scalar<'_>, ctx: &TimeContext) -> Option<i64> {
     match value {
-        Scalar::Num(n) => epoch_number(n),
+        Scalar::Num(n) => json::epoch_number(n),
         Scalar::Str {
             raw,
             escaped: false,
         } => {
             if raw.first().is_some_and(u8::is_ascii_digit)
                 && raw.iter().all(|b| b.is_ascii_digit() || *b == b'.')
-                && let Some(ms) = epoch_number(raw)
+                && let Some(ms) = json::epoch_number(raw)
             {
                 return Some(ms);
             }
@@ -755,23 +800,6 @@ pub fn json_time(value: Scalar<'_>, ctx: &TimeContext) -> Option<i64> {
         }
         _ => None,
     }
-}
-
-fn epoch_number(n: &[u8]) -> Option<i64> {
-    let v: f64 = std::str::from_utf8(n).ok()?.parse().ok()?;
-    if !v.is_finite() || v < 0.0 {
-        return None;
-    }
-    let ms = if v < 1e11 {
-        v * 1e3
-    } else if v < 1e14 {
-        v
-    } else if v < 1e17 {
-        v / 1e3
-    } else {
-        v / 1e6
-    };
-    Some(ms.round() as i64)
 }
 
 /// Offset just after the line that starts at `start`.
