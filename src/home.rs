@@ -221,17 +221,20 @@ impl Home {
 
     /// `logs/<name>.log`: a process's structured log (JSON lines).
     pub fn process_log(&self, name: &str) -> PathBuf {
-        self.logs_dir().join(format!("{name}.log"))
+        let [json, _, _] = process_log_files(&self.logs_dir(), name);
+        json
     }
 
     /// `logs/<name>-out.log`: a `--raw` process's stdout, bytes as printed.
     pub fn raw_out_log(&self, name: &str) -> PathBuf {
-        self.logs_dir().join(format!("{name}-out.log"))
+        let [_, out, _] = process_log_files(&self.logs_dir(), name);
+        out
     }
 
     /// `logs/<name>-err.log`: a `--raw` process's stderr, bytes as printed.
     pub fn raw_err_log(&self, name: &str) -> PathBuf {
-        self.logs_dir().join(format!("{name}-err.log"))
+        let [_, _, err] = process_log_files(&self.logs_dir(), name);
+        err
     }
 
     /// The daemon's pid as written in `velos.pid`, if the file holds one.
@@ -344,6 +347,23 @@ fn tighten(dir: &Path, meta: &fs::Metadata) -> io::Result<()> {
         fs::set_permissions(dir, fs::Permissions::from_mode(0o700))?;
     }
     Ok(())
+}
+
+/// The current log files of process `name`, as named in `logs/`: its
+/// structured log `<name>.log` (JSON lines), then the `--raw` files
+/// `<name>-out.log` (stdout) and `<name>-err.log` (stderr). Rotated files
+/// add `.1`, `.2` … (and `.gz`) to these names.
+pub fn process_log_names(name: &str) -> [String; 3] {
+    [
+        format!("{name}.log"),
+        format!("{name}-out.log"),
+        format!("{name}-err.log"),
+    ]
+}
+
+/// [`process_log_names`] in `logs_dir`.
+pub fn process_log_files(logs_dir: &Path, name: &str) -> [PathBuf; 3] {
+    process_log_names(name).map(|file| logs_dir.join(file))
 }
 
 /// Opens a file of the home as `options` say, without following a symbolic

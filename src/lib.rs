@@ -86,7 +86,11 @@
 //!
 //! - [`home`] — the runtime home (`$VELOS_HOME`) and its paths.
 //! - [`ipc`] — the daemon's protocol and client, shared by CLI, daemon and TUI.
-//! - [`daemon`] — the supervisor daemon and its subcommands.
+//! - [`daemon`] — the supervisor daemon (the server).
+//! - [`schema`] — the fields and values of the records the daemon
+//!   captures, shared by the daemon and the readers.
+//! - [`text`] — sizes, durations, shell words and control characters as
+//!   people read and write them.
 //! - [`tui`] — `velos monit`, the live terminal monitor.
 
 pub mod analyze;
@@ -103,7 +107,9 @@ pub mod level;
 pub mod normalize;
 pub mod output;
 pub mod query;
+pub mod schema;
 pub mod sgr;
 pub mod source;
+pub mod text;
 pub mod timestamp;
 pub mod tui;

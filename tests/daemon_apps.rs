@@ -3,13 +3,13 @@
 //! changing apps, the refusals (file, line and key named, nothing
 //! started), and the restarts an app file asks for: memory and watch.
 
-mod support;
+mod common;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use common::{TestHome, secs};
 use serde_json::Value;
-use support::{TestHome, secs};
 
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     let path = dir.join(name);
@@ -187,7 +187,7 @@ fn reload_adds_removes_and_changes_apps() {
         .expect("a restart record");
     assert_eq!(restart["reason"], "reload");
     assert_eq!(pid(&home.process("a").unwrap()), pids[0]);
-    assert!(!support::alive(pids[2] as i32) || support::zombie(pids[2] as i32));
+    assert!(!common::alive(pids[2] as i32) || common::zombie(pids[2] as i32));
 
     // Nothing changed: nothing restarts.
     let out = home.ok(&["reload", file]);

@@ -2,11 +2,11 @@
 //! stderr with levels, partial lines, over-long lines, invalid UTF-8; raw
 //! mode; a burst of a million lines with none lost; rotation; flush.
 
-mod support;
+mod common;
 
 use std::time::Duration;
 
-use support::{TestHome, secs};
+use common::{TestHome, secs};
 
 const SCRIPT: &str = r#"
 printf 'hello\nerror: bad thing\n'

@@ -3,9 +3,9 @@
 //! to stdout and stderr gets templates that start at its message, and the
 //! level in its header wins over the stream and the keywords.
 
-mod support;
+mod common;
 
-use support::{TestHome, secs};
+use common::{TestHome, secs};
 
 /// Twelve rounds of three events, info lines on stderr among them, one of
 /// them with a failure keyword at info level. The level comes after host,

@@ -2,16 +2,16 @@
 //! compress = true` gzips rotated files off the capture path and nothing is
 //! lost; `max_age` deletes rotated files older than it.
 
-mod support;
+mod common;
 
 use std::fs::{self, File};
 use std::io::Read;
 use std::path::Path;
 use std::time::{Duration, Instant, SystemTime};
 
+use common::{TestHome, secs};
 use flate2::read::GzDecoder;
 use serde_json::Value;
-use support::{TestHome, secs};
 
 fn records_of(bytes: &[u8]) -> Vec<Value> {
     bytes

@@ -3,28 +3,16 @@
 //! write; and the CLI says what happened (a process table moved aside, a
 //! daemon that cannot start) on one line, with control characters escaped.
 
-mod support;
+mod common;
 
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use support::{TestHome, alive, secs, zombie};
+use common::{TestHome, alive, secs, wait_gone};
 
 const LOOP: &str = "while true; do echo tick; sleep 0.2; done";
-
-/// Waits until `pid` is gone (or a zombie).
-fn wait_gone(pid: i32, timeout: Duration) -> bool {
-    let deadline = Instant::now() + timeout;
-    while alive(pid) && !zombie(pid) {
-        if Instant::now() >= deadline {
-            return false;
-        }
-        thread::sleep(Duration::from_millis(20));
-    }
-    true
-}
 
 fn pid_of(home: &TestHome, name: &str) -> i32 {
     home.wait_status(name, "online", secs(5))["pid"]

@@ -2,14 +2,14 @@
 //! wrong-version requests get error replies and the daemon keeps serving;
 //! clients work concurrently; a stale socket is replaced.
 
-mod support;
+mod common;
 
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::net::UnixStream;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use support::{TestHome, secs};
+use common::{TestHome, secs};
 use velos::home::Home;
 use velos::ipc::{Client, ErrorCode, MAX_REQUEST_BYTES, Reply, Request};
 
@@ -155,7 +155,7 @@ fn stale_socket_is_replaced_and_concurrent_starts_share_one_daemon() {
     assert!(home.path().join("velos.sock").exists());
 
     let velos_home = Home::new(home.path()).unwrap();
-    let exe = std::path::PathBuf::from(support::VELOS);
+    let exe = std::path::PathBuf::from(common::VELOS);
     let clients: Vec<_> = (0..3)
         .map(|_| {
             let home = velos_home.clone();

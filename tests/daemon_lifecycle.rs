@@ -3,11 +3,11 @@
 //! many failures, SIGKILL after the kill timeout, restore after a daemon
 //! crash, and the one-line errors.
 
-mod support;
+mod common;
 
 use std::time::{Duration, Instant};
 
-use support::{TestHome, alive, secs, zombie, zombie_children};
+use common::{TestHome, alive, secs, zombie, zombie_children};
 
 const LOOP: &str = "while true; do echo tick; sleep 0.2; done";
 

@@ -6,7 +6,7 @@
 //! The cases with a second user need root (CI runs them as root); they
 //! create files as `nobody` with `setpriv`.
 
-mod support;
+mod common;
 
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
@@ -14,7 +14,7 @@ use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-use support::{Run, TestHome, VELOS, alive, secs, wait_output};
+use common::{Run, TestHome, VELOS, alive, run, secs};
 
 fn is_root() -> bool {
     // SAFETY: geteuid has no preconditions.
@@ -70,20 +70,10 @@ impl Drop for Scratch {
 
 /// `velos <args>` with the home `home`.
 fn velos(home: &Path, args: &[&str]) -> Run {
-    let child = Command::new(VELOS)
+    run(Command::new(VELOS)
         .env("VELOS_HOME", home)
         .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run velos");
-    let output = wait_output(child, Duration::from_secs(60));
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+        .stdin(Stdio::null()))
 }
 
 /// Asserts a one-line refusal naming `path` and containing `words`.

@@ -2,16 +2,16 @@
 //! OTLP/HTTP receiver in the test that decodes what arrives with the
 //! OpenTelemetry protobuf (and JSON) types.
 
+mod common;
 mod fleet;
-mod support;
 
 use std::collections::BTreeSet;
 use std::time::Duration;
 
+use common::{TestHome, secs, wait_until};
 use fleet::{Answer, Flat, Receiver, free_port, sample, scrape, string};
 use opentelemetry_proto::tonic::common::v1::any_value::Value;
 use serde_json::Value as Json;
-use support::{TestHome, secs};
 
 fn host_name() -> String {
     let mut buf = [0u8; 256];
@@ -44,20 +44,8 @@ fn start(home: &TestHome, env: &[(&str, &str)], args: &[&str]) {
     for (key, value) in env {
         command.env(key, value);
     }
-    let output = support::wait_output(
-        command
-            .args(args)
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .expect("run velos"),
-        secs(60),
-    );
-    assert!(
-        output.status.success(),
-        "velos {args:?} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let run = common::run(command.args(args));
+    assert!(run.code == 0, "velos {args:?} failed: {}", run.stderr);
 }
 
 fn bodies(records: &[Flat]) -> Vec<String> {
@@ -337,7 +325,7 @@ fn refused_batches_are_dropped_and_explained_once_and_busy_or_slow_receivers_get
             .filter(|g| g.status == status)
             .count()
     };
-    wait_until(|| count(400) >= 3);
+    wait_until(secs(40), || count(400) >= 3);
     let log = daemon_log(&home);
     let refusals: Vec<&String> = log
         .iter()
@@ -352,10 +340,10 @@ fn refused_batches_are_dropped_and_explained_once_and_busy_or_slow_receivers_get
 
     // Busy, then slow (past the 1 s timeout), then fine: nothing more is lost.
     receiver.set(Answer::Status(503, "busy".into()));
-    wait_until(|| count(503) >= 2);
+    wait_until(secs(40), || count(503) >= 2);
     receiver.set(Answer::Slow(Duration::from_millis(1500)));
     let accepted_before = count(200);
-    wait_until(|| count(200) > accepted_before);
+    wait_until(secs(40), || count(200) > accepted_before);
     receiver.set(Answer::Accept);
     wait_daemon_log(&home, "accepts logs again");
     let refused: Vec<_> = receiver
@@ -393,14 +381,6 @@ fn ticks(records: &[Flat]) -> Vec<u64> {
         .iter()
         .filter_map(|b| b.strip_prefix("tick ")?.parse().ok())
         .collect()
-}
-
-fn wait_until(check: impl Fn() -> bool) {
-    let deadline = std::time::Instant::now() + secs(40);
-    while !check() {
-        assert!(std::time::Instant::now() < deadline, "timed out");
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 #[test]
@@ -481,17 +461,9 @@ fn bad_settings_stop_the_daemon_from_starting_with_the_key_and_the_fix() {
         for (key, value) in &env {
             command.env(key, value);
         }
-        let output = support::wait_output(
-            command
-                .args(["start", "--name", "x", "--", "sleep", "30"])
-                .stdout(std::process::Stdio::piped())
-                .stderr(std::process::Stdio::piped())
-                .spawn()
-                .expect("run velos"),
-            secs(60),
-        );
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        assert!(!output.status.success(), "{config}: started anyway");
+        let run = common::run(command.args(["start", "--name", "x", "--", "sleep", "30"]));
+        let stderr = run.stderr;
+        assert!(run.code != 0, "{config}: started anyway");
         for needle in &needles {
             assert!(
                 stderr.contains(needle),
@@ -590,7 +562,7 @@ fn a_partial_success_is_counted_and_explained_once() {
     assert_eq!(lines.len(), 1, "{log:?}");
     assert!(lines[0].contains("timestamp too old"), "{}", lines[0]);
     // The counts follow the receiver's answers.
-    wait_until(|| {
+    wait_until(secs(40), || {
         let (_, text) = scrape(&metrics, None);
         let rejected = sample(
             &text,

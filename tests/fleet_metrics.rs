@@ -1,14 +1,14 @@
 //! `GET /metrics` from the real daemon, parsed with a Prometheus text-format
 //! parser, and checked with `promtool check metrics` where it is installed.
 
+mod common;
 mod fleet;
-mod support;
 
 use std::io::Write;
 use std::process::{Command, Stdio};
 
+use common::{TestHome, secs};
 use fleet::{free_port, sample, scrape};
-use support::{TestHome, secs};
 
 fn metrics_home() -> (TestHome, String) {
     let addr = format!("127.0.0.1:{}", free_port());
@@ -185,7 +185,7 @@ fn promtool_check(text: &str) {
         .unwrap()
         .write_all(text.as_bytes())
         .unwrap();
-    let output = support::wait_output(child, secs(30));
+    let output = common::wait_output(child, secs(30));
     assert!(
         output.status.success(),
         "promtool check metrics: {}{}\n{text}",

@@ -3,14 +3,14 @@
 //! alone, and inside a large file, and what `velos logs --json` shows as
 //! `pattern` whenever the line's template is its pattern's most frequent one.
 
+mod common;
 mod fleet;
-mod support;
 
 use std::collections::HashMap;
 
+use common::{TestHome, secs};
 use fleet::{Receiver, string};
 use serde_json::Value as Json;
-use support::{TestHome, secs};
 use velos::engine::template_of;
 use velos::frame::{Layout, spans};
 use velos::timestamp::{TimeContext, Zone};
@@ -145,7 +145,7 @@ fn exported_id_equals_the_engine_id_alone_in_a_large_file_and_from_the_daemon() 
     // Each line analysed alone, in the daemon's record format.
     let shown_large = shown(&home, "big");
     for line in &followed {
-        let alone = support::TestHome::new();
+        let alone = common::TestHome::new();
         let file = alone.path().join("one.log");
         std::fs::write(
             &file,

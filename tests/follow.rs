@@ -1,18 +1,20 @@
 //! `velos logs --follow` end to end (the real binary on real files, its
 //! output read through a pipe with timeouts) and the library's `Tail`.
 
+mod common;
+
 use std::fs::{self, OpenOptions};
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use common::{TestHome, temp_dir, velos_command, wait_output};
 use velos::follow::{Line, Tail};
 use velos::level::Level;
 
-const VELOS: &str = env!("CARGO_BIN_EXE_velos");
 /// How long a line may take to show before a test fails.
 const SHOW: Duration = Duration::from_secs(5);
 
@@ -29,13 +31,10 @@ impl Follow {
     }
 
     fn start_with(home: &Path, args: &[&str], stdin: Stdio) -> Follow {
-        let mut child = Command::new(VELOS)
+        let mut child = velos_command(home)
             .arg("logs")
             .args(args)
             .arg("--follow")
-            .env("TZ", "UTC")
-            .env("VELOS_HOME", home)
-            .env_remove("NO_COLOR")
             .current_dir(home)
             .stdin(stdin)
             .stdout(Stdio::piped())
@@ -139,10 +138,7 @@ impl Drop for Follow {
 }
 
 fn home() -> tempfile::TempDir {
-    tempfile::Builder::new()
-        .prefix("vf")
-        .tempdir_in("/tmp")
-        .expect("temporary directory")
+    temp_dir("vf")
 }
 
 fn append(path: &Path, text: &str) {
@@ -418,32 +414,11 @@ fn follows_a_process_json_log_across_rotation_and_its_raw_files() {
 
 #[test]
 fn follows_a_process_run_by_the_daemon_across_rotations() {
-    let dir = home();
-    fs::write(
-        dir.path().join("config.toml"),
-        "[logs]\nmax_size = \"8KiB\"\nkeep = 20\n",
-    )
-    .unwrap();
+    let dir = TestHome::new();
+    dir.write_config("[logs]\nmax_size = \"8KiB\"\nkeep = 20\n");
     let mut f = Follow::start(dir.path(), &["ticker", "--json", "--grep", "tick"]);
-    let velos = |args: &[&str]| {
-        Command::new(VELOS)
-            .args(args)
-            .env("VELOS_HOME", dir.path())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .expect("run velos")
-    };
-    // Stops the daemon and its process whatever happens.
-    struct Daemon<F: Fn(&[&str]) -> std::process::ExitStatus>(F);
-    impl<F: Fn(&[&str]) -> std::process::ExitStatus> Drop for Daemon<F> {
-        fn drop(&mut self) {
-            (self.0)(&["kill"]);
-        }
-    }
-    let daemon = Daemon(velos);
-    let started = (daemon.0)(&[
+    // The home's guard stops the daemon and its process whatever happens.
+    dir.ok(&[
         "start",
         "--name",
         "ticker",
@@ -454,7 +429,6 @@ fn follows_a_process_run_by_the_daemon_across_rotations() {
         "i=0; while [ $i -lt 600 ]; do i=$((i+1)); echo \"tick $i\"; \
          [ $((i % 20)) -eq 0 ] && sleep 0.02; done",
     ]);
-    assert!(started.success());
     let seen = f.until("tick 600\"").to_vec();
     let numbers: Vec<u64> = seen
         .iter()
@@ -616,21 +590,8 @@ fn tail_of_a_process_merges_its_streams() {
 /// on disk is printed, once, in order.
 #[test]
 fn follow_behind_many_rotations_loses_nothing() {
-    let dir = home();
-    fs::write(
-        dir.path().join("config.toml"),
-        "[logs]\nmax_size = \"1MiB\"\nkeep = 1000\n",
-    )
-    .unwrap();
-    let velos = |args: &[&str]| {
-        let out = Command::new(VELOS)
-            .args(args)
-            .env("VELOS_HOME", dir.path())
-            .stdin(Stdio::null())
-            .output()
-            .expect("run velos");
-        assert!(out.status.success(), "{args:?}: {out:?}");
-    };
+    let dir = TestHome::new();
+    dir.write_config("[logs]\nmax_size = \"1MiB\"\nkeep = 1000\n");
     let ready = dir.path().join("go");
     // 10 bursts of 40,000 numbered lines, started once the follower runs.
     let script = format!(
@@ -639,7 +600,7 @@ fn follow_behind_many_rotations_loses_nothing() {
          if ($1 % 40000 == 39999) {{ fflush(); system(\"sleep 0.2\") }} }}'; sleep 60",
         go = ready.display()
     );
-    velos(&[
+    dir.ok(&[
         "start",
         "--name",
         "burst",
@@ -649,16 +610,6 @@ fn follow_behind_many_rotations_loses_nothing() {
         "-c",
         &script,
     ]);
-    struct Kill<'a>(&'a Path);
-    impl Drop for Kill<'_> {
-        fn drop(&mut self) {
-            let _ = Command::new(VELOS)
-                .arg("kill")
-                .env("VELOS_HOME", self.0)
-                .output();
-        }
-    }
-    let _kill = Kill(dir.path());
     let follow = Follow::start(dir.path(), &["burst", "--no-color", "-n", "0"]);
     thread::sleep(Duration::from_millis(500));
     fs::write(&ready, "").unwrap();
@@ -764,10 +715,8 @@ fn deleted_rotations_are_reported() {
     let log = dir.path().join("app.log");
     let old = dir.path().join("app.log.1");
     fs::write(&log, "a first\n").unwrap();
-    let child = Command::new(VELOS)
+    let child = velos_command(dir.path())
         .args(["logs", "app.log", "--follow", "--no-color"])
-        .env("TZ", "UTC")
-        .env("VELOS_HOME", dir.path())
         .current_dir(dir.path())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -792,7 +741,7 @@ fn deleted_rotations_are_reported() {
     thread::sleep(Duration::from_millis(1500));
     // SAFETY: as above.
     unsafe { libc::kill(pid, libc::SIGINT) };
-    let output = wait_with_output(child);
+    let output = wait_output(child, SHOW);
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     let lines: Vec<&str> = stdout.lines().collect();
@@ -814,16 +763,4 @@ fn deleted_rotations_are_reported() {
         warnings[0].contains("lines written") && warnings[0].contains("missing"),
         "{stderr}"
     );
-}
-
-/// The output of a child that is about to exit (killed after [`SHOW`]).
-fn wait_with_output(mut child: Child) -> std::process::Output {
-    let deadline = Instant::now() + SHOW;
-    loop {
-        if child.try_wait().ok().flatten().is_some() || Instant::now() >= deadline {
-            let _ = child.kill();
-            return child.wait_with_output().expect("output");
-        }
-        thread::sleep(Duration::from_millis(20));
-    }
 }

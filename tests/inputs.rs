@@ -234,7 +234,7 @@ fn a_process_rotated_set_includes_compressed_copies_oldest_first() {
     assert_eq!(msgs, ["oldest", "older", "old", "current"]);
     // The backlog of --follow reads them too (stdin closed ends nothing;
     // the follow is stopped by the timeout below).
-    let mut child = Command::new(env!("CARGO_BIN_EXE_velos"))
+    let mut child = Command::new(common::VELOS)
         .env("VELOS_HOME", home.path())
         .env("TZ", "UTC")
         .args(["logs", "web", "-f", "-n", "0", "--json"])
@@ -385,7 +385,7 @@ fn a_named_pipe_is_streamed_with_bounded_memory() {
     let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
     // SAFETY: mkfifo with a valid C string.
     assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
-    let child = Command::new(env!("CARGO_BIN_EXE_velos"))
+    let child = Command::new(common::VELOS)
         .env("TZ", "UTC")
         .env("VELOS_HOME", dir.path())
         .arg("logs")
@@ -420,7 +420,7 @@ fn a_named_pipe_is_streamed_with_bounded_memory() {
 #[test]
 fn an_endless_device_is_read_with_bounded_memory_and_noted_as_binary() {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_velos"))
+    let mut child = Command::new(common::VELOS)
         .env("VELOS_HOME", dir.path())
         .args(["logs", "/dev/zero", "-n", "3", "--max-record", "65536"])
         .stdout(Stdio::piped())
@@ -508,7 +508,7 @@ fn follow_merges_the_backlog_of_several_files_by_time() {
         "2026-03-02T10:00:02Z INFO b2\n2026-03-02T10:00:03Z INFO b3\n",
     );
     let follow = |extra: &[&str]| {
-        let child = Command::new(env!("CARGO_BIN_EXE_velos"))
+        let child = Command::new(common::VELOS)
             .current_dir(dir.path())
             .env("VELOS_HOME", dir.path())
             .env("TZ", "UTC")

@@ -566,7 +566,7 @@ fn a_closed_pipe_ends_quietly() {
         .map(|i| format!("2026-01-10T10:00:00Z INFO line {i}\n"))
         .collect();
     let path = write(dir.path(), "a.log", content);
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_velos"))
+    let mut child = std::process::Command::new(common::VELOS)
         .args(["logs", "-n", "0"])
         .arg(&path)
         .stdout(std::process::Stdio::piped())

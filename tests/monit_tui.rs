@@ -1,7 +1,7 @@
 //! End-to-end tests of `velos monit`: the real binary in a pseudo-terminal
 //! against a real daemon with real children, driven by key presses.
 
-mod support;
+mod common;
 
 use std::fs::File;
 use std::io::{Read, Write};
@@ -12,10 +12,10 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use common::{TestHome, secs};
 use rustix::fs::{Mode, OFlags};
 use rustix::pty::{OpenptFlags, grantpt, openpt, ptsname, unlockpt};
 use rustix::termios::{LocalModes, Winsize, tcgetattr, tcsetwinsize};
-use support::{TestHome, secs};
 
 /// A shell loop printing `<name> says tick <n>` five times a second.
 fn ticker(name: &str) -> String {

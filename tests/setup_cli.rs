@@ -59,7 +59,7 @@ fn startup_prints_a_unit_that_runs_the_daemon_for_this_home() {
     let (exe, rest) = exec[0].split_once(' ').unwrap();
     assert_eq!(
         std::path::Path::new(exe),
-        std::path::Path::new(env!("CARGO_BIN_EXE_velos"))
+        std::path::Path::new(common::VELOS)
     );
     assert_eq!(rest, "daemon --foreground");
     let env = values(&unit, "Service", "Environment");

@@ -296,11 +296,7 @@ fn target_of(arg: &str, home: &Path) -> Result<Target, SourceError> {
 
 /// A process's JSON log and raw-mode files.
 fn process_paths(home: &Path, name: &str) -> Vec<PathBuf> {
-    let logs = home.join("logs");
-    source::stream_bases(name)
-        .into_iter()
-        .map(|file| logs.join(file))
-        .collect()
+    crate::home::process_log_files(&home.join("logs"), name).into()
 }
 
 /// The rotated copies of `path`, oldest first, without the file being

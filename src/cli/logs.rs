@@ -15,6 +15,7 @@ use crate::engine::{Engine, Input, Settings};
 use crate::output::summary::{SummaryContext, summary_width};
 use crate::output::{Format, PrintSink, Printer, ReportStyle};
 use crate::query::{Query, QuerySpec, parse_duration};
+use crate::text::shell_quote;
 use crate::timestamp::{self, TimeContext, Zone};
 
 /// Default number of records shown when no filter is given, as PM2 does.
@@ -337,7 +338,7 @@ fn parse_pattern_ids(values: &[String]) -> Result<Option<HashSet<u64>>> {
 /// filters as this run.
 fn drill_down(args: &LogsArgs) -> String {
     let mut parts = vec!["velos logs".to_string()];
-    parts.extend(args.sources.iter().map(|s| shell_quote(s)));
+    parts.extend(args.sources.iter().map(|s| shell_quote(s).into_owned()));
     for (flag, value) in [
         ("--since", &args.since),
         ("--until", &args.until),
@@ -352,15 +353,4 @@ fn drill_down(args: &LogsArgs) -> String {
         parts.push("-i".into());
     }
     parts.join(" ")
-}
-
-fn shell_quote(s: &str) -> String {
-    if !s.is_empty()
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_./:+=,@".contains(&b))
-    {
-        s.to_string()
-    } else {
-        format!("'{}'", s.replace('\'', "'\\''"))
-    }
 }

@@ -1,13 +1,22 @@
-//! The command line: argument definitions and dispatch. Errors are
-//! reported here, once, as `velos: error: …` on one line.
+//! The command line: argument definitions and dispatch of every
+//! subcommand. Errors are reported here, once, as `velos: error: …` on one
+//! line.
+//!
+//! - [`logs`](LogsArgs) — `velos logs`, and `follow` for `--follow`;
+//! - `processes` — `daemon`, `start`, `stop`, `restart`, `delete`, `list`,
+//!   `info`, `flush`, `kill`: the client side of the daemon's protocol;
+//! - `apps` — the same subcommands given an app file, and `reload`;
+//! - `setup` — `startup`, `completions`, `man`.
 
+mod apps;
 mod follow;
 mod logs;
+mod processes;
 mod setup;
 
 use clap::{Parser, Subcommand};
 
-use crate::daemon::cli::{DaemonCommand, run_daemon_command};
+use processes::{DaemonCommand, run_daemon_command};
 
 pub use logs::LogsArgs;
 

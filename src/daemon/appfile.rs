@@ -29,12 +29,12 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::cli::parse_duration;
-use super::config::parse_size;
 use super::cron::Schedule;
 use super::supervisor::validate_name;
+use crate::config::{key_at, line_of, with_nearest_key};
 use crate::ipc::proto::{DEFAULT_KILL_TIMEOUT_MS, DEFAULT_MAX_RESTARTS};
 use crate::ipc::{AppOptions, StartSpec};
+use crate::text::{parse_duration, parse_size};
 
 /// Most instances one app may ask for.
 pub const MAX_INSTANCES: u32 = 256;
@@ -105,7 +105,11 @@ impl AppFile {
         let ctx = Context { path, text };
         let doc: Doc = toml::from_str(text).map_err(|err| {
             let at = err.span().map_or(0, |span| span.start);
-            ctx.invalid(at, key_at(text, at), err.message().trim_end().to_string())
+            ctx.invalid(
+                at,
+                key_at(text, at),
+                with_nearest_key(err.message().trim_end()),
+            )
         })?;
         let mut tables: Vec<_> = doc.apps.into_iter().collect();
         tables.sort_by_key(|(name, _)| name.span().start);
@@ -184,8 +188,7 @@ struct Context<'a> {
 
 impl Context<'_> {
     fn line(&self, at: usize) -> usize {
-        let at = at.min(self.text.len());
-        1 + memchr::memchr_iter(b'\n', &self.text.as_bytes()[..at]).count()
+        line_of(self.text, at)
     }
 
     fn invalid(&self, at: usize, key: String, message: String) -> AppFileError {
@@ -491,42 +494,6 @@ fn normalize(path: &Path) -> PathBuf {
         }
     }
     out
-}
-
-/// The dotted key a parse error at `at` is about: the table header above
-/// it, and the key its line assigns, if any.
-fn key_at(text: &str, at: usize) -> String {
-    let at = at.min(text.len());
-    let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
-    let line_end = text[at..].find('\n').map_or(text.len(), |i| at + i);
-    let line = &text[line_start..line_end];
-    let header = text[..line_start]
-        .lines()
-        .chain(std::iter::once(line))
-        .filter_map(|l| {
-            let l = l.trim();
-            l.strip_prefix('[')
-                .and_then(|l| l.split(']').next())
-                .map(|h| h.trim().trim_start_matches('[').trim().to_string())
-        })
-        .next_back();
-    let assigned = line
-        .split_once('=')
-        .map(|(k, _)| k.trim())
-        .filter(|k| {
-            !k.is_empty()
-                && k.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b"_-.\"'".contains(&b))
-        })
-        .map(|k| k.replace(['"', '\''], ""));
-    let header = header.filter(|h| !h.is_empty());
-    let assigned = assigned.filter(|k| !k.is_empty());
-    match (header, assigned) {
-        (Some(h), Some(k)) if !line.trim_start().starts_with('[') => format!("{h}.{k}"),
-        (Some(h), _) => h,
-        (None, Some(k)) => k,
-        (None, None) => "(top level)".into(),
-    }
 }
 
 #[cfg(test)]

@@ -3,7 +3,8 @@
 //!
 //! # Record format
 //!
-//! One JSON object per line, fields in this order:
+//! The names and values below are defined once in [`crate::schema`], which
+//! the readers use too. One JSON object per line, fields in this order:
 //!
 //! ```text
 //! {"ts":1700000000123,"lvl":"info","pid":4242,"msg":"listening on :80","src":"stdout"}
@@ -43,31 +44,11 @@ use std::path::{Path, PathBuf};
 
 use crate::home::{create_private, open_private};
 use crate::level::Level;
+use crate::schema::Event;
+pub use crate::schema::Src;
 
 /// Lines longer than this are split into records of at most this many bytes.
 pub const MAX_LINE: usize = 64 * 1024;
-
-/// Where a record came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Src {
-    /// The process's standard output.
-    Stdout,
-    /// The process's standard error.
-    Stderr,
-    /// The daemon (lifecycle records).
-    Velos,
-}
-
-impl Src {
-    /// The `src` field's value.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Src::Stdout => "stdout",
-            Src::Stderr => "stderr",
-            Src::Velos => "velos",
-        }
-    }
-}
 
 /// One record to encode.
 #[derive(Debug, Clone, Copy)]
@@ -84,8 +65,8 @@ pub struct Record<'a> {
     pub src: Src,
     /// Continues the previous record of the same source.
     pub cont: bool,
-    /// Lifecycle event name.
-    pub event: Option<&'a str>,
+    /// Lifecycle event.
+    pub event: Option<Event>,
 }
 
 /// Appends `record` as one JSON line (with its newline) to `out`.
@@ -120,7 +101,7 @@ pub fn encode(out: &mut Vec<u8>, record: &Record<'_>) {
     }
     if let Some(event) = record.event {
         out.extend_from_slice(b",\"event\":\"");
-        push_escaped(out, event);
+        out.extend_from_slice(event.as_str().as_bytes());
         out.push(b'"');
     }
     out.extend_from_slice(b"}\n");
@@ -443,7 +424,7 @@ impl ProcessLog {
         ts: u64,
         lvl: Level,
         pid: u32,
-        event: &str,
+        event: Event,
         msg: &str,
     ) -> io::Result<()> {
         self.write_one(&Record {
@@ -465,7 +446,7 @@ impl ProcessLog {
         ts: u64,
         lvl: Level,
         pid: u32,
-        event: &str,
+        event: Event,
         msg: &str,
         fields: &[(&str, &str)],
     ) -> io::Result<()> {
@@ -562,7 +543,7 @@ mod tests {
                 msg: b"m",
                 src: Src::Velos,
                 cont: false,
-                event: Some("restart"),
+                event: Some(Event::Restart),
             },
             &[("reason", "watch"), ("path", "/a \"b\"")],
         );
@@ -639,5 +620,52 @@ mod tests {
             "abc\ndef\n"
         );
         assert_eq!(fs::read_to_string(&path).unwrap(), "ghi\n");
+    }
+
+    #[test]
+    fn records_follow_the_schema() {
+        use crate::schema;
+        let mut out = Vec::new();
+        encode_with_fields(
+            &mut out,
+            &Record {
+                ts: 1,
+                lvl: Level::Warn,
+                pid: 2,
+                msg: b"\xff",
+                src: Src::Velos,
+                cont: true,
+                event: Some(Event::Restart),
+            },
+            &[
+                (schema::REASON, schema::Reason::Watch.as_str()),
+                (schema::PATH, "/a"),
+            ],
+        );
+        let value: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        let keys: Vec<&str> = value
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        let mut want = vec![
+            schema::TS,
+            schema::LVL,
+            schema::PID,
+            schema::MSG,
+            schema::SRC,
+            schema::CONT,
+            schema::RAW_B64,
+            schema::EVENT,
+            schema::REASON,
+            schema::PATH,
+        ];
+        want.sort_unstable();
+        let mut keys = keys;
+        keys.sort_unstable();
+        assert_eq!(keys, want);
+        assert_eq!(value[schema::SRC], Src::Velos.as_str());
+        assert_eq!(value[schema::EVENT], Event::Restart.as_str());
     }
 }

@@ -1,4 +1,5 @@
-//! The supervisor daemon: owns the runtime home while it runs, serves the
+//! The supervisor daemon (the server side only; its subcommands are in
+//! [`crate::cli`]): owns the runtime home while it runs, serves the
 //! [`ipc`](crate::ipc) protocol on `velos.sock`, supervises processes and
 //! captures their output.
 //!
@@ -13,7 +14,6 @@
 //! - [`metrics`] — CPU and memory sampling.
 //! - [`reaper`] — reaping children and orphans.
 //! - [`events`] — `daemon.log`.
-//! - [`cli`] — the `velos` subcommands that talk to the daemon.
 //! - [`fleet`] — Prometheus metrics and OpenTelemetry log export.
 //! - [`appfile`] — app files (`velos start apps.toml`).
 //! - [`cron`] — `cron_restart` schedules.
@@ -26,9 +26,7 @@
 //! none at all. Shutdown never depends on the socket file.
 
 pub mod appfile;
-pub mod apps_cli;
 pub mod capture;
-pub mod cli;
 pub mod compress;
 pub mod config;
 pub mod cron;
@@ -46,12 +44,12 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Seek, Write};
 use std::sync::Arc;
 use std::thread;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use rustix::fs::{FlockOperation, flock};
 
+use crate::config::ConfigError;
 use crate::home::{Home, HomeError, open_private};
-use config::{Config, ConfigError};
+use config::Config;
 use events::DaemonLog;
 use logfile::Rotation;
 use state::{State, StateError};
@@ -101,12 +99,10 @@ pub enum DaemonError {
     Setup(io::Error),
 }
 
-/// Now, in Unix milliseconds.
+/// Now, in Unix milliseconds ([`crate::timestamp::now_ms`], unsigned as
+/// the records and the protocol carry it).
 pub fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
+    u64::try_from(crate::timestamp::now_ms()).unwrap_or(0)
 }
 
 /// Runs the daemon in this process until `velos kill` or SIGTERM/SIGINT/
@@ -119,13 +115,14 @@ pub fn run_foreground(home: &Home) -> Result<(), DaemonError> {
 }
 
 /// The level rules of `config.toml` (`[classify]`), so captured lines are
-/// classified as `velos logs` would; a broken section is logged and the
-/// default rules used, rather than refusing to supervise.
-fn level_rules(home: &Home, log: &DaemonLog) -> crate::classify::Classifier {
-    let path = home.config_file();
-    let loaded = crate::config::Config::load(&path, false)
-        .and_then(|(config, path)| config.classifier(&path));
-    loaded.unwrap_or_else(|err| {
+/// classified as `velos logs` would; a rule that cannot be used is logged
+/// and the default rules used, rather than refusing to supervise.
+fn level_rules(
+    file: &crate::config::Config,
+    path: &std::path::Path,
+    log: &DaemonLog,
+) -> crate::classify::Classifier {
+    file.classifier(path).unwrap_or_else(|err| {
         log.warn(&format!(
             "{err}; captured lines use the default level rules"
         ));
@@ -141,10 +138,10 @@ fn run_locked(home: &Home, log: &Arc<DaemonLog>) -> Result<(), DaemonError> {
         ));
     }
     let pid_file = lock_pid_file(home)?;
-    let config = Config::load(&home.config_file())?;
-    let fleet_config =
-        fleet::FleetConfig::load(&home.config_file(), &fleet::OtelEnv::from_process())
-            .map_err(fleet::FleetError::from)?;
+    let (file, path) = crate::config::Config::load(&home.config_file(), false)?;
+    let config = Config::from_file(&file, &path)?;
+    let fleet_config = fleet::FleetConfig::from_file(&file, &path, &fleet::OtelEnv::from_process())
+        .map_err(fleet::FleetError::from)?;
     let fleet = fleet::Fleet::start(fleet_config, log.clone())?;
     let state = match State::load(&home.state_file()) {
         Ok(state) => state,
@@ -172,7 +169,7 @@ fn run_locked(home: &Home, log: &Arc<DaemonLog>) -> Result<(), DaemonError> {
         Err(err) if err.kind() == io::ErrorKind::NotFound => {}
         Err(source) => return Err(socket_err(source)),
     }
-    let classifier = level_rules(home, log);
+    let classifier = level_rules(&file, &path, log);
     let shared = Arc::new(
         Shared::new(home.clone(), config, classifier, log.clone()).with_fleet(fleet.clone()),
     );

@@ -11,6 +11,7 @@ use crate::analyze::{Observed, Pipeline, PipelineConfig};
 use crate::frame::Layout;
 use crate::frame::json::Scalar;
 use crate::level::Level;
+use crate::schema::{Event, Src};
 use crate::source::FileBytes;
 use crate::timestamp::TimeContext;
 
@@ -96,7 +97,9 @@ fn is_crash_restart(v: &Visit<'_, '_>) -> bool {
         return false;
     };
     let is = |value: Option<Scalar<'_>>, want: &[u8]| matches!(value, Some(Scalar::Str { raw, .. }) if raw == want);
-    is(json.src, b"velos") && is(json.event, b"restart") && v.level >= Level::Warn
+    is(json.src, Src::Velos.as_str().as_bytes())
+        && is(json.event, Event::Restart.as_str().as_bytes())
+        && v.level >= Level::Warn
 }
 
 /// Fills the empty samples of the dedup groups whose first record lies in

@@ -88,7 +88,7 @@ impl Input {
     /// compressed copies included, oldest first; the streams merged by
     /// time. Only files `keep` accepts are read.
     pub fn process(logs_dir: &Path, name: &str, keep: impl Fn(&Path) -> bool) -> Input {
-        let lanes: Vec<Vec<Part>> = source::stream_bases(name)
+        let lanes: Vec<Vec<Part>> = crate::home::process_log_names(name)
             .iter()
             .map(|base| {
                 source::rotated_parts(logs_dir, base)

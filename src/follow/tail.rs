@@ -16,6 +16,7 @@ use crate::frame::Record;
 use crate::frame::json::Scalar;
 use crate::frame::{self, Layout};
 use crate::level::Level;
+use crate::schema::Src;
 use crate::source;
 use crate::timestamp::{TimeContext, Zone};
 
@@ -57,14 +58,12 @@ impl Tail {
     /// raw-mode `<name>-out.log` / `<name>-err.log` in `logs_dir`, merged
     /// as records arrive. Files that do not exist yet are waited for.
     pub fn process(logs_dir: &Path, name: &str, backlog: usize) -> Tail {
-        let streams = [
-            (format!("{name}.log"), None),
-            (format!("{name}-out.log"), Some("stdout")),
-            (format!("{name}-err.log"), Some("stderr")),
-        ]
-        .into_iter()
-        .map(|(file, src)| (logs_dir.join(file), true, src))
-        .collect();
+        let srcs = [None, Some(Src::Stdout.as_str()), Some(Src::Stderr.as_str())];
+        let streams = crate::home::process_log_files(logs_dir, name)
+            .into_iter()
+            .zip(srcs)
+            .map(|(file, src)| (file, true, src))
+            .collect();
         Tail::new(streams, backlog)
     }
 

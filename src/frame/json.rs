@@ -516,50 +516,14 @@ impl<'a> Parser<'a> {
         self.i == self.s.len()
     }
 
-    /// The object at the cursor, its fields offered to `found`; the
-    /// members of known containers are read one level down.
-    fn object(&mut self, container: Container, found: &mut Found<'a>) -> Option<()> {
-        if !self.eat(b'{') {
-            return None;
-        }
-        self.ws();
-        if self.eat(b'}') {
-            return Some(());
-        }
-        loop {
-            self.ws();
-            let (key, key_escaped) = self.string()?;
-            self.ws();
-            if !self.eat(b':') {
-                return None;
-            }
-            self.ws();
-            let nested = match (container, key_escaped, self.s.get(self.i)) {
-                (Container::Top, false, Some(b'{')) => container_of(key),
-                _ => None,
-            };
-            match nested {
-                Some(inner) => self.object(inner, found)?,
-                None => {
-                    let value = self.value()?;
-                    if !key_escaped {
-                        found.offer(container, key, value);
-                    }
-                }
-            }
-            self.ws();
-            if self.eat(b',') {
-                continue;
-            }
-            if self.eat(b'}') {
-                return Some(());
-            }
-            return None;
-        }
-    }
-
-    /// The members of the object at the cursor, handed to `f`.
-    fn members(&mut self, f: &mut dyn FnMut(&'a [u8], bool, Scalar<'a>)) -> Option<()> {
+    /// The object at the cursor, member by member: `each` gets the cursor
+    /// at a member's value with its key (raw, and whether it has escapes)
+    /// and must read the value. The one object walker of the reader.
+    #[inline]
+    fn walk_object(
+        &mut self,
+        each: &mut impl FnMut(&mut Self, &'a [u8], bool) -> Option<()>,
+    ) -> Option<()> {
         self.ws();
         if !self.eat(b'{') {
             return None;
@@ -576,13 +540,42 @@ impl<'a> Parser<'a> {
                 return None;
             }
             self.ws();
-            f(key, key_escaped, self.value()?);
+            each(self, key, key_escaped)?;
             self.ws();
             if self.eat(b',') {
                 continue;
             }
             return self.eat(b'}').then_some(());
         }
+    }
+
+    /// The object at the cursor, its fields offered to `found`; the
+    /// members of known containers are read one level down.
+    fn object(&mut self, container: Container, found: &mut Found<'a>) -> Option<()> {
+        self.walk_object(&mut |p, key, key_escaped| {
+            let nested = match (container, key_escaped, p.s.get(p.i)) {
+                (Container::Top, false, Some(b'{')) => container_of(key),
+                _ => None,
+            };
+            match nested {
+                Some(inner) => p.object(inner, found),
+                None => {
+                    let value = p.value()?;
+                    if !key_escaped {
+                        found.offer(container, key, value);
+                    }
+                    Some(())
+                }
+            }
+        })
+    }
+
+    /// The members of the object at the cursor, handed to `f`.
+    fn members(&mut self, f: &mut dyn FnMut(&'a [u8], bool, Scalar<'a>)) -> Option<()> {
+        self.walk_object(&mut |p, key, key_escaped| {
+            f(key, key_escaped, p.value()?);
+            Some(())
+        })
     }
 
     /// The elements of the array at the cursor, handed to `f`.

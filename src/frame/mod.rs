@@ -439,8 +439,7 @@ impl Layout {
                 };
             }
         };
-        let msg = trim_cr(&msg[..memchr(b'\n', msg).unwrap_or(msg.len())]);
-        self.msg_header.message_or_all(msg)
+        self.msg_header.message_or_all(first_line(msg))
     }
 
     fn json_level(&self, value: Scalar<'_>, kind: LevelKind) -> Option<Level> {
@@ -826,6 +825,13 @@ pub fn next_line(data: &[u8], start: usize) -> usize {
 #[inline]
 fn trim_cr(line: &[u8]) -> &[u8] {
     line.strip_suffix(b"\r").unwrap_or(line)
+}
+
+/// The first line of a message without its `\r`: what the message's
+/// template (and its id) is made of.
+#[inline]
+pub fn first_line(msg: &[u8]) -> &[u8] {
+    trim_cr(&msg[..memchr(b'\n', msg).unwrap_or(msg.len())])
 }
 
 /// Drops one trailing `\n` or `\r\n`.

@@ -120,7 +120,7 @@ pub fn resolve(arg: &str, home: &Path) -> Result<Input, SourceError> {
     let looks_like_name = !arg.is_empty() && !arg.contains('/') && !arg.starts_with('.');
     if looks_like_name {
         let logs = home.join("logs");
-        let streams: Vec<Vec<PathBuf>> = stream_bases(arg)
+        let streams: Vec<Vec<PathBuf>> = crate::home::process_log_names(arg)
             .iter()
             .map(|base| rotated_parts(&logs, base))
             .filter(|files| !files.is_empty())
@@ -134,17 +134,6 @@ pub fn resolve(arg: &str, home: &Path) -> Result<Input, SourceError> {
         return Err(SourceError::NotFound(arg.to_string()));
     }
     Err(SourceError::NoSuchFile(path.to_path_buf()))
-}
-
-/// The current log files of managed process `name`, one per stream: the
-/// structured `<name>.log`, raw stdout `<name>-out.log`, raw stderr
-/// `<name>-err.log`.
-pub fn stream_bases(name: &str) -> [String; 3] {
-    [
-        format!("{name}.log"),
-        format!("{name}-out.log"),
-        format!("{name}-err.log"),
-    ]
 }
 
 /// Name endings of compressed rotated copies (`base.N.gz`…). Only the

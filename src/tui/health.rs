@@ -50,10 +50,10 @@ pub struct Analysis {
 /// Size and modification time of the current files: changes when
 /// anything is written, rotated or flushed.
 fn fingerprint(logs_dir: &Path, name: &str) -> Vec<(u64, Option<std::time::SystemTime>)> {
-    ["", "-out", "-err"]
+    crate::home::process_log_files(logs_dir, name)
         .iter()
-        .map(|suffix| {
-            std::fs::metadata(logs_dir.join(format!("{name}{suffix}.log")))
+        .map(|file| {
+            std::fs::metadata(file)
                 .map(|m| (m.len(), m.modified().ok()))
                 .unwrap_or((0, None))
         })

@@ -8,6 +8,8 @@
 //! short terminals the sparklines go first, then the table shrinks to keep
 //! the selected row in view. Nothing here reads a clock or does I/O.
 
+use std::time::Duration;
+
 use ratatui::Frame;
 use ratatui::layout::{Alignment, Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style, Stylize};
@@ -18,7 +20,8 @@ use super::app::{App, Overlay, PaneView, SortKey};
 use super::logs::Line;
 use crate::ipc::{ProcessInfo, Status};
 use crate::level::Level;
-use crate::output::summary::human_duration;
+use crate::schema::Src;
+use crate::text::{bytes, duration};
 
 /// Height of the sparkline row (two lines of bars inside a border).
 const SPARK_HEIGHT: u16 = 4;
@@ -114,7 +117,9 @@ fn draw_header(frame: &mut Frame, app: &App, area: Rect) {
                     spans.push(Span::raw(format!(" v{}", d.version)));
                 }
                 if let Some(started) = d.started_ms {
-                    let up = human_duration(app.now_ms - started);
+                    let up = duration(Duration::from_millis(
+                        u64::try_from(app.now_ms - started).unwrap_or(0),
+                    ));
                     spans.push(Span::raw(if form < 2 {
                         format!(" · up {up}")
                     } else {
@@ -312,7 +317,7 @@ fn draw_table(frame: &mut Frame, app: &App, area: Rect) {
             cells.push(Cell::from(
                 p.uptime_ms
                     .filter(|_| p.status.is_running())
-                    .map_or_else(|| "—".to_string(), |ms| human_duration(ms as i64)),
+                    .map_or_else(|| "—".to_string(), |ms| duration(Duration::from_millis(ms))),
             ));
         }
         cells.push(right(p.restarts.to_string(), plain));
@@ -477,7 +482,7 @@ fn log_rows(app: &App, line: &Line, rows: &mut Vec<TextLine<'static>>) {
         Some(ts) if !has_own_time(app, &line.text) => clock(app, ts),
         _ => "        ".to_string(),
     };
-    let text_style = if line.src.as_deref() == Some("velos") {
+    let text_style = if line.src.as_deref() == Some(Src::Velos.as_str()) {
         Style::new().fg(Color::Cyan).add_modifier(Modifier::ITALIC)
     } else {
         style
@@ -684,24 +689,6 @@ pub fn interval_text(ms: u64) -> String {
         format!("{}s", ms / 1000)
     } else {
         format!("{ms}ms")
-    }
-}
-
-/// `812 B`, `4.0 KiB`, `12.5 MiB`, `245 MiB`, `1.2 GiB`.
-pub fn bytes(n: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut value = n as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit < UNITS.len() - 1 {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{n} B")
-    } else if value < 100.0 {
-        format!("{value:.1} {}", UNITS[unit])
-    } else {
-        format!("{value:.0} {}", UNITS[unit])
     }
 }
 

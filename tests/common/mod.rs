@@ -1,17 +1,36 @@
-//! Helpers shared by the integration tests.
+//! The one set of helpers of the integration tests (each test file says
+//! `mod common;`):
+//!
+//! - here: the `velos` binary and commands with a clean environment,
+//!   files, output as lines or JSON, the shared data directory;
+//! - [`home`]: a temporary `VELOS_HOME` whose guard stops the daemon and
+//!   every process it started, running a command with a time limit, and
+//!   waiting on processes and conditions.
 #![allow(dead_code)]
+
+pub mod home;
 
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
+#[allow(unused_imports)]
+pub use home::*;
 
-/// `velos` with a clean environment: UTC, no colour, a private home.
-pub fn velos(home: &Path) -> Command {
-    let mut cmd = Command::cargo_bin("velos").expect("velos binary");
+/// The `velos` binary under test.
+pub const VELOS: &str = env!("CARGO_BIN_EXE_velos");
+
+/// `velos` with a clean environment: UTC, no colour setting inherited, the
+/// home `home`.
+pub fn velos_command(home: &Path) -> std::process::Command {
+    let mut cmd = std::process::Command::new(VELOS);
     cmd.env("TZ", "UTC")
         .env("VELOS_HOME", home)
         .env_remove("NO_COLOR");
     cmd
+}
+
+/// [`velos_command`] with `assert_cmd`'s assertions.
+pub fn velos(home: &Path) -> assert_cmd::Command {
+    assert_cmd::Command::from_std(velos_command(home))
 }
 
 /// Runs `velos logs <path> <args>…` with the home `home`.

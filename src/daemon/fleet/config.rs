@@ -19,14 +19,11 @@
 //! Every mistake is an error naming the key and the fix: the daemon refuses
 //! to start rather than run without the metrics or export it was asked for.
 
-use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
 
-use serde::Deserialize;
-
-use super::super::config::parse_size;
+use crate::config::{Config, ConfigError, MetricsSection, OtlpSection, SettingError};
 
 /// Default `[export.otlp] queue_size`.
 pub const DEFAULT_QUEUE_SIZE: u64 = 4 << 20;
@@ -38,14 +35,13 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Smallest accepted `queue_size`.
 pub const MIN_QUEUE_SIZE: u64 = 64 << 10;
 
-/// Why the fleet settings cannot be used; the message names the key and
-/// the fix.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct FleetConfigError(pub String);
+/// What is wrong with a fleet setting: the message names the key and the
+/// fix; [`FleetConfig::from_file`] adds the file and the line.
+#[derive(Debug)]
+struct Problem(String);
 
-fn bad(message: impl Into<String>) -> FleetConfigError {
-    FleetConfigError(message.into())
+fn bad(message: impl Into<String>) -> Problem {
+    Problem(message.into())
 }
 
 /// The daemon's fleet settings: both parts are off unless configured.
@@ -90,45 +86,6 @@ pub struct OtlpConfig {
     pub timeout: Duration,
 }
 
-#[derive(Deserialize, Default)]
-struct File {
-    metrics: Option<MetricsSection>,
-    #[serde(default)]
-    export: ExportSection,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct MetricsSection {
-    listen: Option<String>,
-    #[serde(default)]
-    allow_remote: bool,
-}
-
-#[derive(Deserialize, Default)]
-struct ExportSection {
-    otlp: Option<OtlpSection>,
-}
-
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum SizeValue {
-    Bytes(u64),
-    Text(String),
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct OtlpSection {
-    endpoint: Option<String>,
-    protocol: Option<String>,
-    #[serde(default)]
-    headers: BTreeMap<String, String>,
-    compression: Option<String>,
-    queue_size: Option<SizeValue>,
-    timeout: Option<String>,
-}
-
 /// The variables read from the daemon's environment.
 #[derive(Debug, Clone, Default)]
 pub struct OtelEnv {
@@ -154,32 +111,37 @@ impl OtelEnv {
 }
 
 impl FleetConfig {
-    /// Reads the sections from `path` (a missing file turns both off).
-    pub fn load(path: &Path, env: &OtelEnv) -> Result<FleetConfig, FleetConfigError> {
-        let text = match std::fs::read_to_string(path) {
-            Ok(text) => text,
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => String::new(),
-            Err(err) => return Err(bad(format!("cannot read {}: {err}", path.display()))),
+    /// The fleet settings of the configuration file read from `path`,
+    /// completed from `env`.
+    pub fn from_file(
+        config: &Config,
+        path: &Path,
+        env: &OtelEnv,
+    ) -> Result<FleetConfig, ConfigError> {
+        let invalid = |key: &str, at: usize, problem: Problem| {
+            config.invalid(path, SettingError::new(key.into(), at, problem.0))
         };
-        FleetConfig::parse(&text, env)
-            .map_err(|err| bad(format!("invalid {}: {}", path.display(), err.0)))
+        let metrics = match &config.metrics {
+            Some(section) => Some(
+                metrics_config(section.get_ref())
+                    .map_err(|p| invalid("metrics", section.span().start, p))?,
+            ),
+            None => None,
+        };
+        let otlp = match &config.export.otlp {
+            Some(section) => Some(
+                otlp_config(section.get_ref(), env)
+                    .map_err(|p| invalid("export.otlp", section.span().start, p))?,
+            ),
+            None => None,
+        };
+        Ok(FleetConfig { metrics, otlp })
     }
 
     /// Parses the text of a config file.
-    pub fn parse(text: &str, env: &OtelEnv) -> Result<FleetConfig, FleetConfigError> {
-        let file: File = toml::from_str(text).map_err(|err| {
-            bad(format!(
-                "{}; see the [metrics] and [export.otlp] reference in the README",
-                err.message()
-            ))
-        })?;
-        let metrics = file.metrics.map(metrics_config).transpose()?;
-        let otlp = file
-            .export
-            .otlp
-            .map(|section| otlp_config(section, env))
-            .transpose()?;
-        Ok(FleetConfig { metrics, otlp })
+    pub fn parse(text: &str, env: &OtelEnv) -> Result<FleetConfig, ConfigError> {
+        let path = Path::new("config.toml");
+        FleetConfig::from_file(&Config::parse(text, path)?, path, env)
     }
 
     /// Whether anything is on.
@@ -188,13 +150,13 @@ impl FleetConfig {
     }
 }
 
-fn metrics_config(section: MetricsSection) -> Result<MetricsConfig, FleetConfigError> {
-    let Some(listen) = section.listen else {
+fn metrics_config(section: &MetricsSection) -> Result<MetricsConfig, Problem> {
+    let Some(listen) = &section.listen else {
         return Err(bad(
             "[metrics] needs listen = \"host:port\", e.g. listen = \"127.0.0.1:9615\"",
         ));
     };
-    let addr = parse_listen(&listen).ok_or_else(|| {
+    let addr = parse_listen(listen).ok_or_else(|| {
         bad(format!(
             "[metrics] listen = {listen:?} is not an address; use ip:port, e.g. \"127.0.0.1:9615\""
         ))
@@ -218,7 +180,7 @@ fn parse_listen(text: &str) -> Option<SocketAddr> {
     Some(SocketAddr::from(([127, 0, 0, 1], port)))
 }
 
-fn otlp_config(section: OtlpSection, env: &OtelEnv) -> Result<OtlpConfig, FleetConfigError> {
+fn otlp_config(section: &OtlpSection, env: &OtelEnv) -> Result<OtlpConfig, Problem> {
     // The file wins; the environment fills what it leaves out.
     let url = match (&section.endpoint, &env.logs_endpoint, &env.endpoint) {
         (Some(endpoint), _, _) => logs_url(endpoint, "[export.otlp] endpoint", true)?,
@@ -239,10 +201,10 @@ fn otlp_config(section: OtlpSection, env: &OtelEnv) -> Result<OtlpConfig, FleetC
     if let Some(text) = &env.headers {
         headers = parse_env_headers(text)?;
     }
-    for (key, value) in section.headers {
-        check_header(&key, &value, "[export.otlp] headers")?;
-        headers.retain(|(k, _)| !k.eq_ignore_ascii_case(&key));
-        headers.push((key, value));
+    for (key, value) in &section.headers {
+        check_header(key, value, "[export.otlp] headers")?;
+        headers.retain(|(k, _)| !k.eq_ignore_ascii_case(key));
+        headers.push((key.clone(), value.clone()));
     }
     let gzip = match section.compression.as_deref() {
         None | Some("gzip") => true,
@@ -253,21 +215,20 @@ fn otlp_config(section: OtlpSection, env: &OtelEnv) -> Result<OtlpConfig, FleetC
             )));
         }
     };
-    let queue_size = match section.queue_size {
+    let queue_size = match &section.queue_size {
         None => DEFAULT_QUEUE_SIZE,
-        Some(SizeValue::Bytes(bytes)) => bytes,
-        Some(SizeValue::Text(text)) => {
-            parse_size(&text).map_err(|err| bad(format!("[export.otlp] queue_size: {err}")))?
-        }
+        Some(size) => size
+            .bytes()
+            .map_err(|err| bad(format!("[export.otlp] queue_size: {err}")))?,
     };
     if queue_size < MIN_QUEUE_SIZE {
         return Err(bad(format!(
             "[export.otlp] queue_size must be at least 64KiB, not {queue_size} bytes; e.g. queue_size = \"4MiB\""
         )));
     }
-    let timeout = match section.timeout {
+    let timeout = match &section.timeout {
         None => DEFAULT_TIMEOUT,
-        Some(text) => parse_seconds(&text).ok_or_else(|| {
+        Some(text) => parse_seconds(text).ok_or_else(|| {
             bad(format!(
                 "[export.otlp] timeout = {text:?} is not a duration; use e.g. \"10s\" or \"500ms\""
             ))
@@ -285,7 +246,7 @@ fn otlp_config(section: OtlpSection, env: &OtelEnv) -> Result<OtlpConfig, FleetC
 
 /// Checks an endpoint and gives the URL to post to: `append` adds
 /// `/v1/logs` to the path (a base endpoint), otherwise the URL is used as is.
-pub fn logs_url(endpoint: &str, key: &str, append: bool) -> Result<String, FleetConfigError> {
+fn logs_url(endpoint: &str, key: &str, append: bool) -> Result<String, Problem> {
     let text = endpoint.trim();
     let invalid = |why: &str| {
         bad(format!(
@@ -319,7 +280,7 @@ pub fn logs_url(endpoint: &str, key: &str, append: bool) -> Result<String, Fleet
 
 /// `key=value,key2=value2`, values percent-decoded (the OTLP exporter
 /// convention).
-fn parse_env_headers(text: &str) -> Result<Vec<(String, String)>, FleetConfigError> {
+fn parse_env_headers(text: &str) -> Result<Vec<(String, String)>, Problem> {
     let mut headers = Vec::new();
     for pair in text.split(',').filter(|p| !p.trim().is_empty()) {
         let Some((key, value)) = pair.split_once('=') else {
@@ -339,7 +300,7 @@ fn parse_env_headers(text: &str) -> Result<Vec<(String, String)>, FleetConfigErr
     Ok(headers)
 }
 
-fn check_header(key: &str, value: &str, origin: &str) -> Result<(), FleetConfigError> {
+fn check_header(key: &str, value: &str, origin: &str) -> Result<(), Problem> {
     if ureq::http::HeaderName::from_bytes(key.as_bytes()).is_err() {
         return Err(bad(format!(
             "{origin}: {key:?} is not a valid header name; use letters, digits and '-'"
@@ -390,7 +351,7 @@ mod tests {
     use super::*;
 
     fn parse(text: &str) -> Result<FleetConfig, String> {
-        FleetConfig::parse(text, &OtelEnv::default()).map_err(|e| e.0)
+        FleetConfig::parse(text, &OtelEnv::default()).map_err(|e| e.to_string())
     }
 
     #[test]
@@ -492,7 +453,7 @@ mod tests {
         };
         let err = FleetConfig::parse("[export.otlp]\n", &broken)
             .unwrap_err()
-            .0;
+            .to_string();
         assert!(err.contains("OTEL_EXPORTER_OTLP_ENDPOINT"), "{err}");
         let broken = OtelEnv {
             headers: Some("novalue".into()),
@@ -500,7 +461,7 @@ mod tests {
         };
         let err = FleetConfig::parse("[export.otlp]\n", &broken)
             .unwrap_err()
-            .0;
+            .to_string();
         assert!(err.contains("OTEL_EXPORTER_OTLP_HEADERS"), "{err}");
     }
 }

@@ -208,7 +208,7 @@ impl Sender {
                         self.log.info(&format!(
                             "the OTLP receiver at {} accepts logs again after {}; sending the records held meanwhile",
                             self.config.url,
-                            crate::daemon::supervisor::human_duration(since.elapsed())
+                            crate::text::duration(since.elapsed())
                         ));
                     }
                     return;

@@ -39,7 +39,7 @@ use queue::{Block, Origin};
 pub enum FleetError {
     /// `[metrics]` or `[export.otlp]` (or the `OTEL_*` variables) are wrong.
     #[error(transparent)]
-    Config(#[from] config::FleetConfigError),
+    Config(#[from] crate::config::ConfigError),
     /// The metrics address cannot be listened on.
     #[error(transparent)]
     Listen(#[from] prometheus::ListenError),

@@ -15,17 +15,17 @@
 use std::borrow::Cow;
 
 /// The template id of a captured message: the same as `velos logs` computes
-/// for the record the daemon wrote (the message as written, invalid UTF-8
-/// replaced, its first line without a trailing `\r`). `buf` is scratch space.
+/// for the record the daemon wrote ([`crate::engine::template_of`]): the
+/// message as written, invalid UTF-8 replaced, its
+/// [`first_line`](crate::frame::first_line) normalized. `buf` is scratch
+/// space.
 pub fn pattern_id(msg: &[u8], buf: &mut Vec<u8>) -> u64 {
     let text = String::from_utf8_lossy(msg);
     let text: &[u8] = match &text {
         Cow::Borrowed(text) => text.as_bytes(),
         Cow::Owned(text) => text.as_bytes(),
     };
-    let line = &text[..memchr::memchr(b'\n', text).unwrap_or(text.len())];
-    let line = line.strip_suffix(b"\r").unwrap_or(line);
-    crate::normalize::normalize(line, buf)
+    crate::normalize::normalize(crate::frame::first_line(text), buf)
 }
 
 /// An id as written in exports and by `velos logs`: 16 lower-case hex digits.

@@ -16,11 +16,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::{Intent, Proc, Shared};
-use crate::daemon::cli::human_bytes;
 use crate::daemon::cron::Schedule;
 use crate::daemon::now_ms;
 use crate::ipc::{StartSpec, Status};
 use crate::level::Level;
+use crate::schema::{Event, PATH, REASON, Reason};
+use crate::text::bytes as human_bytes;
 
 /// Why the daemon restarts a process.
 pub(crate) enum Trigger<'a> {
@@ -43,7 +44,7 @@ pub(crate) enum Trigger<'a> {
 }
 
 impl Proc {
-    fn lifecycle_with(&self, lvl: Level, event: &str, msg: &str, fields: &[(&str, &str)]) {
+    fn lifecycle_with(&self, lvl: Level, event: Event, msg: &str, fields: &[(&str, &str)]) {
         let mut log = match self.log.lock() {
             Ok(log) => log,
             Err(poisoned) => poisoned.into_inner(),
@@ -68,7 +69,7 @@ impl Shared {
                     human_bytes(rss),
                     human_bytes(limit)
                 ),
-                vec![("reason", "memory")],
+                vec![(REASON, Reason::Memory.as_str())],
             ),
             Trigger::Cron => (
                 Level::Info,
@@ -76,23 +77,23 @@ impl Shared {
                     "restarting: cron_restart \"{}\" fired",
                     proc.spec.options.cron_restart.as_deref().unwrap_or("")
                 ),
-                vec![("reason", "cron")],
+                vec![(REASON, Reason::Cron.as_str())],
             ),
             Trigger::Watch { path } => {
                 path_text = path.display().to_string();
                 (
                     Level::Info,
                     format!("restarting: {path_text} changed"),
-                    vec![("reason", "watch"), ("path", path_text.as_str())],
+                    vec![(REASON, Reason::Watch.as_str()), (PATH, path_text.as_str())],
                 )
             }
             Trigger::Reload => (
                 Level::Info,
                 "restarting: the app file changed its settings".to_string(),
-                vec![("reason", "reload")],
+                vec![(REASON, Reason::Reload.as_str())],
             ),
         };
-        proc.lifecycle_with(lvl, "restart", &msg, &fields);
+        proc.lifecycle_with(lvl, Event::Restart, &msg, &fields);
         proc.restart_logged = true;
         Self::begin_stop(proc, Intent::Restart, now);
         true

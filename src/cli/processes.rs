@@ -18,6 +18,7 @@ use crate::ipc::{
     Client, ClientError, ErrorCode, Launch, NOTICE_PREFIX, ProcessInfo, Reply, Request, StartSpec,
     Status, launch_daemon,
 };
+use crate::text;
 
 /// Subcommands of the supervisor.
 #[derive(Debug, Subcommand)]
@@ -83,7 +84,7 @@ pub struct StartArgs {
     #[arg(long, value_name = "N", default_value_t = crate::ipc::proto::DEFAULT_MAX_RESTARTS)]
     pub max_restarts: u32,
     /// Time between SIGTERM and SIGKILL when stopping (e.g. 5s, 500ms, 1m).
-    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = text::parse_duration)]
     pub kill_timeout: Duration,
     /// Write output exactly as printed to <name>-out.log / <name>-err.log.
     #[arg(long)]
@@ -130,38 +131,19 @@ fn parse_env(text: &str) -> Result<(String, String), String> {
     }
 }
 
-/// Parses `5s`, `500ms`, `2m`, `1h`, `1.5s` (the forms `velos logs` takes,
-/// see [`crate::query::parse_duration`]), or a plain number of seconds.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
-    if let Ok(seconds) = text.parse::<f64>() {
-        return if seconds.is_finite() && seconds >= 0.0 {
-            Ok(Duration::from_secs_f64(seconds))
-        } else {
-            Err(format!("invalid duration '{text}'"))
-        };
-    }
-    match crate::query::parse_duration(text) {
-        Some(ms) if ms >= 0 => Ok(Duration::from_millis(ms as u64)),
-        _ => Err(format!(
-            "invalid duration '{text}': expected e.g. 5s, 500ms, 2m or 1h"
-        )),
-    }
-}
-
 /// Runs a supervisor subcommand; returns the process exit code.
 pub fn run_daemon_command(command: DaemonCommand) -> Result<i32> {
     let home = Home::from_env()?;
-    if let Some(code) = super::apps_cli::act_on_file(&home, &command)? {
+    if let Some(code) = super::apps::act_on_file(&home, &command)? {
         return Ok(code);
     }
     match command {
         DaemonCommand::Daemon(args) => daemon(&home, args.foreground),
-        DaemonCommand::Start(args) => match super::apps_cli::app_file_arg(&args.command) {
-            Some(file) => super::apps_cli::apply(&home, &file, false),
+        DaemonCommand::Start(args) => match super::apps::app_file_arg(&args.command) {
+            Some(file) => super::apps::apply(&home, &file, false),
             None => start(&home, args),
         },
-        DaemonCommand::Reload(args) => super::apps_cli::apply(&home, &args.file, true),
+        DaemonCommand::Reload(args) => super::apps::apply(&home, &args.file, true),
         DaemonCommand::Stop(args) => act(
             &home,
             Request::Stop {
@@ -205,7 +187,7 @@ fn daemon(home: &Home, foreground: bool) -> Result<i32> {
     match launch_daemon(home, &exe)? {
         Launch::Started { pid, notices } => {
             for notice in notices {
-                eprintln!("{NOTICE_PREFIX}{}", visible(&notice));
+                eprintln!("{NOTICE_PREFIX}{}", text::visible(&notice));
             }
             println!("daemon started (pid {pid}, home {})", home.root().display());
             Ok(0)
@@ -232,7 +214,7 @@ pub(super) fn request(home: &Home, request: &Request) -> Result<Reply> {
     loop {
         let mut client = Client::connect_or_start(home)?;
         for notice in client.take_notices() {
-            eprintln!("{NOTICE_PREFIX}{}", visible(&notice));
+            eprintln!("{NOTICE_PREFIX}{}", text::visible(&notice));
         }
         match client.request(request)? {
             Reply::Error {
@@ -244,31 +226,11 @@ pub(super) fn request(home: &Home, request: &Request) -> Result<Reply> {
     }
 }
 
-/// `text` with its control characters written as escapes (`\x1b`,
-/// `\n`, `\u{9b}`), so that a command line or path cannot drive the
-/// terminal or break a line.
-pub fn visible(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            c if (c as u32) < 0x20 || c == '\x7f' => {
-                out.push_str(&format!("\\x{:02x}", c as u32));
-            }
-            c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 /// Prints a reply's error and returns exit code 1, or hands the reply on.
 pub(super) fn expect_ok(reply: Reply) -> Result<Reply, i32> {
     match reply {
         Reply::Error { message, .. } => {
-            eprintln!("error: {}", visible(&message));
+            eprintln!("error: {}", text::visible(&message));
             Err(1)
         }
         other => Ok(other),
@@ -362,7 +324,7 @@ pub fn take_trailing_options(args: &mut StartArgs, verbatim: bool) -> Result<()>
                 })?;
             }
             "--kill-timeout" => {
-                args.kill_timeout = parse_duration(&value()?).map_err(anyhow::Error::msg)?;
+                args.kill_timeout = text::parse_duration(&value()?).map_err(anyhow::Error::msg)?;
             }
             "--no-autorestart" if inline.is_none() => args.no_autorestart = true,
             "--raw" if inline.is_none() => args.raw = true,
@@ -482,10 +444,10 @@ pub fn render_table(list: &[ProcessInfo]) -> String {
                 opt(p.pid),
                 p.status.to_string(),
                 p.cpu.map_or_else(|| "-".into(), |c| format!("{c:.1}%")),
-                p.memory.map_or_else(|| "-".into(), human_bytes),
+                p.memory.map_or_else(|| "-".into(), text::bytes),
                 p.uptime_ms.map_or_else(
                     || "-".into(),
-                    |ms| crate::daemon::supervisor::human_duration(Duration::from_millis(ms)),
+                    |ms| text::duration(Duration::from_millis(ms)),
                 ),
                 p.restarts.to_string(),
             ]
@@ -562,7 +524,7 @@ fn info(home: &Home, target: &str, json: bool) -> Result<i32> {
             "uptime",
             p.uptime_ms.map_or_else(
                 || "-".into(),
-                |ms| crate::daemon::supervisor::human_duration(Duration::from_millis(ms)),
+                |ms| text::duration(Duration::from_millis(ms)),
             ),
         ),
         ("restarts", p.restarts.to_string()),
@@ -573,15 +535,13 @@ fn info(home: &Home, target: &str, json: bool) -> Result<i32> {
         ("autorestart", p.spec.autorestart.to_string()),
         (
             "kill timeout",
-            crate::daemon::supervisor::human_duration(Duration::from_millis(
-                p.spec.kill_timeout_ms,
-            )),
+            text::duration(Duration::from_millis(p.spec.kill_timeout_ms)),
         ),
         (
             "cpu",
             p.cpu.map_or_else(|| "-".into(), |c| format!("{c:.1}%")),
         ),
-        ("memory", p.memory.map_or_else(|| "-".into(), human_bytes)),
+        ("memory", p.memory.map_or_else(|| "-".into(), text::bytes)),
         (
             "last exit",
             p.last_exit.map_or_else(
@@ -616,7 +576,7 @@ fn info(home: &Home, target: &str, json: bool) -> Result<i32> {
             p.spec
                 .options
                 .max_memory_restart
-                .map(human_bytes)
+                .map(text::bytes)
                 .unwrap_or_default(),
         ),
         (
@@ -633,7 +593,7 @@ fn info(home: &Home, target: &str, json: bool) -> Result<i32> {
         .max()
         .unwrap_or(0);
     for (key, value) in fields {
-        let value = visible(&value);
+        let value = text::visible(&value);
         // Settings not given are not shown.
         if value.is_empty() {
             continue;
@@ -724,34 +684,9 @@ pub(super) fn opt(value: Option<u32>) -> String {
     value.map_or_else(|| "-".to_string(), |v| v.to_string())
 }
 
-/// `12.4 MiB`, `512 KiB`, `80 B`.
-pub fn human_bytes(bytes: u64) -> String {
-    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
-    if bytes < 1024 {
-        return format!("{bytes} B");
-    }
-    let mut value = bytes as f64 / 1024.0;
-    let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    format!("{value:.1} {}", UNITS[unit])
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn durations() {
-        assert_eq!(parse_duration("5s"), Ok(Duration::from_secs(5)));
-        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
-        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
-        assert_eq!(parse_duration("3"), Ok(Duration::from_secs(3)));
-        assert!(parse_duration("soon").is_err());
-        assert!(parse_duration("5 parsecs").is_err());
-    }
 
     #[test]
     fn names_from_commands() {
@@ -803,20 +738,5 @@ mod tests {
 
         let mut args = start_args(&["prog", "--name"]);
         assert!(take_trailing_options(&mut args, false).is_err());
-    }
-
-    #[test]
-    fn control_characters_are_made_visible() {
-        assert_eq!(visible("a b/é"), "a b/é");
-        assert_eq!(
-            visible("x\x1b[31my\x07\n\u{9b}"),
-            "x\\x1b[31my\\x07\\n\\u{9b}"
-        );
-    }
-
-    #[test]
-    fn bytes() {
-        assert_eq!(human_bytes(80), "80 B");
-        assert_eq!(human_bytes(13_002_342), "12.4 MiB");
     }
 }

@@ -1,7 +1,6 @@
-//! Shared helpers for the daemon tests: a temporary `VELOS_HOME` whose guard
-//! stops the daemon and every process it started, even when a test fails.
-
-#![allow(dead_code)]
+//! A temporary `VELOS_HOME` for the daemon tests, whose guard stops the
+//! daemon and every process it started, even when a test fails; running a
+//! command with a time limit; waiting on processes and conditions.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -10,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-pub const VELOS: &str = env!("CARGO_BIN_EXE_velos");
+use super::VELOS;
 
 /// A temporary runtime home. Dropping it runs `velos kill`, then SIGKILLs
 /// the daemon and the process groups recorded in `state.json` if anything
@@ -28,10 +27,7 @@ pub struct Run {
 impl TestHome {
     pub fn new() -> TestHome {
         TestHome {
-            dir: tempfile::Builder::new()
-                .prefix("vt")
-                .tempdir_in("/tmp")
-                .expect("temporary directory"),
+            dir: temp_dir("vt"),
         }
     }
 
@@ -58,19 +54,7 @@ impl TestHome {
 
     /// Runs `velos <args>` (at most 60 s).
     pub fn run(&self, args: &[&str]) -> Run {
-        let child = self
-            .command()
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("run velos");
-        let output = wait_output(child, Duration::from_secs(60));
-        Run {
-            code: output.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        }
+        run(self.command().args(args))
     }
 
     /// Runs `velos <args>` and asserts success.
@@ -212,6 +196,51 @@ impl Drop for TestHome {
             }
         }
     }
+}
+
+/// A short-named temporary directory in /tmp (socket paths must stay
+/// short), removed when dropped.
+pub fn temp_dir(prefix: &str) -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix(prefix)
+        .tempdir_in("/tmp")
+        .expect("temporary directory")
+}
+
+/// Runs `command` with its output captured (killed after 60 s).
+pub fn run(command: &mut Command) -> Run {
+    let child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run velos");
+    let output = wait_output(child, Duration::from_secs(60));
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+/// Waits until `check` holds, failing the test after `timeout`.
+pub fn wait_until(timeout: Duration, check: impl Fn() -> bool) {
+    let deadline = Instant::now() + timeout;
+    while !check() {
+        assert!(Instant::now() < deadline, "timed out");
+        thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Waits until `pid` is gone (or a zombie); false after `timeout`.
+pub fn wait_gone(pid: i32, timeout: Duration) -> bool {
+    let deadline = Instant::now() + timeout;
+    while alive(pid) && !zombie(pid) {
+        if Instant::now() >= deadline {
+            return false;
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+    true
 }
 
 /// Waits for a child's output, killing it after `timeout`.

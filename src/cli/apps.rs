@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 
-use super::appfile::AppFile;
-use super::cli::{DaemonCommand, act, expect_ok, opt, request};
+use super::processes::{DaemonCommand, act, expect_ok, opt, request};
+use crate::daemon::appfile::AppFile;
 use crate::home::Home;
 use crate::ipc::{AppAction, Reply, Request, Status};
 
