@@ -626,7 +626,7 @@ impl TsShape {
     /// Whether `line` has a timestamp of this shape where the file puts it.
     /// `line` may run past the line's end: no timestamp holds a newline, and
     /// an anchor is looked for in the line only.
-    #[inline]
+    #[inline(always)]
     pub fn matches(&self, line: &[u8]) -> bool {
         let start = match self.anchor {
             Anchor::Start => 0,
