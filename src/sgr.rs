@@ -1,12 +1,15 @@
 //! Terminal colour codes in log bytes: SGR escape sequences
 //! (`ESC [ 31 m`, `ESC [ 0 m`, `ESC [ 1 ; 38 ; 5 ; 208 m`), which programs
-//! write when they believe they print to a terminal. They are no part of a
-//! message: the printer, the JSON output and the normalizer leave them out.
-//! Every other control byte is left alone (the printer shows it escaped).
+//! write when they believe they print to a terminal, and the erase-line
+//! sequence (`ESC [ 2 K`) that docker compose and progress output put
+//! before a line. They are no part of a message: the printer, the JSON
+//! output and the normalizer leave them out. Every other control byte is
+//! left alone (the printer shows it escaped).
 
 use std::borrow::Cow;
 
-const ESC: u8 = 0x1b;
+/// The escape byte that opens every sequence.
+pub const ESC: u8 = 0x1b;
 
 /// The length of the SGR sequence at the start of `bytes`, or 0 when
 /// `bytes` does not start with one.
@@ -20,7 +23,9 @@ pub fn sequence_len(bytes: &[u8]) -> usize {
         .take_while(|b| b.is_ascii_digit() || matches!(b, b';' | b':'))
         .count();
     match bytes.get(2 + params) {
-        Some(b'm') => 3 + params,
+        // `K` erases the rest of the line: docker compose and progress
+        // bars put `ESC [ 2 K` before each line they print.
+        Some(b'm' | b'K') => 3 + params,
         _ => 0,
     }
 }
@@ -80,6 +85,27 @@ mod sse2 {
     }
 }
 
+/// The offset in `bytes` of the byte at `stripped` in `bytes` without its
+/// colour codes (or `bytes.len()` past its end): maps a position found in
+/// the stripped text back into the original.
+pub fn raw_offset(bytes: &[u8], stripped: usize) -> usize {
+    let mut kept = 0;
+    let mut pos = 0;
+    while pos < bytes.len() {
+        let len = sequence_len(&bytes[pos..]);
+        if len > 0 {
+            pos += len;
+            continue;
+        }
+        if kept == stripped {
+            return pos;
+        }
+        kept += 1;
+        pos += 1;
+    }
+    bytes.len()
+}
+
 /// Appends `bytes` to `out` without their colour codes.
 pub fn strip_into(bytes: &[u8], out: &mut Vec<u8>) {
     let mut start = 0;
@@ -116,13 +142,25 @@ mod tests {
 
     #[test]
     fn removes_colour_codes_and_nothing_else() {
-        let line = b"\x1b[32mINFO\x1b[0m ready \x1b[1;38;5;208mhot\x1b[m \x1b]0;title\x07 \x1b[2J";
+        let line =
+            b"\x1b[2K\x1b[32mINFO\x1b[0m ready \x1b[1;38;5;208mhot\x1b[m \x1b]0;title\x07 \x1b[2J";
         assert_eq!(
             &*strip(line),
             &b"INFO ready hot \x1b]0;title\x07 \x1b[2J"[..]
         );
         assert!(matches!(strip(b"plain"), Cow::Borrowed(_)));
         assert_eq!(&*strip(b"\x1b[31"), b"\x1b[31");
+    }
+
+    #[test]
+    fn stripped_offsets_map_back_past_the_codes() {
+        let line = b"\x1b[2m2026\x1b[0m \x1b[32mINFO\x1b[0m x";
+        let clean = strip(line);
+        assert_eq!(&*clean, b"2026 INFO x");
+        for (k, &b) in clean.iter().enumerate() {
+            assert_eq!(line[raw_offset(line, k)], b);
+        }
+        assert_eq!(raw_offset(line, clean.len()), line.len());
     }
 
     proptest! {

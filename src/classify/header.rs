@@ -126,7 +126,7 @@ pub fn explicit_level(head: &[u8], style: HeaderStyle) -> Option<Level> {
     let head = &head[..head.len().min(MAX_HEADER_BYTES)];
     if memchr::memchr(0x1b, head).is_some() {
         // Coloured output: look through the escape codes.
-        return scan_tokens(&super::strip_ansi(head), style);
+        return scan_tokens(&crate::sgr::strip(head), style);
     }
     scan_tokens(head, style)
 }

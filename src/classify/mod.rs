@@ -126,8 +126,7 @@ impl Classifier {
     /// (`\x1b[31m`) are looked through.
     pub fn classify_text(&self, text: &[u8]) -> Level {
         if crate::sgr::has_escape(text) {
-            let plain = strip_ansi(text);
-            return self.classify_plain(&plain);
+            return self.classify_plain(&crate::sgr::strip(text));
         }
         self.classify_plain(text)
     }
@@ -172,37 +171,6 @@ impl Classifier {
         }
         best.map(|rule| DEFAULT_KEYWORD_RULES[rule as usize].0)
     }
-}
-
-/// `text` without ANSI escape sequences (CSI `ESC [ … final` and two-byte
-/// `ESC x`), as programs write them to colour their output.
-pub fn strip_ansi(text: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(text.len());
-    let mut i = 0;
-    while i < text.len() {
-        if text[i] != 0x1b {
-            out.push(text[i]);
-            i += 1;
-            continue;
-        }
-        match text.get(i + 1) {
-            Some(b'[') => {
-                let mut j = i + 2;
-                while j < text.len() && (0x20..=0x3f).contains(&text[j]) {
-                    j += 1;
-                }
-                // The final byte (0x40..=0x7e) ends the sequence.
-                i = if j < text.len() && (0x40..=0x7e).contains(&text[j]) {
-                    j + 1
-                } else {
-                    j
-                };
-            }
-            Some(_) => i += 2,
-            None => i += 1,
-        }
-    }
-    out
 }
 
 /// ASCII word character, as regex's `\b` sees it with Unicode off.
@@ -322,7 +290,6 @@ mod tests {
             Level::Error
         );
         assert_eq!(c.classify_line(b"\x1b[33mWARN\x1b[0m disk"), Level::Warn);
-        assert_eq!(strip_ansi(b"a\x1b[1;32mb\x1b[0mc\x1b"), b"abc");
     }
 
     #[test]

@@ -200,6 +200,10 @@ fn field_of(container: Container, key: &[u8]) -> Option<(Field, u8, LevelKind)> 
             b"@t" => (Field::Ts, 4, name),
             b"__REALTIME_TIMESTAMP" => (Field::Ts, 5, name),
             b"timeMillis" => (Field::Ts, 6, name),
+            // OpenTelemetry's log data model, as collectors write it.
+            b"timeUnixNano" | b"time_unix_nano" | b"timestamp_ns" => (Field::Ts, 7, name),
+            b"observedTimeUnixNano" | b"observed_time_unix_nano" => (Field::Ts, 8, name),
+            b"severityText" | b"severity_text" => (Field::Level, 7, name),
             b"lvl" => (Field::Level, 0, name),
             b"level" => (Field::Level, 1, name),
             b"severity" => (Field::Level, 2, name),
@@ -215,6 +219,7 @@ fn field_of(container: Container, key: &[u8]) -> Option<(Field, u8, LevelKind)> 
             b"@mt" => (Field::Msg, 4, name),
             b"MESSAGE" => (Field::Msg, 5, name),
             b"@message" => (Field::Msg, 6, name),
+            b"body" => (Field::Msg, 7, name),
             b"pid" => (Field::Pid, 0, name),
             b"_PID" => (Field::Pid, 1, name),
             b"src" => (Field::Src, 0, name),
@@ -247,6 +252,58 @@ fn field_of(container: Container, key: &[u8]) -> Option<(Field, u8, LevelKind)> 
     })
 }
 
+/// The rank of a time found under a key named like one, below every
+/// known spelling.
+const FALLBACK_TIME_RANK: u8 = 100;
+
+/// Whether a key is named like a time: it ends (in any case) with
+/// `timestamp`, `time`, `_at` or `date`.
+fn is_time_like_key(key: &[u8]) -> bool {
+    let ends_with = |suffix: &[u8]| {
+        key.len() >= suffix.len() && key[key.len() - suffix.len()..].eq_ignore_ascii_case(suffix)
+    };
+    ends_with(b"time") || ends_with(b"timestamp") || ends_with(b"_at") || ends_with(b"date")
+}
+
+/// Unix ms in 2000..2100: what a time named only by its key must hold, so
+/// that a duration (`"response_time": 0.12`) is not read as one.
+const PLAUSIBLE_MS: std::ops::Range<i64> = 946_684_800_000..4_102_444_800_000;
+
+/// Whether a value can be a time: an epoch (number or digit string, s to
+/// ns by magnitude) in [`PLAUSIBLE_MS`], or a string opening with a
+/// `yyyy-` date.
+fn is_plausible_time(value: Scalar<'_>) -> bool {
+    match value {
+        Scalar::Num(n) => epoch_number(n).is_some_and(|ms| PLAUSIBLE_MS.contains(&ms)),
+        Scalar::Str { raw, .. } if raw.iter().all(u8::is_ascii_digit) => {
+            epoch_number(raw).is_some_and(|ms| PLAUSIBLE_MS.contains(&ms))
+        }
+        Scalar::Str { raw, .. } => {
+            raw.len() >= 10 && raw[..4].iter().all(u8::is_ascii_digit) && raw[4] == b'-'
+        }
+        Scalar::Other(_) => false,
+    }
+}
+
+/// Unix ms of an epoch written in seconds, ms, µs or ns (told by
+/// magnitude), with an optional fraction.
+pub(crate) fn epoch_number(n: &[u8]) -> Option<i64> {
+    let v: f64 = std::str::from_utf8(n).ok()?.parse().ok()?;
+    if !v.is_finite() || v < 0.0 {
+        return None;
+    }
+    let ms = if v < 1e11 {
+        v * 1e3
+    } else if v < 1e14 {
+        v
+    } else if v < 1e17 {
+        v / 1e3
+    } else {
+        v / 1e6
+    };
+    Some(ms.round() as i64)
+}
+
 /// Fields found while reading, before the record is put together.
 struct Found<'a> {
     rec: JsonRecord<'a>,
@@ -268,7 +325,16 @@ impl<'a> Found<'a> {
     }
 
     fn offer(&mut self, container: Container, key: &[u8], value: Scalar<'a>) {
-        let Some((field, rank, kind)) = field_of(container, key) else {
+        let Some((field, rank, kind)) = field_of(container, key).or_else(|| {
+            // Without a time under a known key, a member named like one
+            // (`EdgeStartTimestamp`, `started_at`, `eventTime`) holding a
+            // plausible time.
+            (container == Container::Top
+                && self.rank[Field::Ts as usize] == u8::MAX
+                && is_time_like_key(key)
+                && is_plausible_time(value))
+            .then_some((Field::Ts, FALLBACK_TIME_RANK, LevelKind::Name))
+        }) else {
             return;
         };
         let slot = &mut self.rank[field as usize];

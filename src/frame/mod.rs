@@ -30,6 +30,7 @@ use memchr::{memchr, memrchr};
 use crate::classify::{HeaderStyle, explicit_level, http_request_len};
 use crate::level::Level;
 use crate::normalize::HeaderLayout;
+use crate::sgr;
 use crate::timestamp::{self, Anchor, TimeContext, TsFormat, TsLayout, parse_iso_exact};
 
 use json::{JsonRecord, LevelKind, Scalar};
@@ -79,7 +80,7 @@ impl Layout {
         let mut logfmt_lines = 0;
         let mut structured_timed = false;
         let mut numeric_levels = false;
-        let mut plain: Vec<&[u8]> = Vec::new();
+        let mut plain: Vec<std::borrow::Cow<'_, [u8]>> = Vec::new();
         let mut pos = 0;
         while pos < head.len() && records < SNIFF_LINES {
             let end = next_line(head, pos);
@@ -115,8 +116,11 @@ impl Layout {
                 structured_timed |= rec.ts.is_some();
                 continue;
             }
-            plain.push(line);
+            // Lines are learned from without their colour codes, as
+            // they are read.
+            plain.push(sgr::strip(line));
         }
+        let plain: Vec<&[u8]> = plain.iter().map(|line| &**line).collect();
         let ts = TsLayout::sniff(plain.iter().copied(), ctx);
         let header_columns = HeaderLayout::learn(plain.iter().copied());
         let header = match ts {
@@ -301,6 +305,38 @@ impl Layout {
                 message_start: 0,
             };
         }
+        let header = if memchr(sgr::ESC, first).is_some() {
+            // Colour codes around or inside the header (`ESC[2m2026-…`):
+            // read it without them, then point back into the line.
+            let clean = sgr::strip(first);
+            let header = self.header_of(&clean, ctx);
+            let raw_at = |k: usize| if k == 0 { 0 } else { sgr::raw_offset(first, k) };
+            Header {
+                ts: header.ts,
+                head_end: raw_at(header.head_end),
+                message_start: raw_at(header.message_start),
+                explicit: header.explicit,
+            }
+        } else {
+            self.header_of(first, ctx)
+        };
+        Record {
+            offset: start,
+            len: raw.len(),
+            text,
+            ts: header.ts,
+            explicit: header.explicit,
+            json: None,
+            head_end: header.head_end,
+            first_len,
+            message_start: header.message_start,
+        }
+    }
+
+    /// The header of a plain-text line: its time, where the header and the
+    /// message start, and its explicit level.
+    #[inline]
+    fn header_of(&self, first: &[u8], ctx: &TimeContext) -> Header {
         let found = match self.ts {
             Some(layout) => layout.find(first, ctx),
             None => timestamp::detect(first, ctx),
@@ -319,18 +355,15 @@ impl Layout {
         let explicit = match found {
             // glog writes the level as the timestamp's first letter.
             Some(f) if f.format == TsFormat::Glog && f.start == 0 => Level::from_letter(first[0]),
-            _ => column_level.or_else(|| explicit_level(&first[head_end..], self.header)),
+            _ => column_level
+                .or_else(|| explicit_level(&first[head_end..], self.header))
+                .or_else(|| found.and_then(|f| level_before_time(&first[..f.start]))),
         };
-        Record {
-            offset: start,
-            len: raw.len(),
-            text,
+        Header {
             ts: found.map(|f| f.ms),
-            explicit,
-            json: None,
             head_end,
-            first_len,
             message_start,
+            explicit,
         }
     }
 
@@ -537,16 +570,71 @@ fn is_exception_line(line: &[u8]) -> bool {
 static BOUNDARY_CTX: std::sync::LazyLock<TimeContext> =
     std::sync::LazyLock::new(|| TimeContext::new(timestamp::Zone::utc(), 0));
 
+/// What [`Layout::header_of`] reads from a plain line's header.
+struct Header {
+    ts: Option<i64>,
+    head_end: usize,
+    message_start: usize,
+    explicit: Option<Level>,
+}
+
 /// Whether a line (without its line end), in a file whose entries carry
 /// timestamps and whose timestamp shape it does not have, starts an entry:
 /// it has a timestamp where the file puts it, or it is a JSON object with
 /// a time of its own.
+///
+/// "Where the file puts it" allows another count of the same opener
+/// (`[ INFO 2015-05-20 …]` among `[DEBUG 2015-05-20 …]` lines, where a
+/// padded level adds a space): the same format after the same kind of
+/// byte. A time after another kind of byte (`<created>2026-…` in an XML
+/// body) does not start an entry.
 #[inline]
 fn starts_entry(line: &[u8], ts: TsLayout) -> bool {
     if ts.parse(line, &BOUNDARY_CTX).is_some() {
         return true;
     }
-    line.first() == Some(&b'{') && json::parse(line).is_some_and(|rec| rec.ts.is_some())
+    if memchr(sgr::ESC, line).is_some() {
+        let clean = sgr::strip(line);
+        if clean.len() < line.len() {
+            return starts_entry(&clean, ts);
+        }
+    }
+    if line.first() == Some(&b'{') {
+        return json::parse(line).is_some_and(|rec| rec.ts.is_some());
+    }
+    let Anchor::After { byte, .. } = ts.anchor else {
+        return false;
+    };
+    timestamp::detect(line, &BOUNDARY_CTX).is_some_and(|found| {
+        found.format == ts.format
+            && matches!(found.anchor, Anchor::After { byte: b, .. } if b == byte)
+    })
+}
+
+/// The level written before a line's timestamp (`[DEBUG 2015-05-20 …]`,
+/// `Thread-1::INFO::2011-12-07 …`, `INFO | app | 2025-…`), or a single
+/// level letter alone before it (`E [08/Jun/2013:11:28:58 -0700] …`).
+fn level_before_time(prefix: &[u8]) -> Option<Level> {
+    if prefix.is_empty() {
+        return None;
+    }
+    let words = if memchr(b':', prefix).is_some() {
+        // `::`-separated headers: the level is a token of its own.
+        let spaced: Vec<u8> = prefix
+            .iter()
+            .map(|&b| if b == b':' { b' ' } else { b })
+            .collect();
+        explicit_level(&spaced, HeaderStyle::Words)
+    } else {
+        explicit_level(prefix, HeaderStyle::Words)
+    };
+    if words.is_some() {
+        return words;
+    }
+    match prefix.trim_ascii_end() {
+        [letter] | [letter, b' ', b'[' | b'('] => Level::from_letter(*letter),
+        _ => None,
+    }
 }
 
 /// The shape of a file's timestamps: the classes of their first bytes
@@ -671,19 +759,19 @@ impl TsShape {
 #[cfg(target_arch = "x86_64")]
 mod shape_sse2 {
     use std::arch::x86_64::{
-        __m128i, _mm_and_si128, _mm_andnot_si128, _mm_cmpeq_epi8, _mm_cmplt_epi8, _mm_loadu_si128,
-        _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8, _mm_sub_epi8, _mm_xor_si128,
+        __m128i, _mm_and_si128, _mm_andnot_si128, _mm_cmpeq_epi8, _mm_cmpgt_epi8, _mm_cmplt_epi8,
+        _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
     };
 
-    /// Lanes of `x` (as unsigned bytes) in `lo..lo + width`.
+    /// Lanes of `x` from `first` to `last`, both ASCII: a signed compare
+    /// leaves bytes from 0x80 up out, as negative.
     #[inline]
     #[target_feature(enable = "sse2")]
-    fn in_range(x: __m128i, lo: u8, width: u8) -> __m128i {
-        let shifted = _mm_xor_si128(
-            _mm_sub_epi8(x, _mm_set1_epi8(lo as i8)),
-            _mm_set1_epi8(-128),
-        );
-        _mm_cmplt_epi8(shifted, _mm_set1_epi8((width ^ 0x80) as i8))
+    fn ascii_between(x: __m128i, first: u8, last: u8) -> __m128i {
+        _mm_and_si128(
+            _mm_cmpgt_epi8(x, _mm_set1_epi8(first as i8 - 1)),
+            _mm_cmplt_epi8(x, _mm_set1_epi8(last as i8 + 1)),
+        )
     }
 
     /// A bit per byte of `bytes` whose class ([`super::TsShape::CLASSES`])
@@ -699,8 +787,8 @@ mod shape_sse2 {
                 _mm_loadu_si128(classes.as_ptr().cast()),
             )
         };
-        let digit = in_range(x, b'0', 10);
-        let letter = in_range(_mm_or_si128(x, _mm_set1_epi8(0x20)), b'a', 26);
+        let digit = ascii_between(x, b'0', b'9');
+        let letter = ascii_between(_mm_or_si128(x, _mm_set1_epi8(0x20)), b'a', b'z');
         let class = _mm_or_si128(
             _mm_andnot_si128(_mm_or_si128(digit, letter), x),
             _mm_or_si128(
@@ -774,14 +862,14 @@ pub fn record_time(rec: &JsonRecord<'_>, ctx: &TimeContext) -> Option<i64> {
 /// (number or digit string), or an RFC 3339 string.
 pub fn json_time(value: Scalar<'_>, ctx: &TimeContext) -> Option<i64> {
     match value {
-        Scalar::Num(n) => epoch_number(n),
+        Scalar::Num(n) => json::epoch_number(n),
         Scalar::Str {
             raw,
             escaped: false,
         } => {
             if raw.first().is_some_and(u8::is_ascii_digit)
                 && raw.iter().all(|b| b.is_ascii_digit() || *b == b'.')
-                && let Some(ms) = epoch_number(raw)
+                && let Some(ms) = json::epoch_number(raw)
             {
                 return Some(ms);
             }
@@ -792,23 +880,6 @@ pub fn json_time(value: Scalar<'_>, ctx: &TimeContext) -> Option<i64> {
         }
         _ => None,
     }
-}
-
-fn epoch_number(n: &[u8]) -> Option<i64> {
-    let v: f64 = std::str::from_utf8(n).ok()?.parse().ok()?;
-    if !v.is_finite() || v < 0.0 {
-        return None;
-    }
-    let ms = if v < 1e11 {
-        v * 1e3
-    } else if v < 1e14 {
-        v
-    } else if v < 1e17 {
-        v / 1e3
-    } else {
-        v / 1e6
-    };
-    Some(ms.round() as i64)
 }
 
 /// Offset just after the line that starts at `start`.

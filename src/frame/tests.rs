@@ -517,3 +517,101 @@ proptest! {
         prop_assert!(shape.matches(&own));
     }
 }
+
+#[test]
+fn a_padded_level_before_the_time_still_starts_an_entry() {
+    let log = "[DEBUG 2015-05-20 12:22:19 main]  Exec[create exchange]/unless: Failed: Con\n\
+[ INFO 2015-05-20 12:22:20 main] /usr/share/ruby/puppet/util/errors.rb:104:in `fail'\n\
+[ERROR 2015-05-20 12:22:21 main]  qpid-config failed\n";
+    let data = log.as_bytes();
+    let layout = Layout::sniff(data, &ctx());
+    let levels: Vec<Option<Level>> = spans(&layout, data, 0, data.len())
+        .map(|(s, e)| layout.read(data, s, e, &ctx()).explicit)
+        .collect();
+    // The level written before the time wins over keywords in the message.
+    assert_eq!(
+        levels,
+        vec![Some(Level::Debug), Some(Level::Info), Some(Level::Error)]
+    );
+}
+
+#[test]
+fn a_time_after_another_opener_does_not_start_an_entry() {
+    let log = "2026-01-10 00:00:01 INFO response body:\n\
+<order><created>2026-01-09T10:00:00Z</created></order>\n\
+2026-01-10 00:00:02 INFO next\n";
+    assert_eq!(texts(log.as_bytes()).len(), 2);
+}
+
+#[test]
+fn a_level_letter_alone_before_the_time() {
+    let log = "E [08/Jun/2013:11:28:58 -0700] Unknown directive BrowseOrder\n\
+I [08/Jun/2013:11:28:59 -0700] Listening on localhost:631\n";
+    let data = log.as_bytes();
+    let layout = Layout::sniff(data, &ctx());
+    let levels: Vec<Option<Level>> = spans(&layout, data, 0, data.len())
+        .map(|(s, e)| layout.read(data, s, e, &ctx()).explicit)
+        .collect();
+    assert_eq!(levels, vec![Some(Level::Error), Some(Level::Info)]);
+}
+
+#[test]
+fn coloured_headers_are_read_through_their_colour_codes() {
+    let log = "\x1b[2m2026-01-10 10:00:00.123\x1b[0;39m \x1b[32m INFO\x1b[0;39m 42 --- [main] App : up\n\
+\x1b[2m2026-01-10 10:00:01.123\x1b[0;39m \x1b[31mERROR\x1b[0;39m 42 --- [main] App : boom\n\
+java.lang.IllegalStateException: x\n\
+\tat a.b(C.java:1)\n\
+\x1b[2m2026-01-10 10:00:02.123\x1b[0;39m \x1b[32m INFO\x1b[0;39m 42 --- [main] App : ok\n";
+    let data = log.as_bytes();
+    let layout = Layout::sniff(data, &ctx());
+    let records: Vec<(Option<i64>, Option<Level>, usize)> = spans(&layout, data, 0, data.len())
+        .map(|(s, e)| {
+            let rec = layout.read(data, s, e, &ctx());
+            (rec.ts, rec.explicit, rec.line_count())
+        })
+        .collect();
+    assert_eq!(
+        records,
+        vec![
+            (Some(1_768_039_200_123), Some(Level::Info), 1),
+            (Some(1_768_039_201_123), Some(Level::Error), 3),
+            (Some(1_768_039_202_123), Some(Level::Info), 1),
+        ]
+    );
+}
+
+#[test]
+fn escape_bytes_that_are_not_colour_codes_are_left_alone() {
+    let log = "2026-01-10 10:00:00 INFO a \x1b]0;title\x07\n\x1b]0;t\x07 b\n\x1b\n2026-01-10 10:00:01 INFO c\n";
+    let records = texts(log.as_bytes());
+    assert_eq!(records.len(), 2);
+}
+
+#[test]
+fn a_member_named_like_a_time_is_the_time_when_no_known_key_is() {
+    let time = |line: &str| json::parse(line.as_bytes()).and_then(|r| record_time(&r, &ctx()));
+    assert_eq!(
+        time(
+            r#"{"ClientIP":"1.1.1.1","EdgeStartTimestamp":1712790040200000000,"EdgeResponseStatus":200}"#
+        ),
+        Some(1_712_790_040_200)
+    );
+    assert_eq!(
+        time(r#"{"started_at":1490385986240,"status":200}"#),
+        Some(1_490_385_986_240)
+    );
+    assert_eq!(
+        time(r#"{"eventTime":"2026-01-10T10:00:00Z","msg":"x"}"#),
+        Some(1_768_039_200_000)
+    );
+    // Durations and counters named like times are not times.
+    assert_eq!(
+        time(r#"{"response_time":0.12,"uptime":1700000,"msg":"x"}"#),
+        None
+    );
+    // A known key wins wherever it stands.
+    assert_eq!(
+        time(r#"{"created_at":"2020-01-01T00:00:00Z","time":"2026-01-10T10:00:00Z"}"#),
+        Some(1_768_039_200_000)
+    );
+}

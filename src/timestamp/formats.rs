@@ -43,6 +43,11 @@ pub enum TsFormat {
     Epoch,
     /// Day, month and year with dots: `04.05.2026 10:00:00`.
     DotDate,
+    /// Month, day and year with slashes, as US locales write them, with an
+    /// optional 12-hour clock: `06/09/2014 02:49:59:447 PM`,
+    /// `1/2/2026, 10:00:00 AM`, `12/31/2025 23:59:59.5`; read as day first
+    /// when the first field cannot be a month (`31/12/2025 …`).
+    SlashDate,
     /// TAI64N, as daemontools, runit and s6 write it:
     /// `@4000000069f86f1a0b71b000`.
     Tai64n,
@@ -53,7 +58,7 @@ pub enum TsFormat {
 
 impl TsFormat {
     /// Every format, in the order the detector tries them.
-    pub const ALL: [TsFormat; 14] = [
+    pub const ALL: [TsFormat; 15] = [
         TsFormat::Iso,
         TsFormat::Compact,
         TsFormat::Ctime,
@@ -66,6 +71,7 @@ impl TsFormat {
         TsFormat::Glog,
         TsFormat::Epoch,
         TsFormat::DotDate,
+        TsFormat::SlashDate,
         TsFormat::Tai64n,
         TsFormat::TimeOnly,
     ];
@@ -79,6 +85,13 @@ impl TsFormat {
     pub fn floats_after(self, opener: u8, rank: u8) -> bool {
         match self {
             TsFormat::Hdfs | TsFormat::Glog | TsFormat::Tai64n => false,
+            // After a word's colon (`amLog:06/09/2014 …`,
+            // `Thread-1::INFO::2011-12-07 …`) only a full date floats.
+            TsFormat::Compact | TsFormat::Logcat | TsFormat::TimeOnly | TsFormat::Epoch
+                if opener == b':' =>
+            {
+                false
+            }
             TsFormat::Epoch => matches!(opener, b'[' | b'(' | b'"' | b'=') || rank <= 2,
             _ => true,
         }
@@ -100,6 +113,7 @@ impl TsFormat {
             TsFormat::Glog => glog(s, ctx),
             TsFormat::Epoch => epoch(s),
             TsFormat::DotDate => dot_date(s, ctx),
+            TsFormat::SlashDate => slash_date(s, ctx),
             TsFormat::Tai64n => tai64n(s),
             TsFormat::TimeOnly => time_only(s, ctx),
         }
@@ -120,6 +134,7 @@ impl TsFormat {
             TsFormat::Glog => "glog",
             TsFormat::Epoch => "epoch",
             TsFormat::DotDate => "dd.MM.yyyy",
+            TsFormat::SlashDate => "MM/dd/yyyy",
             TsFormat::Tai64n => "TAI64N",
             TsFormat::TimeOnly => "time of day",
         }
@@ -333,7 +348,13 @@ fn time_after_date(
         Some(b' ') => i + 1,
         _ => return None,
     };
-    let (h, m, sec, next) = hms(s, i, true)?;
+    // An hour padded with a space rather than a zero (sssd's
+    // `2022-06-08  8:52:40`).
+    let (h, m, sec, next) = if is(s, i - 1, b' ') && is(s, i + 1, b':') {
+        hms_unpadded(s, i)?
+    } else {
+        hms(s, i, true)?
+    };
     fraction_zone(s, next, ctx, (year, month, day), (h, m, sec))
 }
 
@@ -348,8 +369,7 @@ fn fraction_zone(
     clock: (u32, u32, u32),
 ) -> Option<(i64, usize)> {
     let (ms, next) = fraction(s, next);
-    let (offset, next) = zone_suffix(s, next).unwrap_or((None, next));
-    Some((finish(ctx, year, month, day, clock, ms, offset)?, next))
+    zone_finish(s, next, ctx, (year, month, day), clock, ms)
 }
 
 fn iso(s: &[u8], ctx: &TimeContext) -> Option<(i64, usize)> {
@@ -693,6 +713,73 @@ fn dot_date(s: &[u8], ctx: &TimeContext) -> Option<(i64, usize)> {
     }
     let (h, m, sec, next) = hms(s, i + 1, false)?;
     fraction_zone(s, next, ctx, (year, month, day), (h, m, sec))
+}
+
+/// `MM/dd/yyyy hh:mm:ss` (see [`TsFormat::SlashDate`]): one- or two-digit
+/// month, day and hour, a comma allowed after the date, milliseconds after
+/// `.`, `,` or `:`, and `AM`/`PM` after the time.
+fn slash_date(s: &[u8], ctx: &TimeContext) -> Option<(i64, usize)> {
+    let (first, i) = one_or_two(s, 0)?;
+    if !is(s, i, b'/') {
+        return None;
+    }
+    let (second, i) = one_or_two(s, i + 1)?;
+    if !is(s, i, b'/') {
+        return None;
+    }
+    let year = d4(s, i + 1)? as i32;
+    let mut i = i + 5;
+    if is(s, i, b',') {
+        i += 1;
+    }
+    if !is(s, i, b' ') {
+        return None;
+    }
+    let (month, day) = if first > 12 {
+        (second, first)
+    } else {
+        (first, second)
+    };
+    let (h, m, sec, next) = hms_unpadded(s, i + 1)?;
+    let (ms, next) = if is(s, next, b':') && is_digit_at(s, next + 1) {
+        millis_count(s, next + 1)?
+    } else {
+        fraction(s, next)
+    };
+    let (h, next) = match meridiem(s, next) {
+        Some((pm, after)) if (1..=12).contains(&h) => (h % 12 + if pm { 12 } else { 0 }, after),
+        Some(_) => return None,
+        None => (h, next),
+    };
+    zone_finish(s, next, ctx, (year, month, day), (h, m, sec), ms)
+}
+
+/// ` AM` / ` PM` (any case) after a time: (whether PM, next index).
+fn meridiem(s: &[u8], i: usize) -> Option<(bool, usize)> {
+    let i = if is(s, i, b' ') { i + 1 } else { i };
+    let pm = match s.get(i)?.to_ascii_uppercase() {
+        b'A' => false,
+        b'P' => true,
+        _ => return None,
+    };
+    let m = s.get(i + 1)?.eq_ignore_ascii_case(&b'M');
+    let ends = s.get(i + 2).is_none_or(|b| !b.is_ascii_alphanumeric());
+    (m && ends).then_some((pm, i + 2))
+}
+
+/// An optional zone suffix after a time whose fraction is already read,
+/// then the conversion.
+#[inline]
+fn zone_finish(
+    s: &[u8],
+    next: usize,
+    ctx: &TimeContext,
+    (year, month, day): (i32, u32, u32),
+    clock: (u32, u32, u32),
+    ms: u32,
+) -> Option<(i64, usize)> {
+    let (offset, next) = zone_suffix(s, next).unwrap_or((None, next));
+    Some((finish(ctx, year, month, day, clock, ms, offset)?, next))
 }
 
 /// TAI64N: `@`, 16 hex digits of seconds (2^62 + 10 + Unix seconds, the

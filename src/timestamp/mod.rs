@@ -145,7 +145,7 @@ pub enum Anchor {
 /// puts it past 64 bytes).
 const HEAD: usize = 128;
 /// Bytes after which a timestamp may start (besides the line start).
-const OPENERS: [u8; 7] = [b'[', b' ', b'|', b'(', b'=', b'"', b'>'];
+const OPENERS: [u8; 8] = [b'[', b' ', b'|', b'(', b'=', b'"', b'>', b':'];
 /// Only the first few columns (runs of spaces, tabs and pipes), quotes and
 /// `>` count: a date deep in a message is data.
 const MAX_SEPARATOR_RANK: u8 = 3;
@@ -184,8 +184,8 @@ pub struct Found {
 }
 
 /// The full detector: tries every format at the start of the line, then
-/// after each `[` and `(`, the first few `key=`, and the first few spaces,
-/// pipes, quotes and `>` of its head.
+/// after each `[` and `(`, the first few `key=` and `word:`, and the first
+/// few spaces, pipes, quotes and `>` of its head.
 pub fn detect(line: &[u8], ctx: &TimeContext) -> Option<Found> {
     let try_at = |start: usize, anchor: Anchor, rank: u8, floating: bool| {
         let rest = &line[start..];
@@ -249,6 +249,13 @@ pub fn detect(line: &[u8], ctx: &TimeContext) -> Option<Found> {
         let (rank, limit) = match b {
             b'[' | b'(' => (seen[k], u8::MAX),
             b'=' => (seen[k], MAX_KEY_RANK),
+            // A colon counts only after a word or another colon
+            // (`HsmService:2021-…`, `Thread-1::INFO::2011-…`), never
+            // inside a time or a port.
+            b':' if i == 0 || !(head[i - 1].is_ascii_alphabetic() || head[i - 1] == b':') => {
+                continue;
+            }
+            b':' => (seen[k], MAX_KEY_RANK),
             b' ' | b'|' => (columns, MAX_SEPARATOR_RANK),
             _ => (seen[k], MAX_SEPARATOR_RANK),
         };

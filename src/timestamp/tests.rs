@@ -422,6 +422,51 @@ fn headers_of_other_systems() {
 }
 
 #[test]
+fn us_dates_word_prefixes_and_space_padded_hours() {
+    // Month first with a 12-hour clock and colon-separated milliseconds,
+    // after a word and a colon.
+    let us = at("amLog:06/09/2014 02:49:59:447 PM UTC: Thread[http-80-1,5,main]").unwrap();
+    assert_eq!(
+        (us.0, us.1),
+        (ms(2014, 6, 9, 14, 49, 59, 447), TsFormat::SlashDate)
+    );
+    assert_eq!(
+        at("1/2/2026, 12:05:00 AM done").unwrap().0,
+        ms(2026, 1, 2, 0, 5, 0, 0)
+    );
+    // Day first when the first field cannot be a month.
+    assert_eq!(
+        at("31/12/2025 23:59:59.5 x").unwrap().0,
+        ms(2025, 12, 31, 23, 59, 59, 500)
+    );
+    assert_eq!(at("13/13/2025 10:00:00 x"), None);
+    assert_eq!(at("06/09/2014 13:00:00 PM x"), None);
+    // Behind `::` columns and a `Word:` prefix.
+    assert_eq!(
+        at("Thread-1950::INFO::2011-12-07 12:14:15,018::dispatcher::94::(run) x")
+            .unwrap()
+            .0,
+        ms(2011, 12, 7, 12, 14, 15, 18)
+    );
+    assert_eq!(
+        at("HsmService:2021-05-19 17:36:35,978[MainThread]hsm:737 [INFO] up")
+            .unwrap()
+            .0,
+        ms(2021, 5, 19, 17, 36, 35, 978)
+    );
+    // A colon inside a time or after a number opens nothing.
+    assert_eq!(at("port:1700000000 up"), None);
+    assert_eq!(at("took 12:30 on host:12:00:00"), None);
+    // An hour padded with a space.
+    assert_eq!(
+        at("(2022-06-08  8:52:40): [be[ipa]] [sysdb_add_user] (0x0040): x")
+            .unwrap()
+            .0,
+        ms(2022, 6, 8, 8, 52, 40, 0)
+    );
+}
+
+#[test]
 fn an_epoch_column_is_learned_from_the_file() {
     // Cluster event tables: the time is a later column on every line.
     let lines: Vec<&[u8]> = vec![
