@@ -42,7 +42,7 @@ pub fn has_escape(bytes: &[u8]) -> bool {
         return unsafe { sse2::has_escape(bytes) };
     }
     if bytes.len() < 16 {
-        return bytes.iter().any(|&b| b == ESC);
+        return bytes.contains(&ESC);
     }
     memchr::memchr(ESC, bytes).is_some()
 }

@@ -379,13 +379,18 @@ fn iso(s: &[u8], ctx: &TimeContext) -> Option<(i64, usize)> {
     }
 }
 
+/// A calendar date: (year, month, day).
+type Date = (i32, u32, u32);
+/// A time of day: (hours, minutes, seconds).
+type Clock = (u32, u32, u32);
+
 /// The shape nearly every ISO stamp has, `YYYY-MM-DDTHH:MM:SS` (`T` or a
 /// space), checked and read without a branch per byte: the date and the
 /// clock, which [`iso_general`] would read the same way. `None` when `s`
 /// does not start with that shape or the clock is out of range (the
 /// general reading then decides).
 #[inline]
-fn iso_common(s: &[u8]) -> Option<((i32, u32, u32), (u32, u32, u32))> {
+fn iso_common(s: &[u8]) -> Option<(Date, Clock)> {
     const DIGITS: [usize; 14] = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18];
     let b: &[u8; 19] = s.get(..19)?.try_into().ok()?;
     let d = |k: usize| u32::from(b[k].wrapping_sub(b'0'));
