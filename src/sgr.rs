@@ -30,6 +30,61 @@ pub fn sequence_len(bytes: &[u8]) -> usize {
     }
 }
 
+/// Whether `bytes` hold an escape byte, so may hold a colour code: the
+/// check every message pays. Short texts are checked sixteen bytes at a
+/// time without a call; long ones with `memchr`.
+#[inline]
+pub fn has_escape(bytes: &[u8]) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    if (16..=256).contains(&bytes.len()) {
+        // SAFETY: SSE2 is part of the x86_64 baseline, so every x86_64
+        // processor has it.
+        return unsafe { sse2::has_escape(bytes) };
+    }
+    if bytes.len() < 16 {
+        return bytes.contains(&ESC);
+    }
+    memchr::memchr(ESC, bytes).is_some()
+}
+
+#[cfg(target_arch = "x86_64")]
+mod sse2 {
+    use std::arch::x86_64::{
+        __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
+        _mm_setzero_si128,
+    };
+
+    #[inline]
+    #[target_feature(enable = "sse2")]
+    fn eq_esc(chunk: &[u8; 16]) -> __m128i {
+        // SAFETY: `chunk` is 16 readable bytes and `loadu` has no
+        // alignment requirement.
+        let x = unsafe { _mm_loadu_si128(chunk.as_ptr().cast()) };
+        _mm_cmpeq_epi8(x, _mm_set1_epi8(super::ESC as i8))
+    }
+
+    /// [`super::has_escape`] for at least 16 bytes: whole 16-byte lanes,
+    /// then the last 16 bytes for the rest.
+    #[inline]
+    #[target_feature(enable = "sse2")]
+    pub(super) fn has_escape(bytes: &[u8]) -> bool {
+        let mut seen = _mm_setzero_si128();
+        let lanes = bytes.chunks_exact(16);
+        let rest = lanes.remainder().len();
+        for lane in lanes {
+            if let Ok(lane) = lane.try_into() {
+                seen = _mm_or_si128(seen, eq_esc(lane));
+            }
+        }
+        if rest > 0
+            && let Some(Ok(last)) = bytes.get(bytes.len() - 16..).map(<&[u8; 16]>::try_from)
+        {
+            seen = _mm_or_si128(seen, eq_esc(last));
+        }
+        _mm_movemask_epi8(seen) != 0
+    }
+}
+
 /// The offset in `bytes` of the byte at `stripped` in `bytes` without its
 /// colour codes (or `bytes.len()` past its end): maps a position found in
 /// the stripped text back into the original.
@@ -72,7 +127,7 @@ pub fn strip_into(bytes: &[u8], out: &mut Vec<u8>) {
 /// `bytes` without their colour codes; borrowed when there are none.
 #[inline]
 pub fn strip(bytes: &[u8]) -> Cow<'_, [u8]> {
-    if memchr::memchr(ESC, bytes).is_none() {
+    if !has_escape(bytes) {
         return Cow::Borrowed(bytes);
     }
     let mut out = Vec::with_capacity(bytes.len());
@@ -119,6 +174,22 @@ mod tests {
             let stripped = strip(line.as_bytes());
             let want = format!("{a}{b}");
             prop_assert_eq!(&*stripped, want.as_bytes());
+        }
+
+        #[test]
+        fn escape_check_agrees_with_a_search(
+            bytes in proptest::collection::vec(prop_oneof![Just(0x1bu8), any::<u8>()], 0..300),
+            clean in proptest::collection::vec(0x20u8..0x7f, 0..300),
+        ) {
+            prop_assert_eq!(has_escape(&bytes), bytes.contains(&ESC));
+            prop_assert!(!has_escape(&clean));
+            for at in [0, clean.len() / 2, clean.len().saturating_sub(1)] {
+                let mut marked = clean.clone();
+                if let Some(b) = marked.get_mut(at) {
+                    *b = ESC;
+                    prop_assert!(has_escape(&marked));
+                }
+            }
         }
 
         #[test]

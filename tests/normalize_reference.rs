@@ -264,3 +264,45 @@ proptest! {
         prop_assert_eq!(String::from_utf8_lossy(&once), String::from_utf8_lossy(&twice));
     }
 }
+
+/// A message with colour codes and stray escape bytes between fragments.
+fn coloured_message() -> impl Strategy<Value = Vec<u8>> {
+    let code = prop_oneof![
+        Just(""),
+        Just("\x1b[31m"),
+        Just("\x1b[0m"),
+        Just("\x1b[1;38;5;208m"),
+        Just("\x1b[m"),
+        Just("\x1b"),
+        Just("\x1b]0;title\x07"),
+        Just("\x1b[2J"),
+    ];
+    prop::collection::vec((fragment(), "[ =:,()\\[\\]/_.-]{0,2}", code), 0..12).prop_map(|parts| {
+        let mut s = Vec::new();
+        for (f, sep, code) in parts {
+            s.extend_from_slice(f.as_bytes());
+            s.extend_from_slice(code.as_bytes());
+            s.extend_from_slice(sep.as_bytes());
+        }
+        s
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    /// Colour codes are left out before masking; other escape bytes are
+    /// text like any other.
+    #[test]
+    fn colour_codes_are_masked_as_if_absent(msg in coloured_message()) {
+        let reference = REFERENCE.with(|r| r.normalize(&velos::sgr::strip(&msg)));
+        let mut out = Vec::new();
+        normalize(&msg, &mut out);
+        prop_assert_eq!(
+            String::from_utf8_lossy(&out),
+            String::from_utf8_lossy(&reference),
+            "input {:?}",
+            String::from_utf8_lossy(&msg)
+        );
+    }
+}

@@ -125,7 +125,7 @@ impl Classifier {
     /// default keyword rules, otherwise info. Terminal colour codes
     /// (`\x1b[31m`) are looked through.
     pub fn classify_text(&self, text: &[u8]) -> Level {
-        if memchr::memchr(0x1b, text).is_some() {
+        if crate::sgr::has_escape(text) {
             return self.classify_plain(&crate::sgr::strip(text));
         }
         self.classify_plain(text)

@@ -12,7 +12,7 @@
 //! classifying its record in full, so the prefilter can skip work but never
 //! change an answer.
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, Input, MatchKind};
 use regex::bytes::Regex;
 
 use super::Classifier;
@@ -77,6 +77,7 @@ impl LevelPrefilter {
             filter: self,
             hay,
             folded: Vec::with_capacity(BLOCK + self.longest),
+            folded_at: None,
             custom_next: vec![CustomNext::Unsearched; self.custom.len()],
         }
     }
@@ -87,6 +88,9 @@ pub struct CandidateScan<'h> {
     filter: &'h LevelPrefilter,
     hay: &'h [u8],
     folded: Vec<u8>,
+    /// Where in `hay` the block in `folded` starts, once one is folded:
+    /// candidates close together are found in the same folded block.
+    folded_at: Option<usize>,
     /// Per custom regex, what is known of its next match.
     custom_next: Vec<CustomNext>,
 }
@@ -121,14 +125,28 @@ impl CandidateScan<'_> {
 
     fn next_literal(&mut self, from: usize) -> Option<usize> {
         let hay = self.hay;
-        let mut start = from;
+        let longest = self.filter.longest;
+        // Search on in the block folded last when it holds `from`.
+        let mut start = match self.folded_at {
+            Some(at) if (at..at + BLOCK).contains(&from) => at,
+            _ => from,
+        };
         while start < hay.len() {
-            // Overlap blocks so a literal across a block edge is seen whole.
-            let end = (start + BLOCK + self.filter.longest - 1).min(hay.len());
-            self.folded.clear();
-            self.folded.extend(hay[start..end].iter().map(|b| b | 0x20));
-            if let Some(m) = self.filter.literals.find(&self.folded[..]) {
-                return Some(start + m.start());
+            // Blocks overlap so a literal across a block edge is seen whole.
+            let end = (start + BLOCK + longest - 1).min(hay.len());
+            if self.folded_at != Some(start) {
+                self.folded.clear();
+                self.folded.extend(hay[start..end].iter().map(|b| b | 0x20));
+                self.folded_at = Some(start);
+            }
+            let input = Input::new(&self.folded[..]).span(from.max(start) - start..end - start);
+            if let Some(m) = self.filter.literals.find(input) {
+                let at = start + m.start();
+                // A match in the overlap may come after a literal cut at the
+                // block's end: the next block, where both are whole, decides.
+                if at < start + BLOCK || end == hay.len() {
+                    return Some(at);
+                }
             }
             if end == hay.len() {
                 return None;
@@ -153,6 +171,37 @@ mod tests {
         let mut scan = pf.scan(&hay);
         assert_eq!(scan.next_candidate(0), Some(BLOCK - 2));
         assert_eq!(scan.next_candidate(BLOCK + 3), None);
+    }
+
+    #[test]
+    fn finds_every_candidate_in_turn_within_and_across_blocks() {
+        let c = Classifier::default();
+        let pf = LevelPrefilter::new(LevelSet::parse("error").unwrap(), &c).unwrap();
+        let mut hay = Vec::new();
+        let mut want = Vec::new();
+        for i in 0..5000 {
+            if i % 7 == 0 {
+                want.push(hay.len() + 4);
+                hay.extend_from_slice(b"ok: Failed to connect\n");
+            } else {
+                hay.extend_from_slice(b"ok: connected to the database\n");
+            }
+        }
+        // A literal that ends in the first block's overlap, then one cut
+        // at that block's end.
+        let mut edge = vec![b'x'; BLOCK - 3];
+        edge.extend_from_slice(b"exception err");
+        let mut scan = pf.scan(&hay);
+        let mut got = Vec::new();
+        let mut pos = 0;
+        while let Some(at) = scan.next_candidate(pos) {
+            got.push(at);
+            pos = at + 1;
+        }
+        assert_eq!(got, want);
+        let mut scan = pf.scan(&edge);
+        assert_eq!(scan.next_candidate(0), Some(BLOCK - 3));
+        assert_eq!(scan.next_candidate(BLOCK - 2), Some(BLOCK + 7));
     }
 
     #[test]

@@ -170,6 +170,24 @@ impl Layout {
             return true;
         }
         let line = &data[start..];
+        // The common case first: a line that opens with the file's
+        // timestamp, digit first (so it is no continuation line).
+        if self.entries
+            && let Some(shape) = self.ts_shape
+            && shape.anchor == Anchor::Start
+            && shape.classes[0] == b'0'
+            && shape.matches(line)
+        {
+            return true;
+        }
+        self.starts_record_slow(data, start)
+    }
+
+    /// [`Layout::starts_record`] for a line that does not open with the
+    /// file's timestamp.
+    #[inline(never)]
+    fn starts_record_slow(&self, data: &[u8], start: usize) -> bool {
+        let line = &data[start..];
         if is_continuation(line) {
             // A JSON line is complete in itself: nothing continues it.
             return is_complete_json_line(prev_line(data, start));
@@ -710,7 +728,7 @@ impl TsShape {
     /// Whether `line` has a timestamp of this shape where the file puts it.
     /// `line` may run past the line's end: no timestamp holds a newline, and
     /// an anchor is looked for in the line only.
-    #[inline]
+    #[inline(always)]
     pub fn matches(&self, line: &[u8]) -> bool {
         let start = match self.anchor {
             Anchor::Start => 0,
@@ -723,6 +741,23 @@ impl TsShape {
                 }
             }
         };
+        #[cfg(target_arch = "x86_64")]
+        if let Some(Ok(head)) = line
+            .get(start..start + Self::MAX)
+            .map(<&[u8; 16]>::try_from)
+        {
+            let want = (1u32 << self.len) - 1;
+            // SAFETY: SSE2 is part of the x86_64 baseline, so every x86_64
+            // processor has it.
+            let same = unsafe { shape_sse2::same_classes(head, &self.classes) };
+            return same & want == want;
+        }
+        self.fits_by_table(line, start)
+    }
+
+    /// Whether the bytes of `line` from `start` have the shape, one byte at
+    /// a time.
+    fn fits_by_table(&self, line: &[u8], start: usize) -> bool {
         let len = usize::from(self.len);
         match line.get(start..start + len) {
             Some(head) => head
@@ -731,6 +766,51 @@ impl TsShape {
                 .all(|(&b, &c)| Self::class(b) == c),
             None => false,
         }
+    }
+}
+
+/// [`TsShape::matches`] on 16 bytes at once.
+#[cfg(target_arch = "x86_64")]
+mod shape_sse2 {
+    use std::arch::x86_64::{
+        __m128i, _mm_and_si128, _mm_andnot_si128, _mm_cmpeq_epi8, _mm_cmpgt_epi8, _mm_cmplt_epi8,
+        _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
+    };
+
+    /// Lanes of `x` from `first` to `last`, both ASCII: a signed compare
+    /// leaves bytes from 0x80 up out, as negative.
+    #[inline]
+    #[target_feature(enable = "sse2")]
+    fn ascii_between(x: __m128i, first: u8, last: u8) -> __m128i {
+        _mm_and_si128(
+            _mm_cmpgt_epi8(x, _mm_set1_epi8(first as i8 - 1)),
+            _mm_cmplt_epi8(x, _mm_set1_epi8(last as i8 + 1)),
+        )
+    }
+
+    /// A bit per byte of `bytes` whose class ([`super::TsShape::CLASSES`])
+    /// is the one in `classes`.
+    #[inline]
+    #[target_feature(enable = "sse2")]
+    pub(super) fn same_classes(bytes: &[u8; 16], classes: &[u8; 16]) -> u32 {
+        // SAFETY: both are 16 readable bytes and `loadu` has no alignment
+        // requirement.
+        let (x, want) = unsafe {
+            (
+                _mm_loadu_si128(bytes.as_ptr().cast()),
+                _mm_loadu_si128(classes.as_ptr().cast()),
+            )
+        };
+        let digit = ascii_between(x, b'0', b'9');
+        let letter = ascii_between(_mm_or_si128(x, _mm_set1_epi8(0x20)), b'a', b'z');
+        let class = _mm_or_si128(
+            _mm_andnot_si128(_mm_or_si128(digit, letter), x),
+            _mm_or_si128(
+                _mm_and_si128(digit, _mm_set1_epi8(b'0' as i8)),
+                _mm_and_si128(letter, _mm_set1_epi8(b'a' as i8)),
+            ),
+        );
+        _mm_movemask_epi8(_mm_cmpeq_epi8(class, want)) as u32
     }
 }
 

@@ -493,6 +493,31 @@ fn timestamps_wider_or_narrower_than_the_sampled_ones_still_start_entries() {
     assert_eq!(spans(&layout, data, 0, data.len()).count(), 1201);
 }
 
+proptest! {
+    #[test]
+    fn shape_test_on_sixteen_bytes_at_once_agrees_with_the_byte_table(
+        stamp in "[0-9A-Za-z:./ TZ+-]{8,16}",
+        line in proptest::collection::vec(prop_oneof![
+            Just(b'0'), Just(b'9'), Just(b'a'), Just(b'Z'), Just(b'-'), Just(b':'),
+            Just(b'T'), Just(b'@'), Just(b'['), Just(b'`'), Just(b'{'), Just(b'/'),
+            any::<u8>(),
+        ], 0..24),
+    ) {
+        let stamp = stamp.as_bytes();
+        let mut classes = [0; TsShape::MAX];
+        for (c, &b) in classes.iter_mut().zip(stamp) {
+            *c = TsShape::class(b);
+        }
+        let shape = TsShape { anchor: Anchor::Start, len: stamp.len() as u8, classes };
+        prop_assert_eq!(shape.matches(&line), shape.fits_by_table(&line, 0));
+        // The stamp itself always fits, with and without bytes after it.
+        let mut own = stamp.to_vec();
+        prop_assert!(shape.matches(&own));
+        own.extend_from_slice(b" INFO ready\n");
+        prop_assert!(shape.matches(&own));
+    }
+}
+
 #[test]
 fn a_padded_level_before_the_time_still_starts_an_entry() {
     let log = "[DEBUG 2015-05-20 12:22:19 main]  Exec[create exchange]/unless: Failed: Con\n\

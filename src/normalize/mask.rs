@@ -135,7 +135,7 @@ pub fn normalize(msg: &[u8], out: &mut Vec<u8>) -> u64 {
     out.clear();
     // Colour codes are no part of a template.
     let stripped;
-    let msg = if memchr::memchr(0x1b, msg).is_some() {
+    let msg = if crate::sgr::has_escape(msg) {
         stripped = crate::sgr::strip(msg);
         &stripped[..]
     } else {

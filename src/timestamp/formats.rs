@@ -373,6 +373,51 @@ fn fraction_zone(
 }
 
 fn iso(s: &[u8], ctx: &TimeContext) -> Option<(i64, usize)> {
+    match iso_common(s) {
+        Some((date, clock)) => fraction_zone(s, 19, ctx, date, clock),
+        None => iso_general(s, ctx),
+    }
+}
+
+/// A calendar date: (year, month, day).
+type Date = (i32, u32, u32);
+/// A time of day: (hours, minutes, seconds).
+type Clock = (u32, u32, u32);
+
+/// The shape nearly every ISO stamp has, `YYYY-MM-DDTHH:MM:SS` (`T` or a
+/// space), checked and read without a branch per byte: the date and the
+/// clock, which [`iso_general`] would read the same way. `None` when `s`
+/// does not start with that shape or the clock is out of range (the
+/// general reading then decides).
+#[inline]
+fn iso_common(s: &[u8]) -> Option<(Date, Clock)> {
+    const DIGITS: [usize; 14] = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18];
+    let b: &[u8; 19] = s.get(..19)?.try_into().ok()?;
+    let d = |k: usize| u32::from(b[k].wrapping_sub(b'0'));
+    let digits = DIGITS.iter().fold(true, |ok, &k| ok & (d(k) < 10));
+    let shape = digits
+        & (b[4] == b'-')
+        & (b[7] == b'-')
+        & ((b[10] == b'T') | (b[10] == b' '))
+        & (b[13] == b':')
+        & (b[16] == b':');
+    if !shape {
+        return None;
+    }
+    let year = (d(0) * 1000 + d(1) * 100 + d(2) * 10 + d(3)) as i32;
+    let (h, m, sec) = (d(11) * 10 + d(12), d(14) * 10 + d(15), d(17) * 10 + d(18));
+    if h > 23 || m > 59 || sec > 60 {
+        return None;
+    }
+    Some((
+        (year, d(5) * 10 + d(6), d(8) * 10 + d(9)),
+        (h, m, sec.min(59)),
+    ))
+}
+
+/// Every ISO-like stamp: `-`, `/` or `.` between the date's parts, `T`,
+/// `t`, one or two spaces before the clock, seconds optional.
+fn iso_general(s: &[u8], ctx: &TimeContext) -> Option<(i64, usize)> {
     let year = d4(s, 0)? as i32;
     let sep = *s.get(4)?;
     if !(sep == b'-' || sep == b'/' || sep == b'.') || !is(s, 7, sep) {
@@ -784,4 +829,28 @@ fn time_only(s: &[u8], ctx: &TimeContext) -> Option<(i64, usize)> {
 pub fn parse_iso_exact(s: &[u8], ctx: &TimeContext) -> Option<i64> {
     let (ms, used) = iso(s, ctx)?;
     (used == s.len()).then_some(ms)
+}
+
+#[cfg(test)]
+mod iso_tests {
+    use super::*;
+    use crate::timestamp::Zone;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn common_shape_reads_like_the_general_reading(
+            stamp in "[0-9]{4}[-/.][0-9]{2}[-/.][0-9]{2}[Tt ]{1,2}[0-9]{1,2}:[0-9]{2}(:[0-9]{2})?([.,][0-9]{1,9})?(Z| ?[+-][0-9]{2}:?[0-9]{2}| [A-Z]{3,4})?",
+            noise in proptest::collection::vec(any::<u8>(), 0..3),
+            at in 0usize..24,
+        ) {
+            let ctx = TimeContext::new(Zone::utc(), 0);
+            let mut s = stamp.into_bytes();
+            if at < s.len() && !noise.is_empty() {
+                s[at] = noise[0];
+            }
+            s.extend_from_slice(b" message");
+            prop_assert_eq!(iso(&s, &ctx), iso_general(&s, &ctx));
+        }
+    }
 }
