@@ -10,19 +10,9 @@
 
 mod common;
 
-use common::{grouping_accuracy, json_lines, logs, write};
-
-/// Deterministic pseudo-random picks (xorshift).
-struct Picker(u64);
+use common::{Picker, grouping_accuracy, json_lines, logs, write};
 
 impl Picker {
-    fn next(&mut self, n: usize) -> usize {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        (self.0 % n as u64) as usize
-    }
-
     /// A value for the slot `{name}`.
     fn value(&mut self, name: &str) -> String {
         let n = self.next(1 << 20);

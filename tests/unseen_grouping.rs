@@ -6,22 +6,13 @@
 //! from the file as `velos logs` does, and grouping accuracy (GA) is
 //! printed per shape.
 
+mod common;
+
 use std::collections::HashMap;
 
+use common::Picker;
 use velos::analyze::patterns::{PatternConfig, TemplateCounts};
 use velos::normalize::{HeaderLayout, normalize};
-
-/// Deterministic pseudo-random picks.
-struct Picker(u64);
-
-impl Picker {
-    fn next(&mut self, n: usize) -> usize {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        (self.0 % n as u64) as usize
-    }
-}
 
 /// Values a `{name}` slot takes.
 fn pool(name: &str) -> &'static [&'static str] {

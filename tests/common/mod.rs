@@ -95,3 +95,16 @@ pub fn grouping_accuracy(predicted: &[String], truth: &[String]) -> f64 {
         .sum();
     correct as f64 / predicted.len() as f64
 }
+
+/// Deterministic pseudo-random picks (xorshift) for generated test logs.
+pub struct Picker(pub u64);
+
+impl Picker {
+    /// A number below `n`.
+    pub fn next(&mut self, n: usize) -> usize {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 % n as u64) as usize
+    }
+}
