@@ -124,7 +124,7 @@ pub fn explicit_level(head: &[u8], style: HeaderStyle) -> Option<Level> {
         HeaderStyle::Words | HeaderStyle::Letters => {}
     }
     let head = &head[..head.len().min(MAX_HEADER_BYTES)];
-    if memchr::memchr(0x1b, head).is_some() {
+    if crate::sgr::has_escape(head) {
         // Coloured output: look through the escape codes.
         return scan_tokens(&crate::sgr::strip(head), style);
     }

@@ -319,7 +319,7 @@ impl Layout {
                 message_start: 0,
             };
         }
-        let header = if memchr(sgr::ESC, first).is_some() {
+        let header = if sgr::has_escape(first) {
             // Colour codes around or inside the header (`ESC[2m2026-…`):
             // read it without them, then point back into the line.
             let clean = sgr::strip(first);
@@ -607,7 +607,7 @@ fn starts_entry(line: &[u8], ts: TsLayout) -> bool {
     if ts.parse(line, &BOUNDARY_CTX).is_some() {
         return true;
     }
-    if memchr(sgr::ESC, line).is_some() {
+    if sgr::has_escape(line) {
         let clean = sgr::strip(line);
         if clean.len() < line.len() {
             return starts_entry(&clean, ts);
@@ -632,16 +632,10 @@ fn level_before_time(prefix: &[u8]) -> Option<Level> {
     if prefix.is_empty() {
         return None;
     }
-    let words = if memchr(b':', prefix).is_some() {
-        // `::`-separated headers: the level is a token of its own.
-        let spaced: Vec<u8> = prefix
-            .iter()
-            .map(|&b| if b == b':' { b' ' } else { b })
-            .collect();
-        explicit_level(&spaced, HeaderStyle::Words)
-    } else {
-        explicit_level(prefix, HeaderStyle::Words)
-    };
+    // In `::`-separated headers the level is a field of its own.
+    let words = prefix
+        .split(|&b| b == b':')
+        .find_map(|field| explicit_level(field, HeaderStyle::Words));
     if words.is_some() {
         return words;
     }
