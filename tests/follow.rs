@@ -244,6 +244,37 @@ fn a_partial_line_waits_for_its_end() {
 }
 
 #[test]
+fn a_pretty_printed_json_object_waits_until_it_closes() {
+    let dir = home();
+    let log = dir.path().join("app.log");
+    fs::write(&log, "").unwrap();
+    let mut f = Follow::start(dir.path(), &["app.log"]);
+    f.settle(Duration::from_millis(300));
+    // The object's first lines alone: nothing of it is shown early.
+    append(&log, "{\n  \"ts\": \"2026-01-10T00:00:01Z\",\n");
+    thread::sleep(Duration::from_millis(200));
+    append(&log, "  \"level\": \"info\",\n");
+    assert!(f.settle(Duration::from_millis(400)).is_empty());
+    append(&log, "  \"msg\": \"hello\"\n}\n");
+    append(
+        &log,
+        "{\n  \"ts\": \"2026-01-10T00:00:02Z\",\n  \"level\": \"error\",\n  \"msg\": \"second\"\n}\n",
+    );
+    let seen = f.until("second").to_vec();
+    assert_eq!(
+        seen,
+        [
+            "2026-01-10 00:00:01.000 INFO  hello",
+            "2026-01-10 00:00:02.000 ERROR second"
+        ]
+    );
+    // An object left open is shown, as lines, once the file is quiet.
+    append(&log, "{\n  \"msg\": \"never closed\",\n");
+    let seen = f.until("never closed").to_vec();
+    assert_eq!(seen[2..], ["{", "  \"msg\": \"never closed\","]);
+}
+
+#[test]
 fn continuation_lines_join_their_record() {
     let dir = home();
     let log = dir.path().join("app.log");
