@@ -32,7 +32,26 @@ pub fn duration(duration: Duration) -> String {
         format!("{ms}ms")
     } else if ms < 60_000 {
         format!("{:.1}s", ms as f64 / 1000.0)
-    } else if ms < 3_600_000 {
+    } else {
+        minutes_and_up(ms)
+    }
+}
+
+/// [`duration`] in whole seconds under a minute (`0s`, `45s`), for how
+/// long ago something happened or how long a stretch of a log lasts:
+/// `45s`, `3m 4s`, `1h 2m`, `2d 4h`.
+pub fn coarse_duration(duration: Duration) -> String {
+    let ms = duration.as_millis() as u64;
+    if ms < 60_000 {
+        format!("{}s", ms / 1000)
+    } else {
+        minutes_and_up(ms)
+    }
+}
+
+/// A duration of a minute or more, in its two largest units.
+fn minutes_and_up(ms: u64) -> String {
+    if ms < 3_600_000 {
         format!("{}m {}s", ms / 60_000, (ms / 1000) % 60)
     } else if ms < 86_400_000 {
         format!("{}h {}m", ms / 3_600_000, (ms / 60_000) % 60)
@@ -154,6 +173,18 @@ mod tests {
         assert_eq!(duration(Duration::from_secs(3_720)), "1h 2m");
         assert_eq!(
             duration(Duration::from_secs(2 * 86_400 + 4 * 3600)),
+            "2d 4h"
+        );
+    }
+
+    #[test]
+    fn coarse_durations_are_whole_seconds_under_a_minute() {
+        assert_eq!(coarse_duration(Duration::from_millis(999)), "0s");
+        assert_eq!(coarse_duration(Duration::from_millis(45_900)), "45s");
+        assert_eq!(coarse_duration(Duration::from_secs(184)), "3m 4s");
+        assert_eq!(coarse_duration(Duration::from_secs(3_720)), "1h 2m");
+        assert_eq!(
+            coarse_duration(Duration::from_secs(2 * 86_400 + 4 * 3600)),
             "2d 4h"
         );
     }
