@@ -530,6 +530,25 @@ impl Record<'_> {
     }
 }
 
+impl<'a> Record<'a> {
+    /// A record of bare text, `raw` with its line end: no time, level,
+    /// header or fields; its message is all of it.
+    pub fn bare(raw: &'a [u8]) -> Record<'a> {
+        let text = trim_newline(raw);
+        Record {
+            offset: 0,
+            len: raw.len(),
+            text,
+            ts: None,
+            explicit: None,
+            json: None,
+            head_end: 0,
+            first_len: first_line(text).len(),
+            message_start: 0,
+        }
+    }
+}
+
 /// Whether a line, without a timestamp of its own, reads as the
 /// continuation of the record above: indented, empty, a stack frame
 /// (`at …`, `... 3 more`), `Caused by:`, `Suppressed:`, `Traceback`,

@@ -262,18 +262,7 @@ impl<'p, W: Write> RecordSink for PrintSink<'p, W> {
             show_file: false,
             ..self.printer.clone()
         };
-        let text = crate::frame::trim_newline(lines);
-        let record = Record {
-            offset: 0,
-            len: lines.len(),
-            text,
-            ts: None,
-            explicit: None,
-            json: None,
-            head_end: 0,
-            first_len: text.iter().position(|&b| b == b'\n').unwrap_or(text.len()),
-            message_start: 0,
-        };
+        let record = Record::bare(lines);
         let mut buf = Vec::new();
         printer.write(
             &Kept {
@@ -281,7 +270,7 @@ impl<'p, W: Write> RecordSink for PrintSink<'p, W> {
                 level,
                 file: name,
                 line: None,
-                message: text,
+                message: record.text,
                 pattern: None,
             },
             &mut buf,
