@@ -56,48 +56,37 @@ pub struct EngineBuilder {
     engine: Engine,
 }
 
+/// The builder's setters: `fn name(Type) => field` sets one part of the
+/// engine and returns the builder; `as Some` stores an optional part.
+macro_rules! setters {
+    ($($(#[$doc:meta])* fn $name:ident($ty:ty) => $field:ident $(as $wrap:ident)?;)*) => {
+        $(
+            $(#[$doc])*
+            pub fn $name(mut self, value: $ty) -> Self {
+                self.engine.$field = $($wrap)?(value);
+                self
+            }
+        )*
+    };
+}
+
 impl EngineBuilder {
-    /// Level rules (default: the built-in keyword rules).
-    pub fn classifier(mut self, classifier: Classifier) -> Self {
-        self.engine.classifier = classifier;
-        self
-    }
-
-    /// Filters (default: keep everything).
-    pub fn query(mut self, query: Query) -> Self {
-        self.engine.query = query;
-        self
-    }
-
-    /// The analysis stages and their settings.
-    pub fn pipeline(mut self, pipeline: PipelineConfig) -> Self {
-        self.engine.pipeline = pipeline;
-        self
-    }
-
-    /// Tuning knobs (results never depend on them).
-    pub fn settings(mut self, settings: Settings) -> Self {
-        self.engine.settings = settings;
-        self
-    }
-
-    /// Zone of times written without an offset (default: local time).
-    pub fn zone(mut self, zone: Zone) -> Self {
-        self.engine.zone = zone;
-        self
-    }
-
-    /// Keep only records of these patterns (`--pattern`).
-    pub fn keep_patterns(mut self, keep: HashSet<u64>) -> Self {
-        self.engine.keep = Some(keep);
-        self
-    }
-
-    /// The reference time of streams and in-memory input, Unix ms:
-    /// yearless dates are placed at or before it (default: now).
-    pub fn reference_ms(mut self, now_ms: i64) -> Self {
-        self.engine.now_ms = Some(now_ms);
-        self
+    setters! {
+        /// Level rules (default: the built-in keyword rules).
+        fn classifier(Classifier) => classifier;
+        /// Filters (default: keep everything).
+        fn query(Query) => query;
+        /// The analysis stages and their settings.
+        fn pipeline(PipelineConfig) => pipeline;
+        /// Tuning knobs (results never depend on them).
+        fn settings(Settings) => settings;
+        /// Zone of times written without an offset (default: local time).
+        fn zone(Zone) => zone;
+        /// Keep only records of these patterns (`--pattern`).
+        fn keep_patterns(HashSet<u64>) => keep as Some;
+        /// The reference time of streams and in-memory input, Unix ms:
+        /// yearless dates are placed at or before it (default: now).
+        fn reference_ms(i64) => now_ms as Some;
     }
 
     /// The engine, its knobs brought into range.
