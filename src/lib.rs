@@ -87,6 +87,8 @@
 //! - [`home`] — the runtime home (`$VELOS_HOME`) and its paths.
 //! - [`ipc`] — the daemon's protocol and client, shared by CLI, daemon and TUI.
 //! - [`daemon`] — the supervisor daemon (the server).
+//! - [`leftovers`] — processes that outlived their daemon, stopped by a new
+//!   daemon or by `velos kill`.
 //! - [`schema`] — the fields and values of the records the daemon
 //!   captures, shared by the daemon and the readers.
 //! - [`text`] — sizes, durations, shell words and control characters as
@@ -103,6 +105,7 @@ pub mod follow;
 pub mod frame;
 pub mod home;
 pub mod ipc;
+pub mod leftovers;
 pub mod level;
 pub mod normalize;
 pub mod output;
