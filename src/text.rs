@@ -5,6 +5,7 @@
 //! made visible.
 
 use std::borrow::Cow;
+use std::fmt::Write as _;
 use std::time::Duration;
 
 /// `812 B`, `4.0 KiB`, `12.4 MiB`, `245 MiB`, `1.2 GiB`.
@@ -141,14 +142,31 @@ pub fn visible(text: &str) -> String {
             '\n' => out.push_str("\\n"),
             '\t' => out.push_str("\\t"),
             '\r' => out.push_str("\\r"),
-            c if (c as u32) < 0x20 || c == '\x7f' => {
-                out.push_str(&format!("\\x{:02x}", c as u32));
+            c if c.is_control() => {
+                let _ = write!(out, "{}", Escape(c));
             }
-            c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
             c => out.push(c),
         }
     }
     out
+}
+
+/// The escape of a control character by its number, as [`visible`]
+/// writes it: `\x1b` for the C0 controls and DEL, `\u{9b}` for the C1
+/// controls. The printer writes the control bytes of log lines the same
+/// way.
+#[derive(Debug, Clone, Copy)]
+pub struct Escape(pub char);
+
+impl std::fmt::Display for Escape {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let code = self.0 as u32;
+        if code < 0x80 {
+            write!(f, "\\x{code:02x}")
+        } else {
+            write!(f, "\\u{{{code:x}}}")
+        }
+    }
 }
 
 #[cfg(test)]
