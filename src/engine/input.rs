@@ -30,8 +30,6 @@ pub struct Input {
 }
 
 /// One thing read in order: one input, or several merged by time.
-// One per input: boxing the mapped file would buy nothing.
-#[allow(clippy::large_enum_variant)]
 pub(super) enum Unit {
     /// One input.
     One(Single),

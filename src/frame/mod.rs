@@ -70,8 +70,9 @@ pub struct Layout {
     pub logfmt: bool,
     /// The header an application writes inside the message field of
     /// structured records (captured output: its own time, level, logger),
-    /// learned like a plain file's header columns.
-    pub msg_header: HeaderLayout,
+    /// learned like a plain file's header columns. Boxed, so that a layout
+    /// and the opened inputs that carry one stay small.
+    pub msg_header: Box<HeaderLayout>,
 }
 
 impl Layout {
@@ -159,7 +160,7 @@ impl Layout {
             ts_shape,
             pretty_json: json && multi_line_json > 0,
             logfmt: !json && logfmt_lines * 2 > records,
-            msg_header: HeaderLayout::learn(messages),
+            msg_header: Box::new(HeaderLayout::learn(messages)),
         }
     }
 
