@@ -378,23 +378,29 @@ fn scores(styles: &[Style], tag: &str) -> Vec<(&'static str, f64)> {
         eprintln!("{:<26} GA {ga:.3}", style.name);
         scores.push((style.name, ga));
     }
-    let mean = scores.iter().map(|s| s.1).sum::<f64>() / scores.len() as f64;
-    eprintln!("mean GA {mean:.3}");
+    eprintln!("mean GA {:.3}", mean(&scores));
     scores
+}
+
+/// Asserts the grouping of every style in `styles`: a mean GA of at least
+/// 0.95, none below 0.9.
+fn assert_grouping(styles: &[Style], tag: &str) {
+    let scores = scores(styles, tag);
+    let mean = mean(&scores);
+    assert!(mean >= 0.95, "mean GA {mean:.3}: {scores:?}");
+    assert!(scores.iter().all(|s| s.1 >= 0.9), "{scores:?}");
+}
+
+fn mean(scores: &[(&str, f64)]) -> f64 {
+    scores.iter().map(|s| s.1).sum::<f64>() / scores.len() as f64
 }
 
 #[test]
 fn grouping_holds_on_log_styles_it_was_not_written_from() {
-    let scores = scores(STYLES, "style");
-    let mean = scores.iter().map(|s| s.1).sum::<f64>() / scores.len() as f64;
-    assert!(mean >= 0.95, "mean GA {mean:.3}: {scores:?}");
-    assert!(scores.iter().all(|s| s.1 >= 0.9), "{scores:?}");
+    assert_grouping(STYLES, "style");
 }
 
 #[test]
 fn grouping_holds_on_styles_measured_once() {
-    let scores = scores(FRESH_STYLES, "fresh");
-    let mean = scores.iter().map(|s| s.1).sum::<f64>() / scores.len() as f64;
-    assert!(mean >= 0.95, "mean GA {mean:.3}: {scores:?}");
-    assert!(scores.iter().all(|s| s.1 >= 0.9), "{scores:?}");
+    assert_grouping(FRESH_STYLES, "fresh");
 }
