@@ -199,12 +199,8 @@ mod tests {
     fn coarse_durations_are_whole_seconds_under_a_minute() {
         assert_eq!(coarse_duration(Duration::from_millis(999)), "0s");
         assert_eq!(coarse_duration(Duration::from_millis(45_900)), "45s");
+        // From a minute on, as `duration` shows it.
         assert_eq!(coarse_duration(Duration::from_secs(184)), "3m 4s");
-        assert_eq!(coarse_duration(Duration::from_secs(3_720)), "1h 2m");
-        assert_eq!(
-            coarse_duration(Duration::from_secs(2 * 86_400 + 4 * 3600)),
-            "2d 4h"
-        );
     }
 
     #[test]

@@ -230,13 +230,19 @@ fn truncation_starts_again_from_the_top() {
     assert_eq!(seen.len(), 4, "{seen:?}");
 }
 
+/// An empty `app.log` in `dir`, followed from the moment this returns.
+fn follow_empty(dir: &Path) -> (PathBuf, Follow) {
+    let log = dir.join("app.log");
+    fs::write(&log, "").unwrap();
+    let mut f = Follow::start(dir, &["app.log"]);
+    f.settle(Duration::from_millis(300));
+    (log, f)
+}
+
 #[test]
 fn a_partial_line_waits_for_its_end() {
     let dir = home();
-    let log = dir.path().join("app.log");
-    fs::write(&log, "").unwrap();
-    let mut f = Follow::start(dir.path(), &["app.log"]);
-    f.settle(Duration::from_millis(300));
+    let (log, mut f) = follow_empty(dir.path());
     append(&log, "hello wor");
     assert!(f.settle(Duration::from_millis(600)).is_empty());
     append(&log, "ld\n");
@@ -246,10 +252,7 @@ fn a_partial_line_waits_for_its_end() {
 #[test]
 fn a_pretty_printed_json_object_waits_until_it_closes() {
     let dir = home();
-    let log = dir.path().join("app.log");
-    fs::write(&log, "").unwrap();
-    let mut f = Follow::start(dir.path(), &["app.log"]);
-    f.settle(Duration::from_millis(300));
+    let (log, mut f) = follow_empty(dir.path());
     // The object's first lines alone: nothing of it is shown early.
     append(&log, "{\n  \"ts\": \"2026-01-10T00:00:01Z\",\n");
     thread::sleep(Duration::from_millis(200));
