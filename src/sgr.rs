@@ -89,39 +89,61 @@ mod sse2 {
 /// colour codes (or `bytes.len()` past its end): maps a position found in
 /// the stripped text back into the original.
 pub fn raw_offset(bytes: &[u8], stripped: usize) -> usize {
-    let mut kept = 0;
-    let mut pos = 0;
-    while pos < bytes.len() {
-        let len = sequence_len(&bytes[pos..]);
-        if len > 0 {
-            pos += len;
-            continue;
-        }
-        if kept == stripped {
-            return pos;
-        }
-        kept += 1;
-        pos += 1;
-    }
-    bytes.len()
+    let mut kept = Vec::with_capacity(bytes.len());
+    strip_with(bytes, &mut kept, |i| i);
+    kept.get(stripped).copied().unwrap_or(bytes.len())
 }
 
 /// Appends `bytes` to `out` without their colour codes.
 pub fn strip_into(bytes: &[u8], out: &mut Vec<u8>) {
-    let mut start = 0;
-    let mut pos = 0;
-    while let Some(rel) = memchr::memchr(ESC, &bytes[pos..]) {
-        let at = pos + rel;
-        let len = sequence_len(&bytes[at..]);
-        if len > 0 {
-            out.extend_from_slice(&bytes[start..at]);
-            start = at + len;
-            pos = start;
-        } else {
-            pos = at + 1;
+    strip_with(bytes, out, |i| bytes[i]);
+}
+
+/// Where an escape byte already kept may still open a sequence.
+#[derive(Clone, Copy)]
+enum Opening {
+    /// Only the escape byte so far.
+    Escape,
+    /// `ESC [` and parameter bytes so far.
+    Params,
+}
+
+/// Pushes `item(i)` for every byte `i` of `bytes` that is no part of a
+/// colour code. A code is removed whole once its final byte arrives; what
+/// its removal brings together is looked at again, so `ESC [ : ESC [ 2 K K`
+/// loses both codes and stripping a stripped text changes nothing.
+fn strip_with<T>(bytes: &[u8], out: &mut Vec<T>, item: impl Fn(usize) -> T) {
+    // Escapes kept so far that a later final byte could still close,
+    // innermost last, with where each sits in `out`.
+    let mut open: Vec<(usize, Opening)> = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if open.is_empty() {
+            let Some(rel) = memchr::memchr(ESC, &bytes[i..]) else {
+                out.extend((i..bytes.len()).map(&item));
+                return;
+            };
+            out.extend((i..i + rel).map(&item));
+            i += rel;
         }
+        let b = bytes[i];
+        match (b, open.last_mut()) {
+            (ESC, _) => open.push((out.len(), Opening::Escape)),
+            (b'[', Some((_, state @ Opening::Escape))) => *state = Opening::Params,
+            (b'0'..=b'9' | b';' | b':', Some((_, Opening::Params))) => {}
+            // `K` erases the rest of the line: docker compose and progress
+            // bars put `ESC [ 2 K` before each line they print.
+            (b'm' | b'K', Some(&mut (at, Opening::Params))) => {
+                out.truncate(at);
+                open.pop();
+                i += 1;
+                continue;
+            }
+            _ => open.clear(),
+        }
+        out.push(item(i));
+        i += 1;
     }
-    out.extend_from_slice(&bytes[start..]);
 }
 
 /// `bytes` without their colour codes; borrowed when there are none.
@@ -163,6 +185,13 @@ mod tests {
         assert_eq!(raw_offset(line, clean.len()), line.len());
     }
 
+    #[test]
+    fn a_code_whose_removal_closes_another_loses_both() {
+        assert_eq!(&*strip(b"2:\x1b[:\x1b[012KKKKK"), b"2:KKK");
+        assert_eq!(&*strip(b"\x1b[3\x1b[0m1mred"), b"red");
+        assert_eq!(&*strip(b"\x1b[x\x1b[0mm"), b"\x1b[xm");
+    }
+
     proptest! {
         #[test]
         fn removes_exactly_the_inserted_codes(
@@ -190,6 +219,21 @@ mod tests {
                     prop_assert!(has_escape(&marked));
                 }
             }
+        }
+
+        #[test]
+        fn stripping_twice_changes_nothing_and_offsets_point_at_the_kept_bytes(
+            bytes in proptest::collection::vec(
+                prop_oneof![Just(0x1bu8), Just(b'['), Just(b'm'), Just(b'K'), Just(b':'), Just(b'2'), any::<u8>()],
+                0..48,
+            ),
+        ) {
+            let once = strip(&bytes).into_owned();
+            prop_assert_eq!(&*strip(&once), &once[..]);
+            for (k, &b) in once.iter().enumerate() {
+                prop_assert_eq!(bytes[raw_offset(&bytes, k)], b);
+            }
+            prop_assert_eq!(raw_offset(&bytes, once.len()), bytes.len());
         }
 
         #[test]
