@@ -259,6 +259,14 @@ fn zone_suffix(s: &[u8], i: usize) -> Option<(Option<i32>, usize)> {
             return Some(utc_plus(s, i + 3));
         }
         Some(b' ') => {}
+        // A known abbreviation glued to the time (`12:00:01.313913PST`);
+        // an unknown upper-case word there is not taken for a zone.
+        Some(b'A'..=b'Z') => {
+            return match zone_name(s, i)? {
+                (ZoneName::Known(off), next) => Some((Some(off), next)),
+                (ZoneName::Unknown, _) => None,
+            };
+        }
         _ => return None,
     }
     match s.get(i + 1) {
@@ -420,12 +428,45 @@ fn iso_common(s: &[u8]) -> Option<(Date, Clock)> {
 fn iso_general(s: &[u8], ctx: &TimeContext) -> Option<(i64, usize)> {
     let year = d4(s, 0)? as i32;
     let sep = *s.get(4)?;
+    // An ordinal date, year and day of the year: `2012-025T08:00:01Z`.
+    if sep == b'-' && is_digit_at(s, 7) && !is_digit_at(s, 8) {
+        let ordinal = d2(s, 5)? * 10 + digit(s, 7)?;
+        let (month, day) = month_day_of_ordinal(year, ordinal)?;
+        return time_after_date(s, 8, ctx, (year, month, day));
+    }
     if !(sep == b'-' || sep == b'/' || sep == b'.') || !is(s, 7, sep) {
         return None;
     }
     let month = d2(s, 5)?;
     let day = d2(s, 8)?;
     time_after_date(s, 10, ctx, (year, month, day))
+}
+
+/// The month and day of the `ordinal`-th day (1-based) of `year`.
+fn month_day_of_ordinal(year: i32, ordinal: u32) -> Option<(u32, u32)> {
+    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    let lengths = [
+        31,
+        if leap { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
+    let mut left = ordinal.checked_sub(1)?;
+    for (month, &len) in (1..).zip(lengths.iter()) {
+        if left < len {
+            return Some((month, left + 1));
+        }
+        left -= len;
+    }
+    None
 }
 
 fn compact(s: &[u8], ctx: &TimeContext) -> Option<(i64, usize)> {
@@ -817,11 +858,40 @@ fn tai64n(s: &[u8]) -> Option<(i64, usize)> {
 /// A time of day alone, `hh:mm:ss[.frac]` with an optional zone, on the
 /// reference date.
 fn time_only(s: &[u8], ctx: &TimeContext) -> Option<(i64, usize)> {
-    let (h, m, sec, next) = hms(s, 0, false)?;
+    let Some((h, m, sec, next)) = hms(s, 0, false) else {
+        return minutes_seconds(s, ctx);
+    };
     if is(s, next, b':') {
         return None;
     }
     fraction_zone(s, next, ctx, ctx.reference, (h, m, sec))
+}
+
+/// Minutes and seconds with milliseconds or finer, no hour (`29:47.191`,
+/// as a tool's elapsed-clock writes them): the first hour of the reference
+/// date. The fraction is required, so `10:30` alone is not a time.
+fn minutes_seconds(s: &[u8], ctx: &TimeContext) -> Option<(i64, usize)> {
+    let (m, sec) = (d2(s, 0)?, d2(s, 3)?);
+    if !is(s, 2, b':') || !is(s, 5, b'.') || m > 59 || sec > 59 {
+        return None;
+    }
+    let (ms, next) = fraction(s, 5);
+    // Three to nine digits: a clock's fraction, not a version (`10:30.1`).
+    if !(9..=15).contains(&next) || is_digit_at(s, next) {
+        return None;
+    }
+    Some((
+        finish(
+            ctx,
+            ctx.reference.0,
+            ctx.reference.1,
+            ctx.reference.2,
+            (0, m, sec),
+            ms,
+            None,
+        )?,
+        next,
+    ))
 }
 
 /// Unix ms of an RFC 3339 / ISO 8601 string as found in a JSON field

@@ -273,6 +273,34 @@ pub fn detect(line: &[u8], ctx: &TimeContext) -> Option<Found> {
     None
 }
 
+/// A ctime stamp deep in a line's head, past the columns [`detect`] looks
+/// in (`===== Start of state dump at Thu Jun  2 08:00:01 UTC 2022 =====`,
+/// `/dev/disk0s2: fsck_hfs run at Wed Jul 25 23:01:18 2012`). Weekday,
+/// month, day, time and year together are too particular to be data, so
+/// the layout may learn them anywhere in the head; per line only the
+/// learned anchor is parsed.
+fn detect_deep_ctime(line: &[u8], ctx: &TimeContext) -> Option<Found> {
+    let head = &line[..line.len().min(HEAD)];
+    memchr::memchr_iter(b' ', head)
+        .enumerate()
+        .find_map(|(k, i)| {
+            let start = i + 1;
+            let (ms, len) = TsFormat::Ctime.parse(&line[start..], ctx)?;
+            let end = start + len;
+            let boundary = line.get(end).is_none_or(|b| !b.is_ascii_alphanumeric());
+            boundary.then_some(Found {
+                ms,
+                start,
+                end,
+                format: TsFormat::Ctime,
+                anchor: Anchor::After {
+                    byte: b' ',
+                    nth: u8::try_from(k + 1).ok()?,
+                },
+            })
+        })
+}
+
 /// The last token of `before` (the line up to a space).
 fn previous_token(before: &[u8]) -> &[u8] {
     let before = before.trim_ascii_end();
@@ -344,7 +372,7 @@ impl TsLayout {
         let mut tally: Vec<(TsLayout, usize)> = Vec::new();
         let sample: Vec<&[u8]> = lines.into_iter().take(SNIFF_SAMPLE).collect();
         for &line in &sample {
-            let Some(found) = detect(line, ctx) else {
+            let Some(found) = detect(line, ctx).or_else(|| detect_deep_ctime(line, ctx)) else {
                 continue;
             };
             let layout = TsLayout {
