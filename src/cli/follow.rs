@@ -509,6 +509,7 @@ impl<W: Write> Live<'_, W> {
             head_end: 0,
             first_len: text.iter().position(|&b| b == b'\n').unwrap_or(text.len()),
             message_start: 0,
+            origin: None,
         };
         self.cont.write(
             &Kept {

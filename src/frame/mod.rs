@@ -20,8 +20,11 @@
 //! The [`Layout`] is sniffed once per file from its first lines: the
 //! timestamp format and position, whether levels are written as letters
 //! (logcat), whether JSON lines use numeric levels (pino, bunyan), whether
-//! records are JSON objects or logfmt lines.
+//! records are JSON objects or logfmt lines — or, in the output of several
+//! services behind a name column (`docker compose logs`), the layout of
+//! each service's own lines ([`compose`]).
 
+pub mod compose;
 pub mod json;
 pub mod logfmt;
 
@@ -72,11 +75,43 @@ pub struct Layout {
     /// structured records (captured output: its own time, level, logger),
     /// learned like a plain file's header columns.
     pub msg_header: HeaderLayout,
+    /// For the output of several services behind a name column: each
+    /// service's layout (the fields above then describe no line).
+    pub compose: Option<Box<compose::Compose>>,
 }
 
 impl Layout {
     /// Learns the layout of a file from the start of its bytes.
     pub fn sniff(data: &[u8], ctx: &TimeContext) -> Layout {
+        let head = &data[..data.len().min(SNIFF_BYTES)];
+        let mut lines = Vec::new();
+        let mut pos = 0;
+        while pos < head.len() && lines.len() < SNIFF_LINES {
+            let end = next_line(head, pos);
+            let line = trim_newline(&head[pos..end]);
+            pos = end;
+            if !line.is_empty() {
+                lines.push(line);
+            }
+        }
+        match compose::Compose::learn(&lines, ctx) {
+            Some(compose) => compose.outer(),
+            None => Layout::sniff_lines(data, ctx),
+        }
+    }
+
+    /// Whether levels are named by words only (no letters, numbers, marks
+    /// or statuses), so that a record without a level word is info: only
+    /// then may a level filter skip lines by a keyword prefilter.
+    pub fn levels_are_words(&self) -> bool {
+        self.header == HeaderStyle::Words
+            && !self.numeric_levels
+            && self.ts.is_none_or(|ts| ts.format != TsFormat::Glog)
+    }
+
+    /// [`Layout::sniff`] for lines that are each one program's own (no
+    /// service name column).
+    fn sniff_lines(data: &[u8], ctx: &TimeContext) -> Layout {
         let head = &data[..data.len().min(SNIFF_BYTES)];
         let mut records = 0;
         let mut json_records = 0;
@@ -130,7 +165,6 @@ impl Layout {
         }
         let plain: Vec<&[u8]> = plain.iter().map(|line| &**line).collect();
         let ts = TsLayout::sniff(plain.iter().copied(), ctx);
-        let header_columns = HeaderLayout::learn(plain.iter().copied());
         let header = match ts {
             Some(ts) => HeaderStyle::sniff(
                 plain
@@ -147,6 +181,17 @@ impl Layout {
             let first = plain.first().is_some_and(|l| ts.parse(l, ctx).is_some());
             timed > 0 && (first || timed * 50 >= plain.len())
         });
+        // The header columns are those of the lines that start entries: a
+        // stack trace or a body in the sample has none.
+        let header_columns = match ts {
+            Some(ts) if entries => HeaderLayout::learn(
+                plain
+                    .iter()
+                    .copied()
+                    .filter(|line| ts.parse(line, ctx).is_some()),
+            ),
+            _ => HeaderLayout::learn(plain.iter().copied()),
+        };
         let json = json_records * 2 > records;
         Layout {
             ts,
@@ -160,6 +205,7 @@ impl Layout {
             pretty_json: json && multi_line_json > 0,
             logfmt: !json && logfmt_lines * 2 > records,
             msg_header: HeaderLayout::learn(messages),
+            compose: None,
         }
     }
 
@@ -169,28 +215,51 @@ impl Layout {
         if start == 0 || !(self.timed || self.pretty_json) {
             return true;
         }
-        let line = &data[start..];
         // The common case first: a line that opens with the file's
-        // timestamp, digit first (so it is no continuation line).
-        if self.entries
-            && let Some(shape) = self.ts_shape
-            && shape.anchor == Anchor::Start
-            && shape.classes[0] == b'0'
-            && shape.matches(line)
-        {
+        // timestamp.
+        if self.opens_with_time(&data[start..]) {
             return true;
         }
         self.starts_record_slow(data, start)
+    }
+
+    /// Whether a line opens with the file's timestamp shape, digit first
+    /// (so it is no continuation line): the cheap test most entries pass.
+    #[inline(always)]
+    fn opens_with_time(&self, line: &[u8]) -> bool {
+        self.entries
+            && self.ts_shape.is_some_and(|shape| {
+                shape.anchor == Anchor::Start && shape.classes[0] == b'0' && shape.matches(line)
+            })
     }
 
     /// [`Layout::starts_record`] for a line that does not open with the
     /// file's timestamp.
     #[inline(never)]
     fn starts_record_slow(&self, data: &[u8], start: usize) -> bool {
-        let line = &data[start..];
+        if let Some(compose) = &self.compose {
+            return compose.starts_record(data, start);
+        }
+        self.starts_line_slow(&data[start..], || prev_line(data, start))
+    }
+
+    /// [`Layout::starts_record`] for a line (which may run past its end)
+    /// after the line `prev` (without its line end).
+    #[inline]
+    fn starts_line<'p>(&self, line: &[u8], prev: impl FnOnce() -> &'p [u8]) -> bool {
+        if !(self.timed || self.pretty_json) || self.opens_with_time(line) {
+            return true;
+        }
+        self.starts_line_slow(line, prev)
+    }
+
+    /// [`Layout::starts_line`] for a line that does not open with the
+    /// file's timestamp.
+    #[inline]
+    fn starts_line_slow<'p>(&self, line: &[u8], prev: impl FnOnce() -> &'p [u8]) -> bool {
         if is_continuation(line) {
             // A JSON line is complete in itself: nothing continues it.
-            return is_complete_json_line(prev_line(data, start));
+            return is_complete_json_line(prev());
         }
         match self.ts {
             Some(ts) if self.entries => {
@@ -198,8 +267,7 @@ impl Layout {
                     return true;
                 }
                 let line = &line[..memchr(b'\n', line).unwrap_or(line.len())];
-                starts_entry(line, ts)
-                    || (is_directive(line) && !is_directive(prev_line(data, start)))
+                starts_entry(line, ts) || (is_directive(line) && !is_directive(prev()))
             }
             _ => true,
         }
@@ -283,6 +351,9 @@ impl Layout {
         single_line: bool,
         ctx: &TimeContext,
     ) -> Record<'a> {
+        if let Some(compose) = &self.compose {
+            return compose.read(data, start, end, single_line, ctx);
+        }
         let raw = &data[start..end];
         let text = trim_newline(raw);
         let first_end = if single_line {
@@ -317,6 +388,7 @@ impl Layout {
                 head_end: 0,
                 first_len,
                 message_start: 0,
+                origin: None,
             };
         }
         let header = if sgr::has_escape(first) {
@@ -344,6 +416,7 @@ impl Layout {
             head_end: header.head_end,
             first_len,
             message_start: header.message_start,
+            origin: None,
         }
     }
 
@@ -386,6 +459,9 @@ impl Layout {
     /// records of the log, and are neither printed nor counted.
     #[inline]
     pub fn is_header(&self, rec: &Record<'_>) -> bool {
+        if let Some(compose) = &self.compose {
+            return compose.layout_of(rec.origin).is_header(rec);
+        }
         self.entries
             && rec.ts.is_none()
             && rec.json.is_none()
@@ -424,6 +500,9 @@ impl Layout {
     /// end of the record, except in an access log, where it is the request
     /// line, status and size (the referrer and user agent are not).
     pub fn message<'r>(&self, rec: &Record<'r>) -> &'r [u8] {
+        if let Some(compose) = &self.compose {
+            return compose.layout_of(rec.origin).message(rec);
+        }
         let msg = &rec.text[rec.message_start..];
         match self.header {
             HeaderStyle::Access => &msg[..http_request_len(msg).unwrap_or(msg.len())],
@@ -435,6 +514,9 @@ impl Layout {
     /// JSON message field (unescaped into `buf` when needed), or the first
     /// line of a plain record after its header columns.
     pub fn first_message_line<'r>(&self, rec: &Record<'r>, buf: &'r mut Vec<u8>) -> &'r [u8] {
+        if let Some(compose) = &self.compose {
+            return compose.layout_of(rec.origin).first_message_line(rec, buf);
+        }
         let msg: &[u8] = match rec.json.as_ref().and_then(|j| j.msg) {
             Some(Scalar::Str {
                 raw,
@@ -517,6 +599,9 @@ pub struct Record<'a> {
     /// For plain records: where the message starts in the first line,
     /// after the header columns (0 when the columns do not fit the line).
     pub message_start: usize,
+    /// The service that wrote it, in output of several services behind a
+    /// name column ([`compose`]).
+    pub origin: Option<&'a [u8]>,
 }
 
 impl Record<'_> {
