@@ -103,8 +103,11 @@ pub struct Compose {
     /// Each sampled service's name and the layout of its own lines.
     services: Vec<(Vec<u8>, Layout)>,
     /// The layout of every sampled service's lines together: for services
-    /// first seen after the sample, and lines without a prefix.
+    /// first seen after the sample.
     other: Layout,
+    /// The layout of the sampled lines without a prefix (`Attaching to …`,
+    /// noise between services' lines).
+    bare: Layout,
 }
 
 impl Compose {
@@ -114,10 +117,13 @@ impl Compose {
     pub fn learn(lines: &[&[u8]], ctx: &TimeContext) -> Option<Compose> {
         let mut bodies: Vec<(&[u8], Vec<u8>)> = Vec::new();
         let mut all = Vec::new();
+        let mut bare = Vec::new();
         let (mut prefixed, mut other) = (0usize, 0usize);
         for line in lines {
             let Some(p) = prefix(line) else {
                 other += 1;
+                bare.extend_from_slice(line);
+                bare.push(b'\n');
                 continue;
             };
             if Level::from_word(p.name).is_some() {
@@ -151,6 +157,7 @@ impl Compose {
         Some(Compose {
             services,
             other: Layout::sniff_lines(&all, ctx),
+            bare: Layout::sniff_lines(&bare, ctx),
         })
     }
 
@@ -159,7 +166,7 @@ impl Compose {
         self.services
             .iter()
             .map(|(_, layout)| layout)
-            .chain(std::iter::once(&self.other))
+            .chain([&self.other, &self.bare])
     }
 
     /// The layout a compose file presents to the rest of the engine:
@@ -183,10 +190,15 @@ impl Compose {
         }
     }
 
-    /// The layout of a service's lines.
+    /// The layout of a service's lines, or of lines without a service.
     #[inline]
     pub fn layout_of(&self, name: Option<&[u8]>) -> &Layout {
-        name.and_then(|name| self.services.iter().find(|(n, _)| n == name))
+        let Some(name) = name else {
+            return &self.bare;
+        };
+        self.services
+            .iter()
+            .find(|(n, _)| n == name)
             .map_or(&self.other, |(_, layout)| layout)
     }
 
@@ -222,7 +234,7 @@ impl Compose {
         let first = &data[start..end];
         let first = &first[..memchr::memchr(b'\n', first).unwrap_or(first.len())];
         let Some(p) = prefix(first) else {
-            return self.other.read_extent(data, start, end, single_line, ctx);
+            return self.bare.read_extent(data, start, end, single_line, ctx);
         };
         let body = p.body.min(first.len());
         let layout = self.layout_of(Some(p.name));

@@ -674,6 +674,12 @@ fn compose_lines_are_read_per_service() {
     assert_eq!(json.explicit, Some(Level::Warn));
     let mut buf = Vec::new();
     assert_eq!(layout.first_message_line(json, &mut buf), b"slow query");
+    // A line without a service column is read as it is.
+    let mut buf = Vec::new();
+    assert_eq!(
+        layout.first_message_line(&records[0], &mut buf),
+        b"Attaching to cache-1, api-1"
+    );
 }
 
 #[test]

@@ -248,7 +248,7 @@ fn member_key(member: &Member<'_>, out: &mut Vec<u8>) {
 /// logfmt writes them: nested objects flattened to `key.inner=value`,
 /// arrays as compact JSON, strings quoted when they hold a space, `=`, `"`
 /// or nothing.
-fn write_text_fields(rec: &JsonRecord<'_>, out: &mut Vec<u8>) {
+pub fn write_text_fields(rec: &JsonRecord<'_>, out: &mut Vec<u8>) {
     let mut key = Vec::new();
     json::for_each_field(rec, &mut |member| {
         key.clear();
