@@ -223,6 +223,7 @@ impl Compose {
 
     /// Reads the record `data[start..end]`: its first line's service line
     /// with that service's layout, the record's text and origin around it.
+    #[inline(never)]
     pub fn read<'a>(
         &self,
         data: &'a [u8],
@@ -234,11 +235,11 @@ impl Compose {
         let first = &data[start..end];
         let first = &first[..memchr::memchr(b'\n', first).unwrap_or(first.len())];
         let Some(p) = prefix(first) else {
-            return self.bare.read_extent(data, start, end, single_line, ctx);
+            return self.bare.read_plain(data, start, end, single_line, ctx);
         };
         let body = p.body.min(first.len());
         let layout = self.layout_of(Some(p.name));
-        let rec = layout.read_extent(data, start + body, end, single_line, ctx);
+        let rec = layout.read_plain(data, start + body, end, single_line, ctx);
         Record {
             offset: start,
             len: end - start,

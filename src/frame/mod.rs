@@ -351,9 +351,23 @@ impl Layout {
         single_line: bool,
         ctx: &TimeContext,
     ) -> Record<'a> {
-        if let Some(compose) = &self.compose {
-            return compose.read(data, start, end, single_line, ctx);
+        match &self.compose {
+            Some(compose) => compose.read(data, start, end, single_line, ctx),
+            None => self.read_plain(data, start, end, single_line, ctx),
         }
+    }
+
+    /// [`Layout::read_extent`] for a record of this layout's own lines
+    /// (no service column).
+    #[inline]
+    pub(crate) fn read_plain<'a>(
+        &self,
+        data: &'a [u8],
+        start: usize,
+        end: usize,
+        single_line: bool,
+        ctx: &TimeContext,
+    ) -> Record<'a> {
         let raw = &data[start..end];
         let text = trim_newline(raw);
         let first_end = if single_line {
@@ -459,13 +473,21 @@ impl Layout {
     /// records of the log, and are neither printed nor counted.
     #[inline]
     pub fn is_header(&self, rec: &Record<'_>) -> bool {
-        if let Some(compose) = &self.compose {
-            return compose.layout_of(rec.origin).is_header(rec);
-        }
-        self.entries
+        let layout = self.of_record(rec);
+        layout.entries
             && rec.ts.is_none()
             && rec.json.is_none()
             && is_directive(&rec.text[..rec.first_len])
+    }
+
+    /// The layout a record was read with: this one, or in output of
+    /// several services its service's.
+    #[inline]
+    fn of_record(&self, rec: &Record<'_>) -> &Layout {
+        match &self.compose {
+            Some(compose) => compose.layout_of(rec.origin),
+            None => self,
+        }
     }
 
     /// The timestamp of the nearest record at or before `pos` that has one
@@ -500,11 +522,8 @@ impl Layout {
     /// end of the record, except in an access log, where it is the request
     /// line, status and size (the referrer and user agent are not).
     pub fn message<'r>(&self, rec: &Record<'r>) -> &'r [u8] {
-        if let Some(compose) = &self.compose {
-            return compose.layout_of(rec.origin).message(rec);
-        }
         let msg = &rec.text[rec.message_start..];
-        match self.header {
+        match self.of_record(rec).header {
             HeaderStyle::Access => &msg[..http_request_len(msg).unwrap_or(msg.len())],
             _ => msg,
         }
@@ -514,9 +533,7 @@ impl Layout {
     /// JSON message field (unescaped into `buf` when needed), or the first
     /// line of a plain record after its header columns.
     pub fn first_message_line<'r>(&self, rec: &Record<'r>, buf: &'r mut Vec<u8>) -> &'r [u8] {
-        if let Some(compose) = &self.compose {
-            return compose.layout_of(rec.origin).first_message_line(rec, buf);
-        }
+        let layout = self.of_record(rec);
         let msg: &[u8] = match rec.json.as_ref().and_then(|j| j.msg) {
             Some(Scalar::Str {
                 raw,
@@ -532,14 +549,14 @@ impl Layout {
             }
             None if rec.json.is_some() => rec.text,
             None => {
-                let first = &rec.text[self.message_start(rec)..rec.first_len];
-                return match self.header {
+                let first = &rec.text[rec.message_start..rec.first_len];
+                return match layout.header {
                     HeaderStyle::Access => &first[..http_request_len(first).unwrap_or(first.len())],
                     _ => first,
                 };
             }
         };
-        self.msg_header.message_or_all(first_line(msg))
+        layout.msg_header.message_or_all(first_line(msg))
     }
 
     fn json_level(&self, value: Scalar<'_>, kind: LevelKind) -> Option<Level> {

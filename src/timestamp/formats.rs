@@ -13,7 +13,8 @@ pub enum TsFormat {
     /// `2024/01/15 10:00:00` (nginx), offsets `+02:00`/`+0200`, zone names
     /// (`2026-05-04 10:00:00.123 PDT`), or none = local.
     Iso,
-    /// `20171223-22:15:29:606`, `20240115 10:00:00`.
+    /// `20171223-22:15:29:606`, `20240115 10:00:00`, ISO 8601's basic
+    /// format `20120702T102240Z`, `20120702.102240,672`.
     Compact,
     /// ctime, as Apache writes it: `Sun Dec 04 04:47:44 2005`, also with a
     /// zone (`Tue May  4 10:00:00 PDT 2026`) and in other languages.
@@ -259,14 +260,7 @@ fn zone_suffix(s: &[u8], i: usize) -> Option<(Option<i32>, usize)> {
             return Some(utc_plus(s, i + 3));
         }
         Some(b' ') => {}
-        // A known abbreviation glued to the time (`12:00:01.313913PST`);
-        // an unknown upper-case word there is not taken for a zone.
-        Some(b'A'..=b'Z') => {
-            return match zone_name(s, i)? {
-                (ZoneName::Known(off), next) => Some((Some(off), next)),
-                (ZoneName::Unknown, _) => None,
-            };
-        }
+        Some(b'A'..=b'Y') => return glued_zone(s, i),
         _ => return None,
     }
     match s.get(i + 1) {
@@ -287,6 +281,17 @@ fn zone_suffix(s: &[u8], i: usize) -> Option<(Option<i32>, usize)> {
             }
         },
         _ => None,
+    }
+}
+
+/// A known zone abbreviation glued to the time (`12:00:01.313913PST`); an
+/// unknown upper-case word there is not taken for a zone.
+#[cold]
+#[inline(never)]
+fn glued_zone(s: &[u8], i: usize) -> Option<(Option<i32>, usize)> {
+    match zone_name(s, i)? {
+        (ZoneName::Known(off), next) => Some((Some(off), next)),
+        (ZoneName::Unknown, _) => None,
     }
 }
 
@@ -473,8 +478,18 @@ fn compact(s: &[u8], ctx: &TimeContext) -> Option<(i64, usize)> {
     let year = d4(s, 0)? as i32;
     let month = d2(s, 4)?;
     let day = d2(s, 6)?;
-    if !matches!(s.get(8), Some(b'-') | Some(b' ') | Some(b'T')) {
+    if !matches!(s.get(8), Some(b'-' | b' ' | b'T' | b'.')) {
         return None;
+    }
+    // ISO 8601's basic format writes the clock without colons too:
+    // `20120702T102240Z`, `20120702.102240,672`.
+    if let (Some(h), Some(m), Some(sec)) = (d2(s, 9), d2(s, 11), d2(s, 13))
+        && !is_digit_at(s, 15)
+    {
+        if h > 23 || m > 59 || sec > 60 {
+            return None;
+        }
+        return fraction_zone(s, 15, ctx, (year, month, day), (h, m, sec.min(59)));
     }
     let (h, m, sec, next) = hms_unpadded(s, 9)?;
     // After a colon the milliseconds are a count, not a decimal fraction:

@@ -522,6 +522,16 @@ fn ordinal_dates_glued_zones_and_minute_clocks() {
         ms(2026, 5, 4, 8, 0, 0, 0)
     );
     assert_eq!(at("10:00:00XYZT x"), None);
+    // ISO 8601's basic format: no separators in the date or the clock.
+    assert_eq!(
+        at("20120702.102240,672:DEBUG:cache warmed").unwrap().0,
+        ms(2012, 7, 2, 10, 22, 40, 672)
+    );
+    assert_eq!(
+        at("20120702T102240+0200 job started").unwrap().0,
+        ms(2012, 7, 2, 8, 22, 40, 0)
+    );
+    assert_eq!(at("20120702T1022401 x"), None);
     // Minutes and seconds with a fraction, at the head or after a word:
     // the first hour of the reference date.
     let clock = at("29:47.191: Server-Properties: {\"Name\":\"probe\"}").unwrap();
