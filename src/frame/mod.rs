@@ -215,22 +215,18 @@ impl Layout {
         if start == 0 || !(self.timed || self.pretty_json) {
             return true;
         }
+        let line = &data[start..];
         // The common case first: a line that opens with the file's
-        // timestamp.
-        if self.opens_with_time(&data[start..]) {
+        // timestamp, digit first (so it is no continuation line).
+        if self.entries
+            && let Some(shape) = self.ts_shape
+            && shape.anchor == Anchor::Start
+            && shape.classes[0] == b'0'
+            && shape.matches(line)
+        {
             return true;
         }
         self.starts_record_slow(data, start)
-    }
-
-    /// Whether a line opens with the file's timestamp shape, digit first
-    /// (so it is no continuation line): the cheap test most entries pass.
-    #[inline(always)]
-    fn opens_with_time(&self, line: &[u8]) -> bool {
-        self.entries
-            && self.ts_shape.is_some_and(|shape| {
-                shape.anchor == Anchor::Start && shape.classes[0] == b'0' && shape.matches(line)
-            })
     }
 
     /// [`Layout::starts_record`] for a line that does not open with the
@@ -247,7 +243,15 @@ impl Layout {
     /// after the line `prev` (without its line end).
     #[inline]
     fn starts_line<'p>(&self, line: &[u8], prev: impl FnOnce() -> &'p [u8]) -> bool {
-        if !(self.timed || self.pretty_json) || self.opens_with_time(line) {
+        if !(self.timed || self.pretty_json) {
+            return true;
+        }
+        if self.entries
+            && let Some(shape) = self.ts_shape
+            && shape.anchor == Anchor::Start
+            && shape.classes[0] == b'0'
+            && shape.matches(line)
+        {
             return true;
         }
         self.starts_line_slow(line, prev)
@@ -471,7 +475,7 @@ impl Layout {
     /// Whether a record is a block of format header lines (W3C directives
     /// such as `#Fields:`) rather than an entry: such blocks are not
     /// records of the log, and are neither printed nor counted.
-    #[inline]
+    #[inline(always)]
     pub fn is_header(&self, rec: &Record<'_>) -> bool {
         let layout = self.of_record(rec);
         layout.entries
@@ -482,7 +486,7 @@ impl Layout {
 
     /// The layout a record was read with: this one, or in output of
     /// several services its service's.
-    #[inline]
+    #[inline(always)]
     fn of_record(&self, rec: &Record<'_>) -> &Layout {
         match &self.compose {
             Some(compose) => compose.layout_of(rec.origin),

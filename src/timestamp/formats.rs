@@ -433,11 +433,8 @@ fn iso_common(s: &[u8]) -> Option<(Date, Clock)> {
 fn iso_general(s: &[u8], ctx: &TimeContext) -> Option<(i64, usize)> {
     let year = d4(s, 0)? as i32;
     let sep = *s.get(4)?;
-    // An ordinal date, year and day of the year: `2012-025T08:00:01Z`.
     if sep == b'-' && is_digit_at(s, 7) && !is_digit_at(s, 8) {
-        let ordinal = d2(s, 5)? * 10 + digit(s, 7)?;
-        let (month, day) = month_day_of_ordinal(year, ordinal)?;
-        return time_after_date(s, 8, ctx, (year, month, day));
+        return ordinal_date(s, ctx, year);
     }
     if !(sep == b'-' || sep == b'/' || sep == b'.') || !is(s, 7, sep) {
         return None;
@@ -445,6 +442,15 @@ fn iso_general(s: &[u8], ctx: &TimeContext) -> Option<(i64, usize)> {
     let month = d2(s, 5)?;
     let day = d2(s, 8)?;
     time_after_date(s, 10, ctx, (year, month, day))
+}
+
+/// An ordinal date, year and day of the year, then the time:
+/// `2012-025T08:00:01Z`.
+#[inline(never)]
+fn ordinal_date(s: &[u8], ctx: &TimeContext, year: i32) -> Option<(i64, usize)> {
+    let ordinal = d2(s, 5)? * 10 + digit(s, 7)?;
+    let (month, day) = month_day_of_ordinal(year, ordinal)?;
+    time_after_date(s, 8, ctx, (year, month, day))
 }
 
 /// The month and day of the `ordinal`-th day (1-based) of `year`.
@@ -481,15 +487,8 @@ fn compact(s: &[u8], ctx: &TimeContext) -> Option<(i64, usize)> {
     if !matches!(s.get(8), Some(b'-' | b' ' | b'T' | b'.')) {
         return None;
     }
-    // ISO 8601's basic format writes the clock without colons too:
-    // `20120702T102240Z`, `20120702.102240,672`.
-    if let (Some(h), Some(m), Some(sec)) = (d2(s, 9), d2(s, 11), d2(s, 13))
-        && !is_digit_at(s, 15)
-    {
-        if h > 23 || m > 59 || sec > 60 {
-            return None;
-        }
-        return fraction_zone(s, 15, ctx, (year, month, day), (h, m, sec.min(59)));
+    if is_digit_at(s, 10) && is_digit_at(s, 11) {
+        return basic_clock(s, ctx, (year, month, day));
     }
     let (h, m, sec, next) = hms_unpadded(s, 9)?;
     // After a colon the milliseconds are a count, not a decimal fraction:
@@ -500,6 +499,17 @@ fn compact(s: &[u8], ctx: &TimeContext) -> Option<(i64, usize)> {
         fraction(s, next)
     };
     Some((finish(ctx, year, month, day, (h, m, sec), ms, None)?, next))
+}
+
+/// ISO 8601's basic format writes the clock without colons too:
+/// `20120702T102240Z`, `20120702.102240,672`.
+#[inline(never)]
+fn basic_clock(s: &[u8], ctx: &TimeContext, date: Date) -> Option<(i64, usize)> {
+    let (h, m, sec) = (d2(s, 9)?, d2(s, 11)?, d2(s, 13)?);
+    if is_digit_at(s, 15) || h > 23 || m > 59 || sec > 60 {
+        return None;
+    }
+    fraction_zone(s, 15, ctx, date, (h, m, sec.min(59)))
 }
 
 /// `h:m:s` where each field has one or two digits (`22:16:0`).
@@ -885,6 +895,7 @@ fn time_only(s: &[u8], ctx: &TimeContext) -> Option<(i64, usize)> {
 /// Minutes and seconds with milliseconds or finer, no hour (`29:47.191`,
 /// as a tool's elapsed-clock writes them): the first hour of the reference
 /// date. The fraction is required, so `10:30` alone is not a time.
+#[inline(never)]
 fn minutes_seconds(s: &[u8], ctx: &TimeContext) -> Option<(i64, usize)> {
     let (m, sec) = (d2(s, 0)?, d2(s, 3)?);
     if !is(s, 2, b':') || !is(s, 5, b'.') || m > 59 || sec > 59 {
