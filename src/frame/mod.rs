@@ -215,18 +215,28 @@ impl Layout {
         if start == 0 || !(self.timed || self.pretty_json) {
             return true;
         }
-        let line = &data[start..];
         // The common case first: a line that opens with the file's
-        // timestamp, digit first (so it is no continuation line).
+        // timestamp.
+        if self.opens_with_time(&data[start..]) {
+            return true;
+        }
+        self.starts_record_slow(data, start)
+    }
+
+    /// Whether a line opens with the file's timestamp shape, digit first
+    /// (so it is no continuation line): the cheap test most entries pass.
+    #[inline(always)]
+    fn opens_with_time(&self, line: &[u8]) -> bool {
         if self.entries
             && let Some(shape) = self.ts_shape
             && shape.anchor == Anchor::Start
             && shape.classes[0] == b'0'
             && shape.matches(line)
         {
-            return true;
+            true
+        } else {
+            false
         }
-        self.starts_record_slow(data, start)
     }
 
     /// [`Layout::starts_record`] for a line that does not open with the
@@ -243,15 +253,7 @@ impl Layout {
     /// after the line `prev` (without its line end).
     #[inline]
     fn starts_line<'p>(&self, line: &[u8], prev: impl FnOnce() -> &'p [u8]) -> bool {
-        if !(self.timed || self.pretty_json) {
-            return true;
-        }
-        if self.entries
-            && let Some(shape) = self.ts_shape
-            && shape.anchor == Anchor::Start
-            && shape.classes[0] == b'0'
-            && shape.matches(line)
-        {
+        if !(self.timed || self.pretty_json) || self.opens_with_time(line) {
             return true;
         }
         self.starts_line_slow(line, prev)

@@ -260,7 +260,6 @@ fn zone_suffix(s: &[u8], i: usize) -> Option<(Option<i32>, usize)> {
             return Some(utc_plus(s, i + 3));
         }
         Some(b' ') => {}
-        Some(b'A'..=b'Y') => return glued_zone(s, i),
         _ => return None,
     }
     match s.get(i + 1) {
@@ -284,8 +283,9 @@ fn zone_suffix(s: &[u8], i: usize) -> Option<(Option<i32>, usize)> {
     }
 }
 
-/// A known zone abbreviation glued to the time (`12:00:01.313913PST`); an
-/// unknown upper-case word there is not taken for a zone.
+/// A known zone abbreviation glued to a time of day
+/// (`12:00:01.313913PST`); an unknown upper-case word there is not taken
+/// for a zone.
 #[cold]
 #[inline(never)]
 fn glued_zone(s: &[u8], i: usize) -> Option<(Option<i32>, usize)> {
@@ -890,7 +890,14 @@ fn time_only(s: &[u8], ctx: &TimeContext) -> Option<(i64, usize)> {
     if is(s, next, b':') {
         return None;
     }
-    fraction_zone(s, next, ctx, ctx.reference, (h, m, sec))
+    let (ms, next) = fraction(s, next);
+    if s.get(next).is_some_and(u8::is_ascii_uppercase)
+        && let Some((offset, end)) = glued_zone(s, next)
+    {
+        let (year, month, day) = ctx.reference;
+        return Some((finish(ctx, year, month, day, (h, m, sec), ms, offset)?, end));
+    }
+    zone_finish(s, next, ctx, ctx.reference, (h, m, sec), ms)
 }
 
 /// Minutes and seconds with milliseconds or finer, no hour (`29:47.191`,
