@@ -26,6 +26,9 @@ use crate::timestamp::TimeContext;
 /// Services learned with a layout of their own, at most; later ones share
 /// the layout learned from every service's lines.
 const MAX_SERVICES: usize = 64;
+/// How far into a line the name column's `|` may be (colour codes and
+/// padding included).
+const MAX_PREFIX: usize = 96;
 
 /// The name column at the start of a line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,6 +44,8 @@ pub struct Prefix<'a> {
 /// space of padding, `|`, colour codes, then one space (or the line end).
 #[inline]
 pub fn prefix(line: &[u8]) -> Option<Prefix<'_>> {
+    // Most lines have no `|` near their start: one search turns them away.
+    memchr::memchr(b'|', &line[..line.len().min(MAX_PREFIX)])?;
     let mut i = skip_sgr(line, 0);
     let name_start = i;
     if !line.get(i)?.is_ascii_alphanumeric() {

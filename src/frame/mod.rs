@@ -176,21 +176,22 @@ impl Layout {
         // Entries are told apart by their timestamps when the file is a log
         // that writes them: on its first line, or on a fair share of lines.
         let ts_shape = ts.and_then(|ts| TsShape::learn(&plain, ts, ctx));
-        let entries = ts.is_some_and(|ts| {
-            let timed = plain.iter().filter(|l| ts.parse(l, ctx).is_some()).count();
-            let first = plain.first().is_some_and(|l| ts.parse(l, ctx).is_some());
-            timed > 0 && (first || timed * 50 >= plain.len())
-        });
+        let timed: Vec<&[u8]> = match ts {
+            Some(ts) => plain
+                .iter()
+                .copied()
+                .filter(|l| ts.parse(l, ctx).is_some())
+                .collect(),
+            None => Vec::new(),
+        };
+        let first = ts.is_some_and(|ts| plain.first().is_some_and(|l| ts.parse(l, ctx).is_some()));
+        let entries = !timed.is_empty() && (first || timed.len() * 50 >= plain.len());
         // The header columns are those of the lines that start entries: a
         // stack trace or a body in the sample has none.
-        let header_columns = match ts {
-            Some(ts) if entries => HeaderLayout::learn(
-                plain
-                    .iter()
-                    .copied()
-                    .filter(|line| ts.parse(line, ctx).is_some()),
-            ),
-            _ => HeaderLayout::learn(plain.iter().copied()),
+        let header_columns = if entries {
+            HeaderLayout::learn(timed.iter().copied())
+        } else {
+            HeaderLayout::learn(plain.iter().copied())
         };
         let json = json_records * 2 > records;
         Layout {
