@@ -49,6 +49,29 @@ fn log() -> impl Strategy<Value = Vec<u8>> {
     })
 }
 
+/// Output of several services behind a name column (`docker compose
+/// logs`): each line of [`line`] after one service's prefix, some
+/// coloured, now and then a line without one.
+fn compose_log() -> impl Strategy<Value = Vec<u8>> {
+    let prefixed = (
+        prop::sample::select(vec![
+            "web-1    | ",
+            "\x1b[36mdb-1     |\x1b[0m ",
+            "worker_1 | ",
+        ]),
+        line(),
+    )
+        .prop_map(|(prefix, line)| [prefix.as_bytes(), &line].concat());
+    let lines = prop_oneof![
+        8 => prefixed,
+        1 => Just(b"Attaching to db-1, web-1, worker_1".to_vec()),
+    ];
+    (proptest::collection::vec(lines, 0..80), any::<bool>()).prop_map(|(lines, crlf)| {
+        let sep: &[u8] = if crlf { b"\r\n" } else { b"\n" };
+        lines.join(sep)
+    })
+}
+
 #[derive(Debug, Clone)]
 struct Case {
     grep: Option<&'static str>,
@@ -223,6 +246,17 @@ proptest! {
         prop_assert_eq!(&report(&data, 2, 1 << 20, None), &reference, "2 threads");
         prop_assert_eq!(&report(&data, 2, tiny, None), &reference, "tiny chunks");
         prop_assert_eq!(&report(&data, 1, tiny, Some(tiny)), &reference, "stream, tiny blocks");
+    }
+
+    #[test]
+    fn compose_output_is_identical_across_threads_chunks_and_sources(data in compose_log(), case in case(), tiny in 1usize..48) {
+        let ctx = TimeContext::new(Zone::utc(), 1_800_000_000_000);
+        prop_assume!(case.since.is_none() || Layout::sniff(&data, &ctx).timed || data.is_empty());
+        let reference = run_file(&data, &case, 1, 1 << 20);
+        prop_assert_eq!(&run_file(&data, &case, 2, tiny), &reference, "tiny chunks");
+        prop_assert_eq!(&run_file(&data, &case, 1, tiny), &reference, "1 thread, tiny chunks");
+        prop_assert_eq!(&run_stream(&data, &case, tiny), &reference, "stream, tiny blocks");
+        prop_assert_eq!(&report(&data, 2, tiny, None), &report(&data, 1, 1 << 20, None), "report");
     }
 
     #[test]

@@ -302,3 +302,64 @@ fn lines_under_a_logfmt_record_are_kept() {
         "job failed\n\tat worker.run(worker.go:12)"
     );
 }
+
+/// `docker compose logs` output: a database that prints untimed lines
+/// first, an API with its own timestamps, a trace and a JSON line.
+const COMPOSE: &str = "\
+\x1b[33mdb-1   |\x1b[0m The files belonging to this database system will be owned by user \"postgres\".\n\
+\x1b[33mdb-1   |\x1b[0m fixing permissions on existing directory ... ok\n\
+\x1b[36mapi-1  |\x1b[0m 2026-03-02T10:00:00.120Z INFO  listening on :8080\n\
+\x1b[33mdb-1   |\x1b[0m selecting default max_connections ... 100\n\
+\x1b[36mapi-1  |\x1b[0m 2026-03-02T10:00:02.500Z ERROR query failed for user marco\n\
+\x1b[36mapi-1  |\x1b[0m Traceback (most recent call last):\n\
+\x1b[36mapi-1  |\x1b[0m ValueError: relation \"users\" does not exist\n\
+\x1b[36mapi-1  |\x1b[0m {\"level\":\"warn\",\"msg\":\"slow query\",\"ms\":812,\"ts\":\"2026-03-02T10:00:03Z\"}\n";
+
+#[test]
+fn compose_output_is_read_per_service() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "compose.log", COMPOSE);
+    let records = json_lines(&all(dir.path(), &path, &["--json"]).stdout);
+    let seen: Vec<(&str, &str, Option<i64>)> = records
+        .iter()
+        .map(|r| {
+            (
+                r["src"].as_str().unwrap(),
+                r["lvl"].as_str().unwrap(),
+                r["ts"].as_i64(),
+            )
+        })
+        .collect();
+    // The database's untimed lines stay one record each; the API's trace
+    // joins its entry.
+    assert_eq!(
+        seen,
+        [
+            ("db-1", "info", None),
+            ("db-1", "info", None),
+            ("api-1", "info", Some(1_772_445_600_120)),
+            ("db-1", "info", None),
+            ("api-1", "error", Some(1_772_445_602_500)),
+            ("api-1", "warn", Some(1_772_445_603_000)),
+        ]
+    );
+    assert_eq!(records[2]["msg"], "listening on :8080");
+    assert_eq!(
+        records[4]["msg"],
+        "query failed for user marco\nTraceback (most recent call last):\nValueError: relation \"users\" does not exist"
+    );
+    assert_eq!(records[5]["msg"], "slow query");
+    assert_eq!(records[5]["fields"], json!({"ms": 812}));
+    // Text keeps each line's service column; a structured line shows its
+    // service like a record's source.
+    let out = all(dir.path(), &path, &["--level", "warn+"]);
+    assert_eq!(
+        lines(&out.stdout),
+        [
+            "api-1  | 2026-03-02T10:00:02.500Z ERROR query failed for user marco",
+            "api-1  | Traceback (most recent call last):",
+            "api-1  | ValueError: relation \"users\" does not exist",
+            "2026-03-02 10:00:03.000 WARN  [api-1] slow query ms=812",
+        ]
+    );
+}

@@ -14,11 +14,11 @@
 use regex::bytes::Regex;
 
 use crate::analyze::patterns::{PatternId, Patterns};
-use crate::classify::{Classifier, HeaderStyle, LevelPrefilter};
+use crate::classify::{Classifier, LevelPrefilter};
 use crate::frame::{self, Layout, Record};
 use crate::level::Level;
 use crate::query::Query;
-use crate::timestamp::{TimeContext, TsFormat};
+use crate::timestamp::TimeContext;
 
 /// Everything needed to scan the chunks of one buffer.
 pub struct Scanner<'a> {
@@ -59,9 +59,7 @@ impl<'a> Scanner<'a> {
         file: &'a str,
     ) -> Scanner<'a> {
         // Letters and numbers name levels without a level word: no prefilter.
-        let words_only = layout.header == HeaderStyle::Words
-            && !layout.numeric_levels
-            && layout.ts.is_none_or(|ts| ts.format != TsFormat::Glog);
+        let words_only = layout.levels_are_words();
         let prefilter = match query.levels {
             Some(levels) if words_only => LevelPrefilter::new(levels, classifier),
             _ => None,

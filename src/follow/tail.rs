@@ -32,6 +32,9 @@ pub struct Line {
     /// The message of a JSON record, or the whole text of a plain one;
     /// continuation lines included, without the final line end.
     pub text: String,
+    /// A structured record's other fields, as the text output writes them
+    /// after the message (`key=value …`); empty for plain records.
+    pub fields: String,
 }
 
 struct Stream {
@@ -254,10 +257,14 @@ fn line_of(
 /// The line shown for a record of `level`.
 fn line_from(rec: &Record<'_>, level: Level, src: Option<&str>) -> Line {
     let mut buf = Vec::new();
+    let mut fields = Vec::new();
     let (text, src) = match &rec.json {
         Some(json) => {
             let text = match json.msg.as_ref().and_then(|m| m.text(&mut buf)) {
-                Some(msg) => String::from_utf8_lossy(msg).into_owned(),
+                Some(msg) => {
+                    crate::output::write_text_fields(json, &mut fields);
+                    String::from_utf8_lossy(msg).into_owned()
+                }
                 None => String::from_utf8_lossy(rec.text).into_owned(),
             };
             let from = match json.src {
@@ -275,11 +282,17 @@ fn line_from(rec: &Record<'_>, level: Level, src: Option<&str>) -> Line {
             src.map(str::to_string),
         ),
     };
+    // The service of a compose line is its source.
+    let src = rec
+        .origin
+        .map(|o| String::from_utf8_lossy(o).into_owned())
+        .or(src);
     Line {
         ts: rec.ts,
         level,
         src,
         text,
+        fields: String::from_utf8_lossy(fields.trim_ascii_start()).into_owned(),
     }
 }
 
@@ -353,5 +366,24 @@ mod tests {
         // Only as many as asked for, the latest.
         let mut tail = Tail::process(dir.path(), "api", 3);
         assert_eq!(texts(tail.poll()), ["older", "rotated", "current"]);
+    }
+
+    #[test]
+    fn structured_lines_carry_their_other_fields() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("api.log"),
+            concat!(
+                r#"{"ts":1000,"lvl":"warn","pid":1,"msg":"slow query","src":"stdout","table":"users","ms":812}"#,
+                "\n",
+                r#"{"ts":2000,"lvl":"info","pid":1,"msg":"plain","src":"stdout"}"#,
+                "\n"
+            ),
+        )
+        .unwrap();
+        let lines = Tail::process(dir.path(), "api", 10).poll();
+        let fields: Vec<&str> = lines.iter().map(|l| l.fields.as_str()).collect();
+        assert_eq!(fields, ["table=users ms=812", ""]);
+        assert_eq!(lines[0].text, "slow query");
     }
 }

@@ -20,8 +20,11 @@
 //! The [`Layout`] is sniffed once per file from its first lines: the
 //! timestamp format and position, whether levels are written as letters
 //! (logcat), whether JSON lines use numeric levels (pino, bunyan), whether
-//! records are JSON objects or logfmt lines.
+//! records are JSON objects or logfmt lines — or, in the output of several
+//! services behind a name column (`docker compose logs`), the layout of
+//! each service's own lines ([`compose`]).
 
+pub mod compose;
 pub mod json;
 pub mod logfmt;
 
@@ -73,11 +76,43 @@ pub struct Layout {
     /// learned like a plain file's header columns. Boxed, so that a layout
     /// and the opened inputs that carry one stay small.
     pub msg_header: Box<HeaderLayout>,
+    /// For the output of several services behind a name column: each
+    /// service's layout (the fields above then describe no line).
+    pub compose: Option<Box<compose::Compose>>,
 }
 
 impl Layout {
     /// Learns the layout of a file from the start of its bytes.
     pub fn sniff(data: &[u8], ctx: &TimeContext) -> Layout {
+        let head = &data[..data.len().min(SNIFF_BYTES)];
+        let mut lines = Vec::new();
+        let mut pos = 0;
+        while pos < head.len() && lines.len() < SNIFF_LINES {
+            let end = next_line(head, pos);
+            let line = trim_newline(&head[pos..end]);
+            pos = end;
+            if !line.is_empty() {
+                lines.push(line);
+            }
+        }
+        match compose::Compose::learn(&lines, ctx) {
+            Some(compose) => compose.outer(),
+            None => Layout::sniff_lines(data, ctx),
+        }
+    }
+
+    /// Whether levels are named by words only (no letters, numbers, marks
+    /// or statuses), so that a record without a level word is info: only
+    /// then may a level filter skip lines by a keyword prefilter.
+    pub fn levels_are_words(&self) -> bool {
+        self.header == HeaderStyle::Words
+            && !self.numeric_levels
+            && self.ts.is_none_or(|ts| ts.format != TsFormat::Glog)
+    }
+
+    /// [`Layout::sniff`] for lines that are each one program's own (no
+    /// service name column).
+    fn sniff_lines(data: &[u8], ctx: &TimeContext) -> Layout {
         let head = &data[..data.len().min(SNIFF_BYTES)];
         let mut records = 0;
         let mut json_records = 0;
@@ -131,7 +166,6 @@ impl Layout {
         }
         let plain: Vec<&[u8]> = plain.iter().map(|line| &**line).collect();
         let ts = TsLayout::sniff(plain.iter().copied(), ctx);
-        let header_columns = HeaderLayout::learn(plain.iter().copied());
         let header = match ts {
             Some(ts) => HeaderStyle::sniff(
                 plain
@@ -143,11 +177,23 @@ impl Layout {
         // Entries are told apart by their timestamps when the file is a log
         // that writes them: on its first line, or on a fair share of lines.
         let ts_shape = ts.and_then(|ts| TsShape::learn(&plain, ts, ctx));
-        let entries = ts.is_some_and(|ts| {
-            let timed = plain.iter().filter(|l| ts.parse(l, ctx).is_some()).count();
-            let first = plain.first().is_some_and(|l| ts.parse(l, ctx).is_some());
-            timed > 0 && (first || timed * 50 >= plain.len())
-        });
+        let timed: Vec<&[u8]> = match ts {
+            Some(ts) => plain
+                .iter()
+                .copied()
+                .filter(|l| ts.parse(l, ctx).is_some())
+                .collect(),
+            None => Vec::new(),
+        };
+        let first = ts.is_some_and(|ts| plain.first().is_some_and(|l| ts.parse(l, ctx).is_some()));
+        let entries = !timed.is_empty() && (first || timed.len() * 50 >= plain.len());
+        // The header columns are those of the lines that start entries: a
+        // stack trace or a body in the sample has none.
+        let header_columns = if entries {
+            HeaderLayout::learn(timed.iter().copied())
+        } else {
+            HeaderLayout::learn(plain.iter().copied())
+        };
         let json = json_records * 2 > records;
         Layout {
             ts,
@@ -161,6 +207,7 @@ impl Layout {
             pretty_json: json && multi_line_json > 0,
             logfmt: !json && logfmt_lines * 2 > records,
             msg_header: Box::new(HeaderLayout::learn(messages)),
+            compose: None,
         }
     }
 
@@ -170,28 +217,57 @@ impl Layout {
         if start == 0 || !(self.timed || self.pretty_json) {
             return true;
         }
-        let line = &data[start..];
         // The common case first: a line that opens with the file's
-        // timestamp, digit first (so it is no continuation line).
+        // timestamp.
+        if self.opens_with_time(&data[start..]) {
+            return true;
+        }
+        self.starts_record_slow(data, start)
+    }
+
+    /// Whether a line opens with the file's timestamp shape, digit first
+    /// (so it is no continuation line): the cheap test most entries pass.
+    #[inline(always)]
+    fn opens_with_time(&self, line: &[u8]) -> bool {
         if self.entries
             && let Some(shape) = self.ts_shape
             && shape.anchor == Anchor::Start
             && shape.classes[0] == b'0'
             && shape.matches(line)
         {
-            return true;
+            true
+        } else {
+            false
         }
-        self.starts_record_slow(data, start)
     }
 
     /// [`Layout::starts_record`] for a line that does not open with the
     /// file's timestamp.
     #[inline(never)]
     fn starts_record_slow(&self, data: &[u8], start: usize) -> bool {
-        let line = &data[start..];
+        if let Some(compose) = &self.compose {
+            return compose.starts_record(data, start);
+        }
+        self.starts_line_slow(&data[start..], || prev_line(data, start))
+    }
+
+    /// [`Layout::starts_record`] for a line (which may run past its end)
+    /// after the line `prev` (without its line end).
+    #[inline]
+    fn starts_line<'p>(&self, line: &[u8], prev: impl FnOnce() -> &'p [u8]) -> bool {
+        if !(self.timed || self.pretty_json) || self.opens_with_time(line) {
+            return true;
+        }
+        self.starts_line_slow(line, prev)
+    }
+
+    /// [`Layout::starts_line`] for a line that does not open with the
+    /// file's timestamp.
+    #[inline]
+    fn starts_line_slow<'p>(&self, line: &[u8], prev: impl FnOnce() -> &'p [u8]) -> bool {
         if is_continuation(line) {
             // A JSON line is complete in itself: nothing continues it.
-            return is_complete_json_line(prev_line(data, start));
+            return is_complete_json_line(prev());
         }
         match self.ts {
             Some(ts) if self.entries => {
@@ -199,8 +275,7 @@ impl Layout {
                     return true;
                 }
                 let line = &line[..memchr(b'\n', line).unwrap_or(line.len())];
-                starts_entry(line, ts)
-                    || (is_directive(line) && !is_directive(prev_line(data, start)))
+                starts_entry(line, ts) || (is_directive(line) && !is_directive(prev()))
             }
             _ => true,
         }
@@ -284,6 +359,23 @@ impl Layout {
         single_line: bool,
         ctx: &TimeContext,
     ) -> Record<'a> {
+        match &self.compose {
+            Some(compose) => compose.read(data, start, end, single_line, ctx),
+            None => self.read_plain(data, start, end, single_line, ctx),
+        }
+    }
+
+    /// [`Layout::read_extent`] for a record of this layout's own lines
+    /// (no service column).
+    #[inline]
+    pub(crate) fn read_plain<'a>(
+        &self,
+        data: &'a [u8],
+        start: usize,
+        end: usize,
+        single_line: bool,
+        ctx: &TimeContext,
+    ) -> Record<'a> {
         let raw = &data[start..end];
         let text = trim_newline(raw);
         let first_end = if single_line {
@@ -318,6 +410,7 @@ impl Layout {
                 head_end: 0,
                 first_len,
                 message_start: 0,
+                origin: None,
             };
         }
         let header = if sgr::has_escape(first) {
@@ -345,6 +438,7 @@ impl Layout {
             head_end: header.head_end,
             first_len,
             message_start: header.message_start,
+            origin: None,
         }
     }
 
@@ -385,12 +479,23 @@ impl Layout {
     /// Whether a record is a block of format header lines (W3C directives
     /// such as `#Fields:`) rather than an entry: such blocks are not
     /// records of the log, and are neither printed nor counted.
-    #[inline]
+    #[inline(always)]
     pub fn is_header(&self, rec: &Record<'_>) -> bool {
-        self.entries
+        let layout = self.of_record(rec);
+        layout.entries
             && rec.ts.is_none()
             && rec.json.is_none()
             && is_directive(&rec.text[..rec.first_len])
+    }
+
+    /// The layout a record was read with: this one, or in output of
+    /// several services its service's.
+    #[inline(always)]
+    fn of_record(&self, rec: &Record<'_>) -> &Layout {
+        match &self.compose {
+            Some(compose) => compose.layout_of(rec.origin),
+            None => self,
+        }
     }
 
     /// The timestamp of the nearest record at or before `pos` that has one
@@ -426,7 +531,7 @@ impl Layout {
     /// line, status and size (the referrer and user agent are not).
     pub fn message<'r>(&self, rec: &Record<'r>) -> &'r [u8] {
         let msg = &rec.text[rec.message_start..];
-        match self.header {
+        match self.of_record(rec).header {
             HeaderStyle::Access => &msg[..http_request_len(msg).unwrap_or(msg.len())],
             _ => msg,
         }
@@ -436,6 +541,7 @@ impl Layout {
     /// JSON message field (unescaped into `buf` when needed), or the first
     /// line of a plain record after its header columns.
     pub fn first_message_line<'r>(&self, rec: &Record<'r>, buf: &'r mut Vec<u8>) -> &'r [u8] {
+        let layout = self.of_record(rec);
         let msg: &[u8] = match rec.json.as_ref().and_then(|j| j.msg) {
             Some(Scalar::Str {
                 raw,
@@ -451,14 +557,14 @@ impl Layout {
             }
             None if rec.json.is_some() => rec.text,
             None => {
-                let first = &rec.text[self.message_start(rec)..rec.first_len];
-                return match self.header {
+                let first = &rec.text[rec.message_start..rec.first_len];
+                return match layout.header {
                     HeaderStyle::Access => &first[..http_request_len(first).unwrap_or(first.len())],
                     _ => first,
                 };
             }
         };
-        self.msg_header.message_or_all(first_line(msg))
+        layout.msg_header.message_or_all(first_line(msg))
     }
 
     fn json_level(&self, value: Scalar<'_>, kind: LevelKind) -> Option<Level> {
@@ -518,6 +624,9 @@ pub struct Record<'a> {
     /// For plain records: where the message starts in the first line,
     /// after the header columns (0 when the columns do not fit the line).
     pub message_start: usize,
+    /// The service that wrote it, in output of several services behind a
+    /// name column ([`compose`]).
+    pub origin: Option<&'a [u8]>,
 }
 
 impl Record<'_> {
@@ -546,6 +655,7 @@ impl<'a> Record<'a> {
             head_end: 0,
             first_len: first_line(text).len(),
             message_start: 0,
+            origin: None,
         }
     }
 }

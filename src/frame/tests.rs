@@ -615,3 +615,94 @@ fn a_member_named_like_a_time_is_the_time_when_no_known_key_is() {
         Some(1_768_039_200_000)
     );
 }
+
+/// `docker compose up` output: a service that prints no timestamps first,
+/// then a timed one whose trace is interrupted by the other service.
+const COMPOSE: &str = "Attaching to cache-1, api-1\n\
+\x1b[33mcache-1  |\x1b[0m cache server is starting\n\
+cache-1  | just a banner\n\
+cache-1  | another banner\n\
+api-1    | 2024-05-01T10:00:00.120Z INFO  listening on :8080\n\
+api-1    | 2024-05-01T10:00:02.500Z ERROR request failed\n\
+api-1    | java.lang.IllegalStateException: boom\n\
+api-1    | \tat com.example.Api.handle(Api.java:42)\n\
+cache-1  | ready\n\
+api-1    | \tat com.example.Main.main(Main.java:7)\n\
+api-1    | {\"level\":\"warn\",\"msg\":\"slow query\",\"ms\":812,\"ts\":\"2024-05-01T10:00:03Z\"}\n";
+
+#[test]
+fn compose_lines_are_read_per_service() {
+    let data = COMPOSE.as_bytes();
+    let layout = Layout::sniff(data, &ctx());
+    assert!(layout.compose.is_some());
+    let records: Vec<Record<'_>> = spans(&layout, data, 0, data.len())
+        .map(|(s, e)| layout.read(data, s, e, &ctx()))
+        .collect();
+    let origins: Vec<Option<&str>> = records
+        .iter()
+        .map(|r| r.origin.map(|o| std::str::from_utf8(o).unwrap()))
+        .collect();
+    // The untimed service stays one record per line; the timed one's trace
+    // joins its entry until the other service interrupts it.
+    assert_eq!(
+        origins,
+        vec![
+            None,
+            Some("cache-1"),
+            Some("cache-1"),
+            Some("cache-1"),
+            Some("api-1"),
+            Some("api-1"),
+            Some("cache-1"),
+            Some("api-1"),
+            Some("api-1"),
+        ]
+    );
+    assert!(records[5].text.ends_with(b"(Api.java:42)"));
+    assert_eq!(records[5].text.iter().filter(|&&b| b == b'\n').count(), 2);
+    // Each service's own timestamps, levels and message start.
+    assert_eq!(records[4].ts, Some(1_714_557_600_120));
+    assert_eq!(records[5].explicit, Some(Level::Error));
+    let mut buf = Vec::new();
+    assert_eq!(
+        layout.first_message_line(&records[4], &mut buf),
+        b"listening on :8080"
+    );
+    // A JSON line of a service is a structured record of that service.
+    let json = &records[8];
+    assert_eq!(json.ts, Some(1_714_557_603_000));
+    assert_eq!(json.explicit, Some(Level::Warn));
+    let mut buf = Vec::new();
+    assert_eq!(layout.first_message_line(json, &mut buf), b"slow query");
+    // A line without a service column is read as it is.
+    let mut buf = Vec::new();
+    assert_eq!(
+        layout.first_message_line(&records[0], &mut buf),
+        b"Attaching to cache-1, api-1"
+    );
+}
+
+#[test]
+fn a_level_column_is_no_service_name() {
+    let wrapper = "INFO   | jvm 1    | 2025/01/02 10:00:00 | started\n\
+STATUS | wrapper  | 2025/01/02 10:00:01 | launching\n\
+INFO   | jvm 1    | 2025/01/02 10:00:02 | ready\n";
+    assert!(Layout::sniff(wrapper.as_bytes(), &ctx()).compose.is_none());
+    // A few prefixed lines among many plain ones are not compose output.
+    let mixed = "2025-01-02 10:00:00 a\nweb-1 | b\n2025-01-02 10:00:01 c\n";
+    assert!(Layout::sniff(mixed.as_bytes(), &ctx()).compose.is_none());
+}
+
+proptest! {
+    /// Record boundaries in compose output do not depend on where a
+    /// chunk starts.
+    #[test]
+    fn compose_alignment_is_stable(cut in 0usize..COMPOSE.len()) {
+        let data = COMPOSE.as_bytes();
+        let layout = Layout::sniff(data, &ctx());
+        let whole: Vec<(usize, usize)> = spans(&layout, data, 0, data.len()).collect();
+        let at = layout.align(data, cut);
+        let tail: Vec<(usize, usize)> = spans(&layout, data, at, data.len()).collect();
+        prop_assert!(whole.ends_with(&tail));
+    }
+}

@@ -8,7 +8,9 @@
 //! records are coloured by level. JSON mode writes one object per record
 //! with the structured format's keys — `ts` (Unix ms or null), `lvl`,
 //! `pid`, `src`, `msg` — plus `file` and `line`, and for structured
-//! records `fields`, an object of their other members.
+//! records `fields`, an object of their other members. A line of one of
+//! several services behind a name column (`docker compose logs`) has the
+//! service as its `src`.
 //!
 //! Colour codes in the input ([`crate::sgr`]) are left out of both; other
 //! control characters are shown escaped in text.
@@ -112,10 +114,15 @@ impl Printer {
                 out.push(b' ');
                 out.extend_from_slice(kept.level.label().as_bytes());
                 out.push(b' ');
-                if let Some(src) = json.src.and_then(|s| match s {
-                    Scalar::Str { raw, .. } if raw != b"stdout" => Some(raw),
-                    _ => None,
-                }) {
+                // The service a compose line came from, else the record's
+                // own stream when it is not plain stdout.
+                let src = rec.origin.or_else(|| {
+                    json.src.and_then(|s| match s {
+                        Scalar::Str { raw, .. } if raw != b"stdout" => Some(raw),
+                        _ => None,
+                    })
+                });
+                if let Some(src) = src {
                     out.push(b'[');
                     out.extend_from_slice(&String::from_utf8_lossy(src).into_owned().into_bytes());
                     out.extend_from_slice(b"] ");
@@ -156,12 +163,14 @@ fn write_json(kept: &Kept<'_, '_>, out: &mut Vec<u8>) {
     }
     out.extend_from_slice(b",\"src\":");
     let mut buf = Vec::new();
-    match rec.json.and_then(|j| j.src) {
-        Some(src) => match src.text(&mut buf) {
+    // The service a compose line came from, else the record's own field.
+    match (rec.origin, rec.json.and_then(|j| j.src)) {
+        (Some(origin), _) => json_string(origin, out),
+        (None, Some(src)) => match src.text(&mut buf) {
             Some(text) => json_string(text, out),
             None => out.extend_from_slice(b"null"),
         },
-        None => out.extend_from_slice(b"null"),
+        (None, None) => out.extend_from_slice(b"null"),
     }
     out.extend_from_slice(b",\"msg\":");
     match rec.json.and_then(|j| j.msg.map(|m| (j, m))) {
@@ -177,7 +186,13 @@ fn write_json(kept: &Kept<'_, '_>, out: &mut Vec<u8>) {
             }
             None => json_string(rec.text, out),
         },
-        None => json_string(kept.message, out),
+        None => match rec.origin {
+            Some(origin) => json_string(
+                &crate::frame::compose::without_prefixes(kept.message, origin),
+                out,
+            ),
+            None => json_string(kept.message, out),
+        },
     }
     out.extend_from_slice(b",\"file\":");
     json_string(kept.file.as_bytes(), out);
@@ -233,7 +248,7 @@ fn member_key(member: &Member<'_>, out: &mut Vec<u8>) {
 /// logfmt writes them: nested objects flattened to `key.inner=value`,
 /// arrays as compact JSON, strings quoted when they hold a space, `=`, `"`
 /// or nothing.
-fn write_text_fields(rec: &JsonRecord<'_>, out: &mut Vec<u8>) {
+pub fn write_text_fields(rec: &JsonRecord<'_>, out: &mut Vec<u8>) {
     let mut key = Vec::new();
     json::for_each_field(rec, &mut |member| {
         key.clear();

@@ -13,7 +13,8 @@ pub enum TsFormat {
     /// `2024/01/15 10:00:00` (nginx), offsets `+02:00`/`+0200`, zone names
     /// (`2026-05-04 10:00:00.123 PDT`), or none = local.
     Iso,
-    /// `20171223-22:15:29:606`, `20240115 10:00:00`.
+    /// `20171223-22:15:29:606`, `20240115 10:00:00`, ISO 8601's basic
+    /// format `20120702T102240Z`, `20120702.102240,672`.
     Compact,
     /// ctime, as Apache writes it: `Sun Dec 04 04:47:44 2005`, also with a
     /// zone (`Tue May  4 10:00:00 PDT 2026`) and in other languages.
@@ -282,6 +283,18 @@ fn zone_suffix(s: &[u8], i: usize) -> Option<(Option<i32>, usize)> {
     }
 }
 
+/// A known zone abbreviation glued to a time of day
+/// (`12:00:01.313913PST`); an unknown upper-case word there is not taken
+/// for a zone.
+#[cold]
+#[inline(never)]
+fn glued_zone(s: &[u8], i: usize) -> Option<(Option<i32>, usize)> {
+    match zone_name(s, i)? {
+        (ZoneName::Known(off), next) => Some((Some(off), next)),
+        (ZoneName::Unknown, _) => None,
+    }
+}
+
 /// `UTC`/`GMT` ended at `i`, with an optional offset after it.
 #[inline]
 fn utc_plus(s: &[u8], i: usize) -> (Option<i32>, usize) {
@@ -420,6 +433,9 @@ fn iso_common(s: &[u8]) -> Option<(Date, Clock)> {
 fn iso_general(s: &[u8], ctx: &TimeContext) -> Option<(i64, usize)> {
     let year = d4(s, 0)? as i32;
     let sep = *s.get(4)?;
+    if sep == b'-' && is_digit_at(s, 7) && !is_digit_at(s, 8) {
+        return ordinal_date(s, ctx, year);
+    }
     if !(sep == b'-' || sep == b'/' || sep == b'.') || !is(s, 7, sep) {
         return None;
     }
@@ -428,12 +444,51 @@ fn iso_general(s: &[u8], ctx: &TimeContext) -> Option<(i64, usize)> {
     time_after_date(s, 10, ctx, (year, month, day))
 }
 
+/// An ordinal date, year and day of the year, then the time:
+/// `2012-025T08:00:01Z`.
+#[inline(never)]
+fn ordinal_date(s: &[u8], ctx: &TimeContext, year: i32) -> Option<(i64, usize)> {
+    let ordinal = d2(s, 5)? * 10 + digit(s, 7)?;
+    let (month, day) = month_day_of_ordinal(year, ordinal)?;
+    time_after_date(s, 8, ctx, (year, month, day))
+}
+
+/// The month and day of the `ordinal`-th day (1-based) of `year`.
+fn month_day_of_ordinal(year: i32, ordinal: u32) -> Option<(u32, u32)> {
+    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    let lengths = [
+        31,
+        if leap { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
+    let mut left = ordinal.checked_sub(1)?;
+    for (month, &len) in (1..).zip(lengths.iter()) {
+        if left < len {
+            return Some((month, left + 1));
+        }
+        left -= len;
+    }
+    None
+}
+
 fn compact(s: &[u8], ctx: &TimeContext) -> Option<(i64, usize)> {
     let year = d4(s, 0)? as i32;
     let month = d2(s, 4)?;
     let day = d2(s, 6)?;
-    if !matches!(s.get(8), Some(b'-') | Some(b' ') | Some(b'T')) {
+    if !matches!(s.get(8), Some(b'-' | b' ' | b'T' | b'.')) {
         return None;
+    }
+    if is_digit_at(s, 10) && is_digit_at(s, 11) {
+        return basic_clock(s, ctx, (year, month, day));
     }
     let (h, m, sec, next) = hms_unpadded(s, 9)?;
     // After a colon the milliseconds are a count, not a decimal fraction:
@@ -444,6 +499,17 @@ fn compact(s: &[u8], ctx: &TimeContext) -> Option<(i64, usize)> {
         fraction(s, next)
     };
     Some((finish(ctx, year, month, day, (h, m, sec), ms, None)?, next))
+}
+
+/// ISO 8601's basic format writes the clock without colons too:
+/// `20120702T102240Z`, `20120702.102240,672`.
+#[inline(never)]
+fn basic_clock(s: &[u8], ctx: &TimeContext, date: Date) -> Option<(i64, usize)> {
+    let (h, m, sec) = (d2(s, 9)?, d2(s, 11)?, d2(s, 13)?);
+    if is_digit_at(s, 15) || h > 23 || m > 59 || sec > 60 {
+        return None;
+    }
+    fraction_zone(s, 15, ctx, date, (h, m, sec.min(59)))
 }
 
 /// `h:m:s` where each field has one or two digits (`22:16:0`).
@@ -818,11 +884,48 @@ fn tai64n(s: &[u8]) -> Option<(i64, usize)> {
 /// A time of day alone, `hh:mm:ss[.frac]` with an optional zone, on the
 /// reference date.
 fn time_only(s: &[u8], ctx: &TimeContext) -> Option<(i64, usize)> {
-    let (h, m, sec, next) = hms(s, 0, false)?;
+    let Some((h, m, sec, next)) = hms(s, 0, false) else {
+        return minutes_seconds(s, ctx);
+    };
     if is(s, next, b':') {
         return None;
     }
-    fraction_zone(s, next, ctx, ctx.reference, (h, m, sec))
+    let (ms, next) = fraction(s, next);
+    if s.get(next).is_some_and(u8::is_ascii_uppercase)
+        && let Some((offset, end)) = glued_zone(s, next)
+    {
+        let (year, month, day) = ctx.reference;
+        return Some((finish(ctx, year, month, day, (h, m, sec), ms, offset)?, end));
+    }
+    zone_finish(s, next, ctx, ctx.reference, (h, m, sec), ms)
+}
+
+/// Minutes and seconds with milliseconds or finer, no hour (`29:47.191`,
+/// as a tool's elapsed-clock writes them): the first hour of the reference
+/// date. The fraction is required, so `10:30` alone is not a time.
+#[inline(never)]
+fn minutes_seconds(s: &[u8], ctx: &TimeContext) -> Option<(i64, usize)> {
+    let (m, sec) = (d2(s, 0)?, d2(s, 3)?);
+    if !is(s, 2, b':') || !is(s, 5, b'.') || m > 59 || sec > 59 {
+        return None;
+    }
+    let (ms, next) = fraction(s, 5);
+    // Three to nine digits: a clock's fraction, not a version (`10:30.1`).
+    if !(9..=15).contains(&next) || is_digit_at(s, next) {
+        return None;
+    }
+    Some((
+        finish(
+            ctx,
+            ctx.reference.0,
+            ctx.reference.1,
+            ctx.reference.2,
+            (0, m, sec),
+            ms,
+            None,
+        )?,
+        next,
+    ))
 }
 
 /// Unix ms of an RFC 3339 / ISO 8601 string as found in a JSON field

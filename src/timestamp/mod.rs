@@ -188,7 +188,6 @@ pub struct Found {
 /// few spaces, pipes, quotes and `>` of its head.
 pub fn detect(line: &[u8], ctx: &TimeContext) -> Option<Found> {
     let try_at = |start: usize, anchor: Anchor, rank: u8, floating: bool| {
-        let rest = &line[start..];
         let opener = match anchor {
             Anchor::Start => 0,
             Anchor::After { byte, .. } => byte,
@@ -214,19 +213,7 @@ pub fn detect(line: &[u8], ctx: &TimeContext) -> Option<Found> {
                 TsFormat::Epoch if opener == b' ' => after_pid,
                 _ => true,
             })
-            .find_map(|format| {
-                let (ms, len) = format.parse(rest, ctx)?;
-                // A timestamp ends at a word end, not inside a longer token.
-                let end = start + len;
-                let boundary = line.get(end).is_none_or(|b| !b.is_ascii_alphanumeric());
-                boundary.then_some(Found {
-                    ms,
-                    start,
-                    end,
-                    format,
-                    anchor,
-                })
-            })
+            .find_map(|format| parse_at(line, start, format, anchor, ctx))
     };
     if let Some(found) = try_at(0, Anchor::Start, 0, false) {
         return Some(found);
@@ -271,6 +258,47 @@ pub fn detect(line: &[u8], ctx: &TimeContext) -> Option<Found> {
         }
     }
     None
+}
+
+/// A ctime stamp deep in a line's head, past the columns [`detect`] looks
+/// in (`===== Start of state dump at Thu Jun  2 08:00:01 UTC 2022 =====`,
+/// `/dev/disk0s2: fsck_hfs run at Wed Jul 25 23:01:18 2012`). Weekday,
+/// month, day, time and year together are too particular to be data, so
+/// the layout may learn them anywhere in the head; per line only the
+/// learned anchor is parsed.
+fn detect_deep_ctime(line: &[u8], ctx: &TimeContext) -> Option<Found> {
+    let head = &line[..line.len().min(HEAD)];
+    memchr::memchr_iter(b' ', head)
+        .enumerate()
+        .find_map(|(k, i)| {
+            let anchor = Anchor::After {
+                byte: b' ',
+                nth: u8::try_from(k + 1).ok()?,
+            };
+            parse_at(line, i + 1, TsFormat::Ctime, anchor, ctx)
+        })
+}
+
+/// A timestamp of `format` starting at `start` in `line`, found at
+/// `anchor`: it must end at a word end, not inside a longer token.
+#[inline]
+fn parse_at(
+    line: &[u8],
+    start: usize,
+    format: TsFormat,
+    anchor: Anchor,
+    ctx: &TimeContext,
+) -> Option<Found> {
+    let (ms, len) = format.parse(&line[start..], ctx)?;
+    let end = start + len;
+    let boundary = line.get(end).is_none_or(|b| !b.is_ascii_alphanumeric());
+    boundary.then_some(Found {
+        ms,
+        start,
+        end,
+        format,
+        anchor,
+    })
 }
 
 /// The last token of `before` (the line up to a space).
@@ -344,7 +372,7 @@ impl TsLayout {
         let mut tally: Vec<(TsLayout, usize)> = Vec::new();
         let sample: Vec<&[u8]> = lines.into_iter().take(SNIFF_SAMPLE).collect();
         for &line in &sample {
-            let Some(found) = detect(line, ctx) else {
+            let Some(found) = detect(line, ctx).or_else(|| detect_deep_ctime(line, ctx)) else {
                 continue;
             };
             let layout = TsLayout {
@@ -368,7 +396,7 @@ impl TsLayout {
     }
 
     /// Fast path: parses the timestamp where this layout puts it.
-    #[inline]
+    #[inline(always)]
     pub fn parse(&self, line: &[u8], ctx: &TimeContext) -> Option<Found> {
         let start = self.anchor.locate(line)?;
         let (ms, len) = self.format.parse(&line[start..], ctx)?;

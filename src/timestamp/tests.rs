@@ -498,3 +498,75 @@ fn an_epoch_column_is_learned_from_the_file() {
     let sizes: Vec<&[u8]> = vec![b"sent 1777888800 bytes", b"sent 12 bytes", b"idle"];
     assert_eq!(TsLayout::sniff(sizes.iter().copied(), &utc()), None);
 }
+
+#[test]
+fn ordinal_dates_glued_zones_and_minute_clocks() {
+    // Year and day of the year: the 25th day is January 25th, the 60th of
+    // a leap year February 29th.
+    let ordinal = at("2012-025T08:00:01Z DHCPREQUEST on eth0").unwrap();
+    assert_eq!(
+        (ordinal.0, ordinal.1),
+        (ms(2012, 1, 25, 8, 0, 1, 0), TsFormat::Iso)
+    );
+    assert_eq!(
+        at("2024-060 23:59:59.5 leap day").unwrap().0,
+        ms(2024, 2, 29, 23, 59, 59, 500)
+    );
+    assert_eq!(at("2023-366T00:00:00Z x"), None);
+    // A known zone glued to a time of day; an unknown word there is no
+    // zone.
+    let glued = at("12:00:01.313913PST kernel: eth0 up").unwrap();
+    assert_eq!(glued.0, ms(2026, 11, 25, 20, 0, 1, 313));
+    assert_eq!(glued.3, 18);
+    assert_eq!(at("10:00:00XYZT x"), None);
+    // ISO 8601's basic format: no separators in the date or the clock.
+    assert_eq!(
+        at("20120702.102240,672:DEBUG:cache warmed").unwrap().0,
+        ms(2012, 7, 2, 10, 22, 40, 672)
+    );
+    assert_eq!(
+        at("20120702T102240+0200 job started").unwrap().0,
+        ms(2012, 7, 2, 8, 22, 40, 0)
+    );
+    assert_eq!(at("20120702T1022401 x"), None);
+    // Minutes and seconds with a fraction, at the head or after a word:
+    // the first hour of the reference date.
+    let clock = at("29:47.191: Server-Properties: {\"Name\":\"probe\"}").unwrap();
+    assert_eq!(
+        (clock.0, clock.1, clock.3),
+        (ms(2026, 11, 25, 0, 29, 47, 191), TsFormat::TimeOnly, 9)
+    );
+    assert_eq!(
+        at("PROBE 30:11.475: 0: <--- R 2 [\"P1\"]").unwrap().0,
+        ms(2026, 11, 25, 0, 30, 11, 475)
+    );
+    for line in ["10:30.1 release notes", "10:30 meeting", "61:00.123 x"] {
+        assert_eq!(at(line), None, "{line:?}");
+    }
+}
+
+#[test]
+fn a_ctime_deep_in_the_line_is_learned_from_the_file() {
+    let lines: Vec<&[u8]> = vec![
+        b"========== Start of memory dump at Thu Jun  2 08:00:01 UTC 2022 ==========",
+        b"MemTotal:        8048572 kB",
+        b"========== Start of memory dump at Thu Jun  2 09:00:01 UTC 2022 ==========",
+    ];
+    // Not a header column: the per-line detector leaves it alone...
+    assert_eq!(detect(lines[0], &utc()), None);
+    // ...but the file's layout learns where it is.
+    let layout = TsLayout::sniff(lines.iter().copied(), &utc()).unwrap();
+    assert_eq!(layout.format, TsFormat::Ctime);
+    assert_eq!(layout.anchor, Anchor::After { byte: b' ', nth: 6 });
+    assert_eq!(
+        layout.parse(lines[2], &utc()).unwrap().ms,
+        ms(2022, 6, 2, 9, 0, 1, 0)
+    );
+    assert!(layout.parse(lines[1], &utc()).is_none());
+    let fsck = TsLayout::sniff(
+        [&b"/dev/rdisk0s2: fsck_hfs run at Wed Jul 25 23:01:18 2012"[..]],
+        &utc(),
+    )
+    .unwrap();
+    assert_eq!(fsck.format, TsFormat::Ctime);
+}

@@ -138,7 +138,7 @@ impl LogFilter {
 
     /// Whether a line's text matches.
     pub fn matches(&self, line: &Line) -> bool {
-        self.regex.is_match(&line.text)
+        self.regex.is_match(&line.text) || self.regex.is_match(&line.fields)
     }
 }
 
@@ -526,6 +526,7 @@ pub(crate) mod tests {
             level: crate::level::Level::Info,
             src: None,
             text: text.to_string(),
+            fields: String::new(),
         };
         app.logs
             .push([line("GET /a 200"), line("GET /b 500"), line("POST /a 201")]);
@@ -565,6 +566,7 @@ pub(crate) mod tests {
             level: crate::level::Level::Info,
             src: None,
             text: i.to_string(),
+            fields: String::new(),
         };
         pane.push((0..LOG_CAPACITY + 5).map(line));
         assert_eq!(pane.lines.len(), LOG_CAPACITY);

@@ -428,6 +428,7 @@ mod tests {
             level: crate::level::Level::Info,
             src: None,
             text: i.to_string(),
+            fields: String::new(),
         }));
         press(&mut app, KeyCode::PageUp);
         assert_eq!(app.logs.scroll, PAGE);

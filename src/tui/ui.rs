@@ -469,8 +469,10 @@ fn highlighted(app: &App, text: String, style: Style) -> Vec<Span<'static>> {
 }
 
 /// The screen rows of one record: time, level and the first line, then
-/// its continuation lines under the text. The capture time is shown only
-/// for lines that carry no timestamp of their own.
+/// its continuation lines under the text, and a structured record's other
+/// fields (`key=value`, dimmed) after its message, as the text output
+/// writes them. The capture time is shown only for lines that carry no
+/// timestamp of their own.
 fn log_rows(app: &App, line: &Line, rows: &mut Vec<TextLine<'static>>) {
     let style = level_style(line.level);
     let time = match line.ts {
@@ -482,6 +484,7 @@ fn log_rows(app: &App, line: &Line, rows: &mut Vec<TextLine<'static>>) {
     } else {
         style
     };
+    let last = line.text.split('\n').count() - 1;
     for (i, part) in line.text.split('\n').enumerate() {
         let part = printable(part.strip_suffix('\r').unwrap_or(part));
         let mut spans = if i == 0 {
@@ -495,6 +498,14 @@ fn log_rows(app: &App, line: &Line, rows: &mut Vec<TextLine<'static>>) {
             vec![Span::raw(" ".repeat(LOG_PREFIX))]
         };
         spans.extend(highlighted(app, part, text_style));
+        if i == last && !line.fields.is_empty() {
+            spans.push(Span::raw(" "));
+            spans.extend(highlighted(
+                app,
+                printable(&line.fields),
+                Style::new().fg(Color::DarkGray),
+            ));
+        }
         rows.push(TextLine::from(spans));
     }
 }
@@ -751,6 +762,7 @@ mod tests {
                     level: *level,
                     src: src.map(str::to_string),
                     text: text.to_string(),
+                    fields: String::new(),
                 }),
         );
         app
@@ -892,12 +904,14 @@ mod tests {
                 level: Level::Info,
                 src: Some("stdout".into()),
                 text: "2023-11-14T22:12:50Z INFO request 1 took 3ms".into(),
+                fields: String::new(),
             },
             Line {
                 ts: Some(at),
                 level: Level::Info,
                 src: Some("stdout".into()),
                 text: "request 2 took 4ms".into(),
+                fields: String::new(),
             },
         ]);
         let terminal = render(&app, 80, 24);
@@ -910,6 +924,32 @@ mod tests {
         };
         assert!(!row("request 1").contains("22:12:50 INFO"), "{text}");
         assert!(row("request 2").contains("22:12:50 INFO"), "{text}");
+    }
+
+    #[test]
+    fn structured_records_show_their_fields_after_the_message() {
+        let mut app = app();
+        let name = app.selected().map(|p| p.name.clone());
+        app.logs.switch(name);
+        app.logs.push([Line {
+            ts: Some(NOW - 30_000),
+            level: Level::Warn,
+            src: Some("stdout".into()),
+            text: "slow query".into(),
+            fields: "table=users ms=812 user.name=\"Marco Rossi\"".into(),
+        }]);
+        let terminal = render(&app, 100, 24);
+        let buffer = terminal.backend().buffer();
+        let text = text_of(buffer);
+        assert!(
+            text.contains("WARN  slow query table=users ms=812 user.name=\"Marco Rossi\""),
+            "{text}"
+        );
+        let (x, y) = find(buffer, "table=users").unwrap();
+        assert_eq!(buffer[(x, y)].fg, Color::DarkGray);
+        // The pane's filter sees the fields too.
+        app.filter = Some(crate::tui::app::LogFilter::new("Marco").unwrap());
+        assert_eq!(app.visible_lines().len(), 1);
     }
 
     #[test]
