@@ -114,6 +114,19 @@ impl Run<'_> {
         rayon::current_num_threads().max(1) * CHUNKS_PER_THREAD
     }
 
+    /// Chunk size for analysing a stream: a block shared out between the
+    /// threads, since each chunk's state costs more to start and merge
+    /// than its records cost to read.
+    pub(crate) fn stream_analysis_chunk(&self) -> usize {
+        let share = self.settings.stream_block / rayon::current_num_threads().max(1);
+        share.clamp(
+            self.settings.chunk_size,
+            self.settings
+                .analysis_chunk_size
+                .max(self.settings.chunk_size),
+        )
+    }
+
     /// Runs the query over one buffer forward, writing kept records in
     /// order. Returns `Err(offset)` when the source was truncated under its
     /// mapping: output up to `offset` is written, the rest is not.
@@ -269,8 +282,11 @@ pub(crate) fn stream<R: Read, S: RecordSink>(
         ctx,
         name,
         input,
-        0,
-        want_lines,
+        StreamScan {
+            order_base: 0,
+            want_lines,
+            chunk_size: run.settings.chunk_size,
+        },
         sink,
         |sink| sink.batch(),
         |sink, mut out: S::Batch| {
@@ -283,27 +299,44 @@ pub(crate) fn stream<R: Read, S: RecordSink>(
     )
 }
 
+/// How [`stream_visit`] scans: where record positions start, whether line
+/// numbers are wanted, and the size of the chunks a block is cut into.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct StreamScan {
+    /// Added to record positions.
+    pub(crate) order_base: u64,
+    /// Whether line numbers are wanted (they cost a count of every block).
+    pub(crate) want_lines: bool,
+    /// Target size of the chunks scanned in parallel.
+    pub(crate) chunk_size: usize,
+}
+
 /// Reads a stream in blocks and scans each block's chunks in parallel,
 /// each with a fresh visitor from `make(state)`; `take(state, visitor)`
-/// receives the visitors in input order and returns whether to go on. `order_base` is added to record positions; `want_lines` asks
-/// for line numbers.
+/// receives the visitors in input order and returns whether to go on.
 /// A read error (a damaged compressed stream) ends the stream: every
 /// record before it is handed to `take` first, then the error is returned.
+///
+/// The block buffer is allocated once: bytes are read into its free tail
+/// and the unfinished last record is moved to its front, so a long stream
+/// costs no allocation nor zeroing per block.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn stream_visit<R: Read, V: Visitor + Send, T>(
     run: &Run<'_>,
     ctx: &TimeContext,
     name: &str,
     mut input: R,
-    order_base: u64,
-    want_lines: bool,
+    how: StreamScan,
     state: &mut T,
     make: impl Fn(&T) -> V,
     mut take: impl FnMut(&mut T, V) -> Result<bool, EngineError>,
 ) -> Result<(), EngineError> {
     let mut consumed: u64 = 0;
     let block = run.settings.stream_block.max(1);
-    let mut buf: Vec<u8> = Vec::with_capacity(block);
+    // buf[..filled] holds the bytes read and not yet scanned; the rest of
+    // buf is room to read into (zeroed once, when the buffer grows).
+    let mut buf: Vec<u8> = Vec::new();
+    let mut filled = 0;
     let mut layout: Option<Layout> = None;
     let mut line = 1u64;
     let mut time_floor = None;
@@ -316,21 +349,20 @@ pub(crate) fn stream_visit<R: Read, V: Visitor + Send, T>(
         let target = if layout.is_none() {
             block.max(crate::frame::SNIFF_BYTES)
         } else {
-            buf.len() + block
+            filled + block
         };
-        while buf.len() < target {
-            let old = buf.len();
+        if buf.len() < target {
             buf.resize(target, 0);
-            match input.read(&mut buf[old..]) {
+        }
+        while filled < target {
+            match input.read(&mut buf[filled..target]) {
                 Ok(0) => {
-                    buf.truncate(old);
                     eof = true;
                     break;
                 }
-                Ok(n) => buf.truncate(old + n),
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => buf.truncate(old),
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                 Err(e) => {
-                    buf.truncate(old);
                     failure = Some(EngineError::Source(SourceError::Io {
                         path: name.into(),
                         cause: e,
@@ -340,27 +372,28 @@ pub(crate) fn stream_visit<R: Read, V: Visitor + Send, T>(
                 }
             }
         }
+        let data = &buf[..filled];
         let layout = layout
-            .get_or_insert_with(|| Layout::sniff(&buf, ctx))
+            .get_or_insert_with(|| Layout::sniff(data, ctx))
             .clone();
-        if run.query.has_time() && !layout.timed && !buf.is_empty() {
+        if run.query.has_time() && !layout.timed && !data.is_empty() {
             return Err(EngineError::NoTimestamps(name.to_string()));
         }
         // Keep the last record back: more of it may follow.
         let mut cut = if eof {
-            buf.len()
+            data.len()
         } else {
-            layout.record_start(&buf, buf.len().saturating_sub(1), 0)
+            layout.record_start(data, data.len().saturating_sub(1), 0)
         };
         // One record fills the whole buffer: read more of it first, unless
         // it is already too long; then it is cut into pieces.
-        let pieces = cut == 0 && !eof && buf.len() >= max_record;
+        let pieces = cut == 0 && !eof && data.len() >= max_record;
         if pieces {
-            cut = buf.len() - buf.len() % max_record;
+            cut = data.len() - data.len() % max_record;
         } else if cut == 0 && !eof {
             continue;
         }
-        let scanner = Scanner::for_run(run, layout.clone(), ctx, name, order_base + consumed)
+        let scanner = Scanner::for_run(run, layout.clone(), ctx, name, how.order_base + consumed)
             .with_time_floor(time_floor);
         let chunks = if pieces {
             (0..cut)
@@ -368,35 +401,44 @@ pub(crate) fn stream_visit<R: Read, V: Visitor + Send, T>(
                 .map(|s| (s, s + max_record))
                 .collect()
         } else {
-            plan(&layout, &buf, 0, cut, run.settings.chunk_size)
+            plan(&layout, data, 0, cut, how.chunk_size)
         };
-        let lines: Vec<u64> = chunks
-            .iter()
-            .scan(line, |l, &(s, e)| {
-                let first = *l;
-                *l += bytecount::count(&buf[s..e], b'\n') as u64;
-                Some(first)
-            })
-            .collect();
+        let lines: Vec<Option<u64>> = if how.want_lines {
+            chunks
+                .iter()
+                .scan(line, |l, &(s, e)| {
+                    let first = *l;
+                    *l += bytecount::count(&data[s..e], b'\n') as u64;
+                    Some(Some(first))
+                })
+                .collect()
+        } else {
+            vec![None; chunks.len()]
+        };
         let mut outs: Vec<V> = chunks.iter().map(|_| make(state)).collect();
         chunks
             .par_iter()
             .zip(lines.par_iter())
             .zip(outs.par_iter_mut())
             .for_each(|((&(s, e), &l), out)| {
-                scanner.visit_range(&buf, s, e, want_lines.then_some(l), out);
+                scanner.visit_range(data, s, e, l, out);
             });
         for out in outs {
             if !take(state, out)? {
                 return Ok(());
             }
         }
-        line += bytecount::count(&buf[..cut], b'\n') as u64;
+        if let Some(&Some(first)) = lines.last()
+            && let Some(&(s, _)) = chunks.last()
+        {
+            line = first + bytecount::count(&data[s..cut], b'\n') as u64;
+        }
         consumed += cut as u64;
         if layout.timed {
-            time_floor = layout.time_before(&buf, cut, ctx).or(time_floor);
+            time_floor = layout.time_before(data, cut, ctx).or(time_floor);
         }
-        buf.drain(..cut);
+        buf.copy_within(cut..filled, 0);
+        filled -= cut;
     }
     match failure {
         Some(e) => Err(e),
