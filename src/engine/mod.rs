@@ -216,6 +216,72 @@ impl Run<'_> {
     }
 }
 
+/// Computes `scan(i)` for every chunk `i` in `0..count` on the rayon
+/// threads and folds the results into `start` in chunk order while the
+/// scans go on: workers take chunks in order, the worker that finishes the
+/// next chunk due merges it (and any later ones already done), others park
+/// their result. A worker with a parked result waits before starting
+/// another chunk once as many results are parked as there are threads, so
+/// at most about twice as many states as threads are alive at once however
+/// many chunks there are, and the last merge follows the last scan
+/// instead of a tree of merges at the end.
+pub(crate) fn fold_in_order<S: Send>(
+    count: usize,
+    start: S,
+    scan: impl Fn(usize) -> S + Sync,
+    merge: impl Fn(&mut S, S) + Sync,
+) -> S {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Condvar, Mutex, PoisonError};
+
+    struct Fold<S> {
+        total: S,
+        next: usize,
+        parked: std::collections::BTreeMap<usize, S>,
+    }
+    let threads = rayon::current_num_threads().clamp(1, count.max(1));
+    let taken = AtomicUsize::new(0);
+    let fold = Mutex::new(Fold {
+        total: start,
+        next: 0,
+        parked: std::collections::BTreeMap::new(),
+    });
+    let room = Condvar::new();
+    (0..threads).into_par_iter().for_each(|_| {
+        loop {
+            {
+                let mut f = fold.lock().unwrap_or_else(PoisonError::into_inner);
+                while f.parked.len() >= threads {
+                    f = room.wait(f).unwrap_or_else(PoisonError::into_inner);
+                }
+            }
+            let i = taken.fetch_add(1, Ordering::Relaxed);
+            if i >= count {
+                return;
+            }
+            let state = scan(i);
+            let mut f = fold.lock().unwrap_or_else(PoisonError::into_inner);
+            f.parked.insert(i, state);
+            let mut merged = false;
+            loop {
+                let due = f.next;
+                let Some(state) = f.parked.remove(&due) else {
+                    break;
+                };
+                merge(&mut f.total, state);
+                f.next += 1;
+                merged = true;
+            }
+            if merged {
+                room.notify_all();
+            }
+        }
+    });
+    fold.into_inner()
+        .unwrap_or_else(PoisonError::into_inner)
+        .total
+}
+
 /// 1-based line number at the start of each chunk, when wanted.
 fn first_lines(wanted: bool, bytes: &[u8], chunks: &[(usize, usize)]) -> Option<Vec<u64>> {
     if !wanted {
@@ -456,4 +522,45 @@ pub fn open_with_context(
     let reference = file.modified_ms.unwrap_or_else(crate::timestamp::now_ms);
     let ctx = TimeContext::new(zone.clone(), reference);
     Ok((file, ctx))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fold_in_order;
+
+    #[test]
+    fn folds_in_chunk_order_whatever_order_the_scans_end_in() {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(3)
+            .build()
+            .unwrap();
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        // States scanned and not yet merged, and the most at once.
+        let (alive, most) = (AtomicUsize::new(0), AtomicUsize::new(0));
+        let folded = pool.install(|| {
+            fold_in_order(
+                40,
+                Vec::new(),
+                |i| {
+                    let now = alive.fetch_add(1, Ordering::SeqCst) + 1;
+                    most.fetch_max(now, Ordering::SeqCst);
+                    // Chunk 0 is slow: the others finish first and wait.
+                    let ms = if i == 0 { 60 } else { ((40 - i) % 7) as u64 };
+                    std::thread::sleep(std::time::Duration::from_millis(ms));
+                    vec![i]
+                },
+                |total: &mut Vec<usize>, later| {
+                    alive.fetch_sub(1, Ordering::SeqCst);
+                    total.extend(later)
+                },
+            )
+        });
+        assert_eq!(folded, (0..40).collect::<Vec<_>>());
+        let most = most.load(Ordering::SeqCst);
+        assert!((2..=6).contains(&most), "{most} states alive at once");
+        assert_eq!(
+            fold_in_order(0, vec![7], |i| vec![i], |t: &mut Vec<usize>, l| t.extend(l)),
+            [7]
+        );
+    }
 }
