@@ -1,10 +1,9 @@
 //! Analysis runs: the same chunked parallel scan as printing, but each
 //! chunk folds its kept records into a [`Pipeline`] state instead of
-//! rendering them; the states are merged in chunk order.
+//! rendering them; the states are merged in chunk order as they are done
+//! ([`fold_in_order`](super::fold_in_order)).
 
-use rayon::prelude::*;
-
-use super::{Run, Scanner, Visit, Visitor, narrow, plan};
+use super::{Run, Scanner, Visit, Visitor, fold_in_order, narrow, plan};
 use crate::analyze::dedup::Group;
 use crate::analyze::stage::minute_of;
 use crate::analyze::{Observed, Pipeline, PipelineConfig};
@@ -150,25 +149,21 @@ impl Run<'_> {
             to,
             self.settings.analysis_chunk_size,
         );
-        // Chunks fold into states that merge pairwise in chunk order
-        // (rayon's reduce keeps the order), so there is no barrier between
-        // groups of chunks and only a few states are alive at once. Dedup
-        // samples are read back from the file at the end.
-        let total = chunks
-            .par_iter()
-            .map(|&(s, e)| {
+        // Chunk states are merged in chunk order as soon as they are done,
+        // so only a few are alive at once. Dedup samples are read back from
+        // the file at the end.
+        let total = fold_in_order(
+            chunks.len(),
+            Pipeline::with_samples(config, false),
+            |i| {
+                let (s, e) = chunks[i];
                 data.populate(s, e);
                 let mut analyzer = Analyzer::with_samples(config, false);
                 scanner.visit_range(bytes, s, e, None, &mut analyzer);
                 analyzer.pipeline
-            })
-            .reduce(
-                || Pipeline::with_samples(config, false),
-                |mut earlier, later| {
-                    earlier.merge(later);
-                    earlier
-                },
-            );
+            },
+            |total, later| total.merge(later),
+        );
         if data.truncated() {
             return Err(from);
         }

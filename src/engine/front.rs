@@ -22,7 +22,7 @@ use super::analyze::{Analyzer, read_samples};
 use super::input::{self, Input, OpenedUnit, Single, Unit};
 use super::merge::{self, InOrder, Opened};
 use super::sink::{Batch as _, RecordSink, TailBuffer};
-use super::{EngineError, PatternFilter, Run, Scanner, Settings, stream, stream_visit};
+use super::{EngineError, PatternFilter, Run, Scanner, Settings, StreamScan, stream, stream_visit};
 use crate::analyze::report::Report;
 use crate::analyze::{Pipeline, PipelineConfig};
 use crate::classify::Classifier;
@@ -577,8 +577,11 @@ fn analyze_stream(
         ctx,
         name,
         input,
-        base,
-        false,
+        StreamScan {
+            order_base: base,
+            want_lines: false,
+            chunk_size: run.stream_analysis_chunk(),
+        },
         total,
         |_| Analyzer::new(config),
         |total, a| {

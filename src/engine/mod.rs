@@ -114,6 +114,19 @@ impl Run<'_> {
         rayon::current_num_threads().max(1) * CHUNKS_PER_THREAD
     }
 
+    /// Chunk size for analysing a stream: a block shared out between the
+    /// threads, since each chunk's state costs more to start and merge
+    /// than its records cost to read.
+    pub(crate) fn stream_analysis_chunk(&self) -> usize {
+        let share = self.settings.stream_block / rayon::current_num_threads().max(1);
+        share.clamp(
+            self.settings.chunk_size,
+            self.settings
+                .analysis_chunk_size
+                .max(self.settings.chunk_size),
+        )
+    }
+
     /// Runs the query over one buffer forward, writing kept records in
     /// order. Returns `Err(offset)` when the source was truncated under its
     /// mapping: output up to `offset` is written, the rest is not.
@@ -203,6 +216,72 @@ impl Run<'_> {
     }
 }
 
+/// Computes `scan(i)` for every chunk `i` in `0..count` on the rayon
+/// threads and folds the results into `start` in chunk order while the
+/// scans go on: workers take chunks in order, the worker that finishes the
+/// next chunk due merges it (and any later ones already done), others park
+/// their result. A worker with a parked result waits before starting
+/// another chunk once as many results are parked as there are threads, so
+/// at most about twice as many states as threads are alive at once however
+/// many chunks there are, and the last merge follows the last scan
+/// instead of a tree of merges at the end.
+pub(crate) fn fold_in_order<S: Send>(
+    count: usize,
+    start: S,
+    scan: impl Fn(usize) -> S + Sync,
+    merge: impl Fn(&mut S, S) + Sync,
+) -> S {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Condvar, Mutex, PoisonError};
+
+    struct Fold<S> {
+        total: S,
+        next: usize,
+        parked: std::collections::BTreeMap<usize, S>,
+    }
+    let threads = rayon::current_num_threads().clamp(1, count.max(1));
+    let taken = AtomicUsize::new(0);
+    let fold = Mutex::new(Fold {
+        total: start,
+        next: 0,
+        parked: std::collections::BTreeMap::new(),
+    });
+    let room = Condvar::new();
+    (0..threads).into_par_iter().for_each(|_| {
+        loop {
+            {
+                let mut f = fold.lock().unwrap_or_else(PoisonError::into_inner);
+                while f.parked.len() >= threads {
+                    f = room.wait(f).unwrap_or_else(PoisonError::into_inner);
+                }
+            }
+            let i = taken.fetch_add(1, Ordering::Relaxed);
+            if i >= count {
+                return;
+            }
+            let state = scan(i);
+            let mut f = fold.lock().unwrap_or_else(PoisonError::into_inner);
+            f.parked.insert(i, state);
+            let mut merged = false;
+            loop {
+                let due = f.next;
+                let Some(state) = f.parked.remove(&due) else {
+                    break;
+                };
+                merge(&mut f.total, state);
+                f.next += 1;
+                merged = true;
+            }
+            if merged {
+                room.notify_all();
+            }
+        }
+    });
+    fold.into_inner()
+        .unwrap_or_else(PoisonError::into_inner)
+        .total
+}
+
 /// 1-based line number at the start of each chunk, when wanted.
 fn first_lines(wanted: bool, bytes: &[u8], chunks: &[(usize, usize)]) -> Option<Vec<u64>> {
     if !wanted {
@@ -269,8 +348,11 @@ pub(crate) fn stream<R: Read, S: RecordSink>(
         ctx,
         name,
         input,
-        0,
-        want_lines,
+        StreamScan {
+            order_base: 0,
+            want_lines,
+            chunk_size: run.settings.chunk_size,
+        },
         sink,
         |sink| sink.batch(),
         |sink, mut out: S::Batch| {
@@ -283,27 +365,44 @@ pub(crate) fn stream<R: Read, S: RecordSink>(
     )
 }
 
+/// How [`stream_visit`] scans: where record positions start, whether line
+/// numbers are wanted, and the size of the chunks a block is cut into.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct StreamScan {
+    /// Added to record positions.
+    pub(crate) order_base: u64,
+    /// Whether line numbers are wanted (they cost a count of every block).
+    pub(crate) want_lines: bool,
+    /// Target size of the chunks scanned in parallel.
+    pub(crate) chunk_size: usize,
+}
+
 /// Reads a stream in blocks and scans each block's chunks in parallel,
 /// each with a fresh visitor from `make(state)`; `take(state, visitor)`
-/// receives the visitors in input order and returns whether to go on. `order_base` is added to record positions; `want_lines` asks
-/// for line numbers.
+/// receives the visitors in input order and returns whether to go on.
 /// A read error (a damaged compressed stream) ends the stream: every
 /// record before it is handed to `take` first, then the error is returned.
+///
+/// The block buffer is allocated once: bytes are read into its free tail
+/// and the unfinished last record is moved to its front, so a long stream
+/// costs no allocation nor zeroing per block.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn stream_visit<R: Read, V: Visitor + Send, T>(
     run: &Run<'_>,
     ctx: &TimeContext,
     name: &str,
     mut input: R,
-    order_base: u64,
-    want_lines: bool,
+    how: StreamScan,
     state: &mut T,
     make: impl Fn(&T) -> V,
     mut take: impl FnMut(&mut T, V) -> Result<bool, EngineError>,
 ) -> Result<(), EngineError> {
     let mut consumed: u64 = 0;
     let block = run.settings.stream_block.max(1);
-    let mut buf: Vec<u8> = Vec::with_capacity(block);
+    // buf[..filled] holds the bytes read and not yet scanned; the rest of
+    // buf is room to read into (zeroed once, when the buffer grows).
+    let mut buf: Vec<u8> = Vec::new();
+    let mut filled = 0;
     let mut layout: Option<Layout> = None;
     let mut line = 1u64;
     let mut time_floor = None;
@@ -316,21 +415,20 @@ pub(crate) fn stream_visit<R: Read, V: Visitor + Send, T>(
         let target = if layout.is_none() {
             block.max(crate::frame::SNIFF_BYTES)
         } else {
-            buf.len() + block
+            filled + block
         };
-        while buf.len() < target {
-            let old = buf.len();
+        if buf.len() < target {
             buf.resize(target, 0);
-            match input.read(&mut buf[old..]) {
+        }
+        while filled < target {
+            match input.read(&mut buf[filled..target]) {
                 Ok(0) => {
-                    buf.truncate(old);
                     eof = true;
                     break;
                 }
-                Ok(n) => buf.truncate(old + n),
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => buf.truncate(old),
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                 Err(e) => {
-                    buf.truncate(old);
                     failure = Some(EngineError::Source(SourceError::Io {
                         path: name.into(),
                         cause: e,
@@ -340,27 +438,28 @@ pub(crate) fn stream_visit<R: Read, V: Visitor + Send, T>(
                 }
             }
         }
+        let data = &buf[..filled];
         let layout = layout
-            .get_or_insert_with(|| Layout::sniff(&buf, ctx))
+            .get_or_insert_with(|| Layout::sniff(data, ctx))
             .clone();
-        if run.query.has_time() && !layout.timed && !buf.is_empty() {
+        if run.query.has_time() && !layout.timed && !data.is_empty() {
             return Err(EngineError::NoTimestamps(name.to_string()));
         }
         // Keep the last record back: more of it may follow.
         let mut cut = if eof {
-            buf.len()
+            data.len()
         } else {
-            layout.record_start(&buf, buf.len().saturating_sub(1), 0)
+            layout.record_start(data, data.len().saturating_sub(1), 0)
         };
         // One record fills the whole buffer: read more of it first, unless
         // it is already too long; then it is cut into pieces.
-        let pieces = cut == 0 && !eof && buf.len() >= max_record;
+        let pieces = cut == 0 && !eof && data.len() >= max_record;
         if pieces {
-            cut = buf.len() - buf.len() % max_record;
+            cut = data.len() - data.len() % max_record;
         } else if cut == 0 && !eof {
             continue;
         }
-        let scanner = Scanner::for_run(run, layout.clone(), ctx, name, order_base + consumed)
+        let scanner = Scanner::for_run(run, layout.clone(), ctx, name, how.order_base + consumed)
             .with_time_floor(time_floor);
         let chunks = if pieces {
             (0..cut)
@@ -368,35 +467,44 @@ pub(crate) fn stream_visit<R: Read, V: Visitor + Send, T>(
                 .map(|s| (s, s + max_record))
                 .collect()
         } else {
-            plan(&layout, &buf, 0, cut, run.settings.chunk_size)
+            plan(&layout, data, 0, cut, how.chunk_size)
         };
-        let lines: Vec<u64> = chunks
-            .iter()
-            .scan(line, |l, &(s, e)| {
-                let first = *l;
-                *l += bytecount::count(&buf[s..e], b'\n') as u64;
-                Some(first)
-            })
-            .collect();
+        let lines: Vec<Option<u64>> = if how.want_lines {
+            chunks
+                .iter()
+                .scan(line, |l, &(s, e)| {
+                    let first = *l;
+                    *l += bytecount::count(&data[s..e], b'\n') as u64;
+                    Some(Some(first))
+                })
+                .collect()
+        } else {
+            vec![None; chunks.len()]
+        };
         let mut outs: Vec<V> = chunks.iter().map(|_| make(state)).collect();
         chunks
             .par_iter()
             .zip(lines.par_iter())
             .zip(outs.par_iter_mut())
             .for_each(|((&(s, e), &l), out)| {
-                scanner.visit_range(&buf, s, e, want_lines.then_some(l), out);
+                scanner.visit_range(data, s, e, l, out);
             });
         for out in outs {
             if !take(state, out)? {
                 return Ok(());
             }
         }
-        line += bytecount::count(&buf[..cut], b'\n') as u64;
+        if let Some(&Some(first)) = lines.last()
+            && let Some(&(s, _)) = chunks.last()
+        {
+            line = first + bytecount::count(&data[s..cut], b'\n') as u64;
+        }
         consumed += cut as u64;
         if layout.timed {
-            time_floor = layout.time_before(&buf, cut, ctx).or(time_floor);
+            time_floor = layout.time_before(data, cut, ctx).or(time_floor);
         }
-        buf.drain(..cut);
+        buf.copy_within(cut..filled, 0);
+        filled -= cut;
     }
     match failure {
         Some(e) => Err(e),
@@ -414,4 +522,45 @@ pub fn open_with_context(
     let reference = file.modified_ms.unwrap_or_else(crate::timestamp::now_ms);
     let ctx = TimeContext::new(zone.clone(), reference);
     Ok((file, ctx))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fold_in_order;
+
+    #[test]
+    fn folds_in_chunk_order_whatever_order_the_scans_end_in() {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(3)
+            .build()
+            .unwrap();
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        // States scanned and not yet merged, and the most at once.
+        let (alive, most) = (AtomicUsize::new(0), AtomicUsize::new(0));
+        let folded = pool.install(|| {
+            fold_in_order(
+                40,
+                Vec::new(),
+                |i| {
+                    let now = alive.fetch_add(1, Ordering::SeqCst) + 1;
+                    most.fetch_max(now, Ordering::SeqCst);
+                    // Chunk 0 is slow: the others finish first and wait.
+                    let ms = if i == 0 { 60 } else { ((40 - i) % 7) as u64 };
+                    std::thread::sleep(std::time::Duration::from_millis(ms));
+                    vec![i]
+                },
+                |total: &mut Vec<usize>, later| {
+                    alive.fetch_sub(1, Ordering::SeqCst);
+                    total.extend(later)
+                },
+            )
+        });
+        assert_eq!(folded, (0..40).collect::<Vec<_>>());
+        let most = most.load(Ordering::SeqCst);
+        assert!((2..=6).contains(&most), "{most} states alive at once");
+        assert_eq!(
+            fold_in_order(0, vec![7], |i| vec![i], |t: &mut Vec<usize>, l| t.extend(l)),
+            [7]
+        );
+    }
 }

@@ -5,7 +5,9 @@
 //! [`Decoded::spawn`] starts a thread that decodes a compressed stream into
 //! blocks handed over a bounded channel: the analysis reads decoded bytes
 //! while the next blocks are being decoded, and memory stays bounded
-//! however far the data expands. Concatenated members (`cat a.gz b.gz`,
+//! however far the data expands. Blocks the reader has emptied go back to
+//! the decoding thread to be filled again, so a long stream costs no
+//! allocation (nor page zeroing) per block. Concatenated members (`cat a.gz b.gz`,
 //! several zstd frames or xz streams, `pbzip2` output) are read as one
 //! stream. Damage (a truncated or corrupt stream) ends the stream with a
 //! [`DecodeError`] that names the offset in the compressed bytes where the
@@ -163,6 +165,8 @@ impl<R: Read> Read for Decoder<R> {
 /// own and read through [`Read`].
 pub struct Decoded {
     blocks: Receiver<io::Result<Vec<u8>>>,
+    /// Emptied blocks, sent back to be filled again.
+    spent: SyncSender<Vec<u8>>,
     current: Vec<u8>,
     pos: usize,
     done: bool,
@@ -173,11 +177,14 @@ impl Decoded {
     /// a new thread.
     pub fn spawn<R: Read + Send + 'static>(format: Compression, input: R) -> io::Result<Decoded> {
         let (tx, rx) = sync_channel(AHEAD);
+        // Room for every block in flight: returning one never blocks.
+        let (spent, returned) = sync_channel(AHEAD + 2);
         std::thread::Builder::new()
             .name(format!("{}-decode", format.name()))
-            .spawn(move || decode(format, input, &tx))?;
+            .spawn(move || decode(format, input, &tx, &returned))?;
         Ok(Decoded {
             blocks: rx,
+            spent,
             current: Vec::new(),
             pos: 0,
             done: false,
@@ -185,7 +192,12 @@ impl Decoded {
     }
 }
 
-fn decode<R: Read>(format: Compression, input: R, tx: &SyncSender<io::Result<Vec<u8>>>) {
+fn decode<R: Read>(
+    format: Compression,
+    input: R,
+    tx: &SyncSender<io::Result<Vec<u8>>>,
+    returned: &Receiver<Vec<u8>>,
+) {
     let count = Rc::new(Cell::new(0));
     let counted = Counting {
         inner: input,
@@ -199,7 +211,9 @@ fn decode<R: Read>(format: Compression, input: R, tx: &SyncSender<io::Result<Vec
         }
     };
     loop {
-        let mut block = vec![0u8; BLOCK];
+        let mut block = returned.try_recv().unwrap_or_default();
+        // A returned block is BLOCK long already (only the last is shorter).
+        block.resize(BLOCK, 0);
         let mut filled = 0;
         let mut failure = None;
         while filled < BLOCK {
@@ -244,7 +258,11 @@ impl Read for Decoded {
             }
             match self.blocks.recv() {
                 Ok(Ok(block)) => {
-                    self.current = block;
+                    let spent = std::mem::replace(&mut self.current, block);
+                    if spent.capacity() > 0 {
+                        // Full or disconnected: the block is dropped instead.
+                        let _ = self.spent.try_send(spent);
+                    }
                     self.pos = 0;
                 }
                 Ok(Err(e)) => {
