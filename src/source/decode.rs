@@ -17,6 +17,7 @@ use std::cell::Cell;
 use std::io::{self, BufRead, BufReader, Read};
 use std::rc::Rc;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::thread::JoinHandle;
 
 /// A compression format velos reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -170,6 +171,8 @@ pub struct Decoded {
     current: Vec<u8>,
     pos: usize,
     done: bool,
+    /// The decoding thread, joined on drop once it has said its last word.
+    worker: Option<JoinHandle<()>>,
 }
 
 impl Decoded {
@@ -179,7 +182,7 @@ impl Decoded {
         let (tx, rx) = sync_channel(AHEAD);
         // Room for every block in flight: returning one never blocks.
         let (spent, returned) = sync_channel(AHEAD + 2);
-        std::thread::Builder::new()
+        let worker = std::thread::Builder::new()
             .name(format!("{}-decode", format.name()))
             .spawn(move || decode(format, input, &tx, &returned))?;
         Ok(Decoded {
@@ -188,6 +191,7 @@ impl Decoded {
             current: Vec::new(),
             pos: 0,
             done: false,
+            worker: Some(worker),
         })
     }
 }
@@ -282,6 +286,18 @@ impl Read for Decoded {
     }
 }
 
+impl Drop for Decoded {
+    /// A thread that sent its end (or its error) is finishing: wait for
+    /// it, so nothing of it outlives the reader. One still decoding is
+    /// left to end by itself — its next send fails now that nobody reads —
+    /// rather than making the drop wait on its input.
+    fn drop(&mut self) {
+        if let Some(worker) = self.worker.take().filter(|_| self.done) {
+            let _ = worker.join();
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -339,6 +355,28 @@ mod tests {
         }
         assert_eq!(Compression::sniff(b"2026-01-01 INFO"), None);
         assert_eq!(Compression::sniff(b"BZh0"), None);
+    }
+
+    /// Owns nothing but a count: the decoding thread holds it while alive.
+    struct Held(std::sync::Arc<()>, std::io::Cursor<Vec<u8>>);
+
+    impl Read for Held {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            self.1.read(buf)
+        }
+    }
+
+    #[test]
+    fn a_stream_read_to_its_end_leaves_no_thread_behind() {
+        let alive = std::sync::Arc::new(());
+        for format in ALL {
+            let packed = compress(format, &text());
+            let input = Held(std::sync::Arc::clone(&alive), std::io::Cursor::new(packed));
+            let mut decoded = Decoded::spawn(format, input).unwrap();
+            std::io::copy(&mut decoded, &mut std::io::sink()).unwrap();
+            drop(decoded);
+            assert_eq!(std::sync::Arc::strong_count(&alive), 1, "{format:?}");
+        }
     }
 
     #[test]
