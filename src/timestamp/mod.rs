@@ -228,15 +228,21 @@ pub fn detect(line: &[u8], ctx: &TimeContext) -> Option<Found> {
                 })
             })
     };
+    // Every shape holds a digit: nothing can start after the last one.
+    let last_digit = line.iter().rposition(u8::is_ascii_digit)?;
     if let Some(found) = try_at(0, Anchor::Start, 0, false) {
         return Some(found);
     }
-    let head = &line[..line.len().min(HEAD)];
+    let head = &line[..line.len().min(HEAD).min(last_digit + 1)];
     let mut seen = [0u8; OPENERS.len()];
     // Columns passed: runs of spaces, tabs and pipes (`INFO   | jvm 1 | …`
     // has three before the time).
     let mut columns = 0u8;
     for (i, &b) in head.iter().enumerate() {
+        if is_binary(b) {
+            // Text holds no such byte: the rest of the head is junk.
+            break;
+        }
         let separator = matches!(b, b' ' | b'\t' | b'|');
         let next = head.get(i + 1).copied();
         if separator && !next.is_some_and(|n| matches!(n, b' ' | b'\t' | b'|')) {
@@ -271,6 +277,13 @@ pub fn detect(line: &[u8], ctx: &TimeContext) -> Option<Found> {
         }
     }
     None
+}
+
+/// A control byte that log text does not hold (tab, line and page breaks,
+/// escape and NUL padding excluded): a sign of binary data.
+#[inline]
+fn is_binary(b: u8) -> bool {
+    matches!(b, 0x01..=0x08 | 0x0e..=0x1a | 0x1c..=0x1f | 0x7f)
 }
 
 /// The last token of `before` (the line up to a space).
