@@ -122,7 +122,7 @@ impl Classifier {
     }
 
     /// Level of a message with no explicit level: custom rules, then the
-    /// default keyword rules, otherwise info. Terminal colour codes
+    /// default keyword rules (not on binary data, see [`crate::normalize::looks_binary`]), otherwise info. Terminal colour codes
     /// (`\x1b[31m`) are looked through.
     pub fn classify_text(&self, text: &[u8]) -> Level {
         if crate::sgr::has_escape(text) {
@@ -137,7 +137,9 @@ impl Classifier {
                 return rule.level;
             }
         }
+        // Binary data holds no words, whatever its bytes spell by chance.
         if self.default_rules
+            && !crate::normalize::looks_binary(text)
             && let Some(level) = self.keyword_level(text)
         {
             return level;

@@ -29,7 +29,8 @@
 
 use xxhash_rust::xxh3::xxh3_64;
 
-use super::classes::{ClassMap, Storage};
+use super::binary::{BINARY, looks_binary};
+use super::classes::{ClassMap, Storage, odd_head};
 
 /// Placeholder for IPv4 and IPv6 addresses, with their port if any.
 pub const IP: &[u8] = b"<IP>";
@@ -123,7 +124,9 @@ fn hexes(b: &[u8], i: usize) -> usize {
 }
 
 /// Normalizes `msg` into `out` (cleared first) and returns the template's
-/// 64-bit id, the xxh3 of the template bytes.
+/// 64-bit id, the xxh3 of the template bytes. A message that
+/// [`looks_binary`](super::looks_binary) has the template
+/// [`BINARY`](super::BINARY), whatever its bytes.
 ///
 /// ```
 /// let mut out = Vec::new();
@@ -141,7 +144,11 @@ pub fn normalize(msg: &[u8], out: &mut Vec<u8>) -> u64 {
     } else {
         msg
     };
-    mask_into(msg, out);
+    if !mask_into(msg, out) {
+        out.clear();
+        out.extend_from_slice(BINARY);
+        return xxh3_64(out);
+    }
     while out.last().is_some_and(|c| c.is_ascii_whitespace()) {
         out.pop();
     }
@@ -169,7 +176,15 @@ pub fn is_placeholder(token: &[u8]) -> bool {
 /// jumped over is copied unchanged, as the table says it must be: no row
 /// matches text without digits or starters, except a month name, which
 /// [`calendar_start`] finds by looking back from the day's digits.
-fn mask_into(b: &[u8], out: &mut Vec<u8>) {
+///
+/// Returns `false`, having written nothing, for a message that
+/// [`looks_binary`] (asked only when one of its first bytes is outside
+/// printable ASCII).
+fn mask_into(b: &[u8], out: &mut Vec<u8>) -> bool {
+    const _: () = assert!(super::binary::BINARY_WINDOW <= 64);
+    if odd_head(b) && looks_binary(b) {
+        return false;
+    }
     let mut storage = Storage::new();
     let map = storage.map(b);
     let n = b.len();
@@ -184,6 +199,7 @@ fn mask_into(b: &[u8], out: &mut Vec<u8>) {
         i = step(b, &map, i, &mut lit, out);
     }
     out.extend_from_slice(&b[lit..]);
+    true
 }
 
 /// Where the scan resumes for the special byte at `p`, given that nothing

@@ -239,7 +239,7 @@ pub fn detect(line: &[u8], ctx: &TimeContext) -> Option<Found> {
     // has three before the time).
     let mut columns = 0u8;
     for (i, &b) in head.iter().enumerate() {
-        if is_binary(b) {
+        if crate::normalize::is_binary_byte(b) {
             // Text holds no such byte: the rest of the head is junk.
             break;
         }
@@ -277,13 +277,6 @@ pub fn detect(line: &[u8], ctx: &TimeContext) -> Option<Found> {
         }
     }
     None
-}
-
-/// A control byte that log text does not hold (tab, line and page breaks,
-/// escape and NUL padding excluded): a sign of binary data.
-#[inline]
-fn is_binary(b: u8) -> bool {
-    matches!(b, 0x01..=0x08 | 0x0e..=0x1a | 0x1c..=0x1f | 0x7f)
 }
 
 /// The last token of `before` (the line up to a space).
