@@ -748,6 +748,33 @@ mod tests {
     }
 
     #[test]
+    fn binary_records_share_one_template_and_text_keeps_its_own() {
+        // Random bytes (a fixed xorshift sequence) cut into lines as a
+        // reader would: every line of 8 bytes or more is one template,
+        // however many lines there are, so grouping them costs nothing.
+        let mut x = 0x2545_F491_4F6C_DD1Du64;
+        let bytes: Vec<u8> = (0..200_000)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                (x >> 24) as u8
+            })
+            .collect();
+        let mut out = Vec::new();
+        let mut templates = std::collections::HashSet::new();
+        let lines = bytes.split(|&b| b == b'\n').filter(|l| l.len() >= 16);
+        for line in lines {
+            templates.insert(normalize(line, &mut out));
+        }
+        assert_eq!(templates.len(), 1);
+        assert_eq!(out, BINARY);
+        // A control byte or an accent in text changes nothing.
+        assert_eq!(norm("user \u{1} took 5ms"), "user \u{1} took <NUM>");
+        assert_eq!(norm("café au lait 3 fois"), "café au lait <NUM> fois");
+    }
+
+    #[test]
     fn id_is_xxh3_of_template() {
         let mut a = Vec::new();
         let mut b = Vec::new();

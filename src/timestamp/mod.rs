@@ -228,11 +228,13 @@ pub fn detect(line: &[u8], ctx: &TimeContext) -> Option<Found> {
                 })
             })
     };
-    // Every shape holds a digit: nothing can start after the last one.
-    let last_digit = line.iter().rposition(u8::is_ascii_digit)?;
+    // Every shape holds a digit: a line without one has no time, and
+    // nothing can start after the last one.
+    line.iter().position(u8::is_ascii_digit)?;
     if let Some(found) = try_at(0, Anchor::Start, 0, false) {
         return Some(found);
     }
+    let last_digit = line.iter().rposition(u8::is_ascii_digit)?;
     let head = &line[..line.len().min(HEAD).min(last_digit + 1)];
     let mut seen = [0u8; OPENERS.len()];
     // Columns passed: runs of spaces, tabs and pipes (`INFO   | jvm 1 | …`
