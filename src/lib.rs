@@ -5,7 +5,8 @@
 //! `velos logs`, the health scores of `velos monit` and any other reader of
 //! logs go through one front door, the [`engine::Engine`]: a checked run
 //! configuration, built once, with three entry points that each take an
-//! input and a sink.
+//! input and a sink, and a fourth that hands the records of a followed
+//! input to the same sink as they are written.
 //!
 //! ```text
 //!  Input ──bytes──▶ Framer ──Record──▶ Query ──kept──▶ Sink (batches, in order)
@@ -21,7 +22,7 @@
 //! | [`frame::Layout`], [`frame::Record`] | Cut bytes into records without copying: continuation lines, JSON and logfmt fields, timestamps, the per-file header layout. |
 //! | [`classify::Classifier`] | Gives every record a level. |
 //! | [`query::Query`] | The filters of a run: `--grep`, `--level`, `--since`, `--until`. |
-//! | [`engine::Engine`] | The run configuration; entry points [`print`](engine::Engine::print), [`tail`](engine::Engine::tail), [`analyze`](engine::Engine::analyze). |
+//! | [`engine::Engine`] | The run configuration; entry points [`print`](engine::Engine::print), [`tail`](engine::Engine::tail), [`analyze`](engine::Engine::analyze), and [`live`](engine::Engine::live) for `--follow`. |
 //! | [`analyze::LogProcessor`], [`analyze::Pipeline`] | Mergeable analysis stages (counts, dedup, patterns and trends, anomalies), folded per chunk and merged in order. |
 //! | [`analyze::report::Report`] | What the stages found, and the health score. |
 //! | [`engine::RecordSink`] | Receives kept records in batches, in input order, and the report. [`output::PrintSink`] is the text/JSON printer; a TUI pane or an exporter is another implementation. |
@@ -87,6 +88,8 @@
 //! - [`home`] — the runtime home (`$VELOS_HOME`) and its paths.
 //! - [`ipc`] — the daemon's protocol and client, shared by CLI, daemon and TUI.
 //! - [`daemon`] — the supervisor daemon (the server).
+//! - [`leftovers`] — processes that outlived their daemon, stopped by a new
+//!   daemon or by `velos kill`.
 //! - [`schema`] — the fields and values of the records the daemon
 //!   captures, shared by the daemon and the readers.
 //! - [`text`] — sizes, durations, shell words and control characters as
@@ -103,6 +106,7 @@ pub mod follow;
 pub mod frame;
 pub mod home;
 pub mod ipc;
+pub mod leftovers;
 pub mod level;
 pub mod normalize;
 pub mod output;

@@ -5,6 +5,7 @@
 //! made visible.
 
 use std::borrow::Cow;
+use std::fmt::Write as _;
 use std::time::Duration;
 
 /// `812 B`, `4.0 KiB`, `12.4 MiB`, `245 MiB`, `1.2 GiB`.
@@ -32,7 +33,26 @@ pub fn duration(duration: Duration) -> String {
         format!("{ms}ms")
     } else if ms < 60_000 {
         format!("{:.1}s", ms as f64 / 1000.0)
-    } else if ms < 3_600_000 {
+    } else {
+        minutes_and_up(ms)
+    }
+}
+
+/// [`duration`] in whole seconds under a minute (`0s`, `45s`), for how
+/// long ago something happened or how long a stretch of a log lasts:
+/// `45s`, `3m 4s`, `1h 2m`, `2d 4h`.
+pub fn coarse_duration(duration: Duration) -> String {
+    let ms = duration.as_millis() as u64;
+    if ms < 60_000 {
+        format!("{}s", ms / 1000)
+    } else {
+        minutes_and_up(ms)
+    }
+}
+
+/// A duration of a minute or more, in its two largest units.
+fn minutes_and_up(ms: u64) -> String {
+    if ms < 3_600_000 {
         format!("{}m {}s", ms / 60_000, (ms / 1000) % 60)
     } else if ms < 86_400_000 {
         format!("{}h {}m", ms / 3_600_000, (ms / 60_000) % 60)
@@ -122,14 +142,31 @@ pub fn visible(text: &str) -> String {
             '\n' => out.push_str("\\n"),
             '\t' => out.push_str("\\t"),
             '\r' => out.push_str("\\r"),
-            c if (c as u32) < 0x20 || c == '\x7f' => {
-                out.push_str(&format!("\\x{:02x}", c as u32));
+            c if c.is_control() => {
+                let _ = write!(out, "{}", Escape(c));
             }
-            c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
             c => out.push(c),
         }
     }
     out
+}
+
+/// The escape of a control character by its number, as [`visible`]
+/// writes it: `\x1b` for the C0 controls and DEL, `\u{9b}` for the C1
+/// controls. The printer writes the control bytes of log lines the same
+/// way.
+#[derive(Debug, Clone, Copy)]
+pub struct Escape(pub char);
+
+impl std::fmt::Display for Escape {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let code = self.0 as u32;
+        if code < 0x80 {
+            write!(f, "\\x{code:02x}")
+        } else {
+            write!(f, "\\u{{{code:x}}}")
+        }
+    }
 }
 
 #[cfg(test)]
@@ -156,6 +193,14 @@ mod tests {
             duration(Duration::from_secs(2 * 86_400 + 4 * 3600)),
             "2d 4h"
         );
+    }
+
+    #[test]
+    fn coarse_durations_are_whole_seconds_under_a_minute() {
+        assert_eq!(coarse_duration(Duration::from_millis(999)), "0s");
+        assert_eq!(coarse_duration(Duration::from_millis(45_900)), "45s");
+        // From a minute on, as `duration` shows it.
+        assert_eq!(coarse_duration(Duration::from_secs(184)), "3m 4s");
     }
 
     #[test]

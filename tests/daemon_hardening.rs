@@ -10,32 +10,20 @@ use std::os::unix::net::UnixStream;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::{TestHome, alive, secs, wait_gone};
+use common::{TestHome, alive, secs, signal, start_sh, wait_gone};
 
 const LOOP: &str = "while true; do echo tick; sleep 0.2; done";
 
-fn pid_of(home: &TestHome, name: &str) -> i32 {
-    home.wait_status(name, "online", secs(5))["pid"]
-        .as_i64()
-        .expect("a pid") as i32
+/// Starts `web`, a loop with a 1 s kill timeout; its pid and the daemon's.
+fn start_web(home: &TestHome) -> (i32, i32) {
+    home.ok(&start_sh("web", &["--kill-timeout", "1s"], LOOP));
+    (home.online_pid("web"), home.daemon_pid().expect("a daemon"))
 }
 
 #[test]
 fn a_removed_socket_comes_back_and_kill_still_works() {
     let home = TestHome::new();
-    home.ok(&[
-        "start",
-        "--name",
-        "web",
-        "--kill-timeout",
-        "1s",
-        "--",
-        "sh",
-        "-c",
-        LOOP,
-    ]);
-    let child = pid_of(&home, "web");
-    let daemon = home.daemon_pid().unwrap();
+    let (child, daemon) = start_web(&home);
     let socket = home.path().join("velos.sock");
 
     std::fs::remove_file(&socket).unwrap();
@@ -58,22 +46,9 @@ fn a_removed_socket_comes_back_and_kill_still_works() {
 #[test]
 fn sigterm_ends_a_daemon_whose_socket_is_gone() {
     let home = TestHome::new();
-    home.ok(&[
-        "start",
-        "--name",
-        "web",
-        "--kill-timeout",
-        "1s",
-        "--",
-        "sh",
-        "-c",
-        LOOP,
-    ]);
-    let child = pid_of(&home, "web");
-    let daemon = home.daemon_pid().unwrap();
+    let (child, daemon) = start_web(&home);
     std::fs::remove_file(home.path().join("velos.sock")).unwrap();
-    // SAFETY: kill(2) on the daemon this test started.
-    unsafe { libc::kill(daemon, libc::SIGTERM) };
+    signal(daemon, libc::SIGTERM);
     assert!(wait_gone(daemon, secs(4)), "the daemon ignored SIGTERM");
     assert!(wait_gone(child, secs(2)));
 }
@@ -81,32 +56,14 @@ fn sigterm_ends_a_daemon_whose_socket_is_gone() {
 #[test]
 fn kill_finds_a_daemon_that_cannot_recreate_its_socket() {
     let home = TestHome::new();
-    home.ok(&[
-        "start",
-        "--name",
-        "web",
-        "--kill-timeout",
-        "1s",
-        "--",
-        "sh",
-        "-c",
-        LOOP,
-    ]);
-    let child = pid_of(&home, "web");
-    let daemon = home.daemon_pid().unwrap();
+    let (child, daemon) = start_web(&home);
     let socket = home.path().join("velos.sock");
     std::fs::remove_file(&socket).unwrap();
     // A directory where the socket was: the daemon cannot listen there.
     std::fs::create_dir(&socket).unwrap();
 
     let run = home.run(&["list"]);
-    assert_eq!(run.code, 1);
-    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
-    assert!(
-        run.stderr.contains(&format!("pid {daemon}")) && run.stderr.contains("velos kill"),
-        "{}",
-        run.stderr
-    );
+    run.assert_one_line(1, &[&format!("pid {daemon}"), "velos kill"]);
 
     let run = home.run(&["kill"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
@@ -122,13 +79,12 @@ fn kill_stops_what_a_killed_daemon_left_running() {
     // Silent children: one that prints dies of SIGPIPE once the daemon
     // holding its pipe is gone, and is no leftover.
     let silent = "while true; do sleep 0.2; done";
-    home.ok(&["start", "--name", "web", "--", "sh", "-c", silent]);
-    home.ok(&["start", "--name", "api", "--", "sh", "-c", silent]);
-    let web = pid_of(&home, "web");
-    let api = pid_of(&home, "api");
+    home.ok(&start_sh("web", &[], silent));
+    home.ok(&start_sh("api", &[], silent));
+    let web = home.online_pid("web");
+    let api = home.online_pid("api");
     let daemon = home.daemon_pid().unwrap();
-    // SAFETY: kill(2) on the daemon this test started.
-    unsafe { libc::kill(daemon, libc::SIGKILL) };
+    signal(daemon, libc::SIGKILL);
     assert!(wait_gone(daemon, secs(5)));
     assert!(alive(web) && alive(api));
 
@@ -194,15 +150,8 @@ fn a_corrupt_process_table_is_reported_on_the_next_command() {
     let home = TestHome::new();
     std::fs::write(home.path().join("state.json"), "{ not json").unwrap();
     let run = home.run(&["list"]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
-    assert!(
-        run.stderr.starts_with("velos: warning: ")
-            && run.stderr.contains("state.json is invalid")
-            && run.stderr.contains("moved it to"),
-        "{}",
-        run.stderr
-    );
+    run.assert_one_line(0, &["state.json is invalid", "moved it to"]);
+    assert!(run.stderr.starts_with("velos: warning: "), "{}", run.stderr);
     let aside: Vec<_> = std::fs::read_dir(home.path())
         .unwrap()
         .flatten()
@@ -225,15 +174,11 @@ fn failing_log_writes_are_counted_not_repeated() {
     // file), so once the file is full every write fails, as on a full disk.
     home.write_config("[logs]\nmax_size = \"1KiB\"\nkeep = 1\n");
     std::fs::create_dir_all(home.logs().join("spam.log.1").join("in-the-way")).unwrap();
-    home.ok(&[
-        "start",
-        "--name",
+    home.ok(&start_sh(
         "spam",
-        "--",
-        "sh",
-        "-c",
+        &[],
         "while true; do echo some output that cannot be written; sleep 0.001; done",
-    ]);
+    ));
     thread::sleep(Duration::from_millis(6500));
     home.ok(&["stop", "spam"]);
     let log = std::fs::read_to_string(home.path().join("daemon.log")).unwrap();
@@ -258,15 +203,7 @@ fn failing_log_writes_are_counted_not_repeated() {
 #[test]
 fn info_escapes_control_characters() {
     let home = TestHome::new();
-    home.ok(&[
-        "start",
-        "--name",
-        "esc",
-        "--",
-        "sh",
-        "-c",
-        "sleep 30 # \x1b[31mred\x07\nnext",
-    ]);
+    home.ok(&start_sh("esc", &[], "sleep 30 # \x1b[31mred\x07\nnext"));
     let out = home.ok(&["info", "esc"]);
     assert!(!out.contains('\x1b') && !out.contains('\x07'), "{out:?}");
     assert!(out.contains("\\x1b[31mred\\x07\\nnext"), "{out}");
@@ -277,13 +214,11 @@ fn a_daemon_that_cannot_start_is_reported_once() {
     let home = TestHome::new();
     home.write_config("[logs]\nmax_size = \"lots\"\n");
     let run = home.run(&["list"]);
-    assert_eq!(run.code, 1);
-    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+    run.assert_one_line(1, &["config.toml"]);
     assert_eq!(
         run.stderr.matches("cannot start the daemon").count(),
         1,
         "{}",
         run.stderr
     );
-    assert!(run.stderr.contains("config.toml"), "{}", run.stderr);
 }

@@ -10,15 +10,21 @@ mod common;
 
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-use common::{Run, TestHome, VELOS, alive, run, secs};
+use common::{Run, TestHome, alive, run_in, secs, start_sh, wait_until};
 
-fn is_root() -> bool {
+/// Whether the test can act as a second user (it runs as root); says
+/// that it is skipped when not.
+fn can_act_as_other_user() -> bool {
     // SAFETY: geteuid has no preconditions.
-    unsafe { libc::geteuid() == 0 }
+    let root = unsafe { libc::geteuid() == 0 };
+    if !root {
+        eprintln!("skipped: needs root to act as a second user");
+    }
+    root
 }
 
 /// Runs `script` with `sh` as `nobody`.
@@ -61,37 +67,17 @@ impl Drop for Scratch {
         let home = self.0.join("h");
         for dir in [&self.0, &home] {
             if dir.join("velos.pid").exists() {
-                velos(dir, &["kill"]);
+                run_in(dir, &["kill"]);
             }
         }
         let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 
-/// `velos <args>` with the home `home`.
-fn velos(home: &Path, args: &[&str]) -> Run {
-    run(Command::new(VELOS)
-        .env("VELOS_HOME", home)
-        .args(args)
-        .stdin(Stdio::null()))
-}
-
 /// Asserts a one-line refusal naming `path` and containing `words`.
 fn assert_refused(run: &Run, path: &Path, words: &[&str]) {
-    assert_eq!(
-        run.code, 1,
-        "stdout: {}\nstderr: {}",
-        run.stdout, run.stderr
-    );
-    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
-    assert!(
-        run.stderr.contains(&path.display().to_string()),
-        "{}",
-        run.stderr
-    );
-    for word in words {
-        assert!(run.stderr.contains(word), "{word:?} in {}", run.stderr);
-    }
+    let path = path.display().to_string();
+    run.assert_one_line(1, &[&[path.as_str()], words].concat());
 }
 
 fn mode(path: &Path) -> u32 {
@@ -107,8 +93,7 @@ fn secret(dir: &TestHome) -> PathBuf {
 
 #[test]
 fn a_home_made_by_another_user_is_refused() {
-    if !is_root() {
-        eprintln!("skipped: needs root to act as a second user");
+    if !can_act_as_other_user() {
         return;
     }
     let private = TestHome::new();
@@ -120,31 +105,19 @@ fn a_home_made_by_another_user_is_refused() {
         h = home.display(),
         s = secret.display()
     ));
-    let run = velos(
-        home,
-        &[
-            "start",
-            "--name",
-            "app",
-            "--",
-            "sh",
-            "-c",
-            "echo hi; sleep 9",
-        ],
-    );
+    let run = run_in(home, &start_sh("app", &[], "echo hi; sleep 9"));
     assert_refused(&run, home, &["owned by uid 65534", "VELOS_HOME"]);
     assert_eq!(std::fs::read_to_string(&secret).unwrap(), "secret\n");
     assert!(!home.join("velos.pid").exists() && !home.join("velos.sock").exists());
 
     // Only looking (a client that finds no daemon) is refused the same way.
-    let run = velos(home, &["kill"]);
+    let run = run_in(home, &["kill"]);
     assert_refused(&run, home, &["owned by uid 65534"]);
 }
 
 #[test]
 fn a_home_or_parent_others_can_write_is_refused() {
-    if !is_root() {
-        eprintln!("skipped: needs root to act as a second user");
+    if !can_act_as_other_user() {
         return;
     }
     let private = TestHome::new();
@@ -158,19 +131,13 @@ fn a_home_or_parent_others_can_write_is_refused() {
         h = home.display(),
         s = secret.display()
     ));
-    let run = velos(
-        home,
-        &["start", "--name", "app", "--", "sh", "-c", "echo hi"],
-    );
+    let run = run_in(home, &start_sh("app", &[], "echo hi"));
     assert_refused(&run, home, &["writable by other users", "chmod 700"]);
     assert_eq!(std::fs::read_to_string(&secret).unwrap(), "secret\n");
 
     // Tightening the home is not enough: logs/ belongs to nobody.
     std::fs::set_permissions(home, std::fs::Permissions::from_mode(0o700)).unwrap();
-    let run = velos(
-        home,
-        &["start", "--name", "app", "--", "sh", "-c", "echo hi"],
-    );
+    let run = run_in(home, &start_sh("app", &[], "echo hi"));
     assert_refused(&run, &home.join("logs"), &["owned by uid 65534"]);
     assert_eq!(std::fs::read_to_string(&secret).unwrap(), "secret\n");
 
@@ -178,14 +145,14 @@ fn a_home_or_parent_others_can_write_is_refused() {
     std::fs::remove_dir_all(home.join("logs")).unwrap();
     std::fs::set_permissions(home, std::fs::Permissions::from_mode(0o777)).unwrap();
     let inner = home.join("h");
-    let run = velos(&inner, &["list"]);
+    let run = run_in(&inner, &["list"]);
     assert_refused(&run, home, &["writable by other users", "not sticky"]);
     assert!(!inner.exists() || !inner.join("velos.pid").exists());
     // Fixed as the message says, the same home works.
     std::fs::set_permissions(home, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let run = velos(&inner, &["list"]);
+    let run = run_in(&inner, &["list"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    velos(&inner, &["kill"]);
+    run_in(&inner, &["kill"]);
 }
 
 #[test]
@@ -195,22 +162,8 @@ fn links_in_the_home_are_not_followed() {
     let secret = secret(&outside);
     std::fs::create_dir(home.logs()).unwrap();
     std::os::unix::fs::symlink(&secret, home.logs().join("app.log")).unwrap();
-    let run = home.run(&[
-        "start",
-        "--name",
-        "app",
-        "--",
-        "sh",
-        "-c",
-        "echo hi; sleep 9",
-    ]);
-    assert_eq!(run.code, 1, "{}", run.stdout);
-    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
-    assert!(
-        run.stderr.contains("app.log") && run.stderr.contains("symbolic link"),
-        "{}",
-        run.stderr
-    );
+    let run = home.run(&start_sh("app", &[], "echo hi; sleep 9"));
+    run.assert_one_line(1, &["app.log", "symbolic link"]);
 
     // The process table's temporary file as a link: replaced, not followed.
     let other = outside.path().join("other");
@@ -305,46 +258,15 @@ fn a_tampered_state_file_cannot_lead_outside_the_logs() {
 #[test]
 fn no_name_reaches_another_log_or_the_daemons_own() {
     let home = TestHome::new();
-    home.ok(&[
-        "start",
-        "--name",
-        "x",
-        "--raw",
-        "--",
-        "sh",
-        "-c",
-        "echo raw; sleep 30",
-    ]);
-    let run = home.run(&[
-        "start",
-        "--name",
-        "x-out",
-        "--",
-        "sh",
-        "-c",
-        "echo json; sleep 30",
-    ]);
-    assert_eq!(run.code, 1);
-    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
-    assert!(
-        run.stderr.contains("reserved") && run.stderr.contains("--name"),
-        "{}",
-        run.stderr
-    );
+    home.ok(&start_sh("x", &["--raw"], "echo raw; sleep 30"));
+    let run = home.run(&start_sh("x-out", &[], "echo json; sleep 30"));
+    run.assert_one_line(1, &["reserved", "--name"]);
     let run = home.run(&["start", "--name", "y-err", "--", "true"]);
     assert_eq!(run.code, 1, "{}", run.stdout);
 
     // A process called `daemon` has a log of its own; the daemon's log is
     // beside logs/, and flushing the process leaves it alone.
-    home.ok(&[
-        "start",
-        "--name",
-        "daemon",
-        "--",
-        "sh",
-        "-c",
-        "echo from-the-process; sleep 30",
-    ]);
+    home.ok(&start_sh("daemon", &[], "echo from-the-process; sleep 30"));
     home.wait_record("daemon.log", secs(5), |r| r["msg"] == "from-the-process");
     let own = home.path().join("daemon.log");
     let before = std::fs::read_to_string(&own).unwrap();
@@ -355,14 +277,11 @@ fn no_name_reaches_another_log_or_the_daemons_own() {
     assert!(after.starts_with(&before), "flush touched the daemon's log");
 
     // `velos logs <name>` reads each process's own files.
-    let deadline = std::time::Instant::now() + secs(5);
-    while !std::fs::read_to_string(home.logs().join("x-out.log"))
-        .unwrap_or_default()
-        .contains("raw")
-    {
-        assert!(std::time::Instant::now() < deadline, "no raw output");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_until(secs(5), || {
+        std::fs::read_to_string(home.logs().join("x-out.log"))
+            .unwrap_or_default()
+            .contains("raw")
+    });
     let out = home.ok(&["logs", "x", "--no-color"]);
     assert!(out.contains("raw"), "{out}");
     let daemon = home.daemon_pid().unwrap();

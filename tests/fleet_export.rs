@@ -411,8 +411,7 @@ fn json_protocol_and_the_standard_endpoint_variable() {
         Value::StringValue("api".into())
     );
     let pattern = records[0].attr("velos.pattern");
-    let mut scratch = Vec::new();
-    let id = velos::daemon::fleet::pattern_id(b"user 8 logged in from 192.168.1.1", &mut scratch);
+    let id = velos::daemon::fleet::pattern_id(b"user 8 logged in from 192.168.1.1");
     assert_eq!(string(&pattern), format!("{id:016x}"));
 }
 

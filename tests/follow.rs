@@ -230,17 +230,51 @@ fn truncation_starts_again_from_the_top() {
     assert_eq!(seen.len(), 4, "{seen:?}");
 }
 
+/// An empty `app.log` in `dir`, followed from the moment this returns.
+fn follow_empty(dir: &Path) -> (PathBuf, Follow) {
+    let log = dir.join("app.log");
+    fs::write(&log, "").unwrap();
+    let mut f = Follow::start(dir, &["app.log"]);
+    f.settle(Duration::from_millis(300));
+    (log, f)
+}
+
 #[test]
 fn a_partial_line_waits_for_its_end() {
     let dir = home();
-    let log = dir.path().join("app.log");
-    fs::write(&log, "").unwrap();
-    let mut f = Follow::start(dir.path(), &["app.log"]);
-    f.settle(Duration::from_millis(300));
+    let (log, mut f) = follow_empty(dir.path());
     append(&log, "hello wor");
     assert!(f.settle(Duration::from_millis(600)).is_empty());
     append(&log, "ld\n");
     assert_eq!(f.until("hello"), ["hello world"]);
+}
+
+#[test]
+fn a_pretty_printed_json_object_waits_until_it_closes() {
+    let dir = home();
+    let (log, mut f) = follow_empty(dir.path());
+    // The object's first lines alone: nothing of it is shown early.
+    append(&log, "{\n  \"ts\": \"2026-01-10T00:00:01Z\",\n");
+    thread::sleep(Duration::from_millis(200));
+    append(&log, "  \"level\": \"info\",\n");
+    assert!(f.settle(Duration::from_millis(400)).is_empty());
+    append(&log, "  \"msg\": \"hello\"\n}\n");
+    append(
+        &log,
+        "{\n  \"ts\": \"2026-01-10T00:00:02Z\",\n  \"level\": \"error\",\n  \"msg\": \"second\"\n}\n",
+    );
+    let seen = f.until("second").to_vec();
+    assert_eq!(
+        seen,
+        [
+            "2026-01-10 00:00:01.000 INFO  hello",
+            "2026-01-10 00:00:02.000 ERROR second"
+        ]
+    );
+    // An object left open is shown, as lines, once the file is quiet.
+    append(&log, "{\n  \"msg\": \"never closed\",\n");
+    let seen = f.until("never closed").to_vec();
+    assert_eq!(seen[2..], ["{", "  \"msg\": \"never closed\","]);
 }
 
 #[test]

@@ -5,23 +5,22 @@
 //! Files are followed by path ([`Follower`]): a managed process's JSON log
 //! and raw-mode files together, merged as records arrive; a file or a
 //! process whose logs do not exist yet is waited for. Stdin and other
-//! streams are read to their end. The loop sleeps in a [`Waker`] between
+//! streams are read to their end. The backlog goes through the engine's
+//! print or tail entry point, the new records through its live one
+//! ([`Engine::live`]), into the same [`RecordSink`]. The loop sleeps in a [`Waker`] between
 //! changes; Ctrl-C ends it cleanly with status 0.
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::Result;
 
-use crate::engine::{Engine, EngineError, Input, LanePart, Opened};
-use crate::follow::{Batch, Change, Event, Follower, Pending, Release, Wake, Waker, wake};
-use crate::frame::Record;
-use crate::frame::{Layout, SNIFF_BYTES};
+use crate::engine::{self, Engine, EngineError, Input, LanePart, Opened, RecordSink, Visitor as _};
+use crate::follow::{Batch, Change, Event, Follower, Pending, Release, Wake, Waker};
 use crate::level::Level;
-use crate::output::{Format, Kept, PrintSink, Printer, Rendered};
+use crate::output::{PrintSink, Printer};
 use crate::source::{self, Body, Part, SourceError};
-use crate::timestamp::Zone;
 
 /// What one argument is followed as.
 enum Target {
@@ -106,7 +105,7 @@ pub fn run(
                     let (follower, snapshot) = Follower::at_end(&path, zone, count_lines)?;
                     let name = path.display().to_string();
                     let mut files = if rotated {
-                        rotated_files(&path, snapshot.as_ref().map(|s| s.id), zone)
+                        engine::rotated_copies(&path, snapshot.as_ref().map(|s| s.id), zone)
                     } else {
                         Vec::new()
                     };
@@ -142,23 +141,13 @@ pub fn run(
 
     let stdout = std::io::stdout();
     let out = std::io::BufWriter::with_capacity(64 << 10, stdout.lock());
-    let cont = Printer {
-        show_file: false,
-        ..printer.clone()
-    };
-    let mut live = Live {
-        engine,
-        printer,
-        cont: &cont,
-        out: Rendered::new(printer),
-        sink: PrintSink::new(printer, out).without_pattern_ids(),
-    };
+    let mut live = Live::new(engine, PrintSink::new(printer, out).without_pattern_ids());
     // The records before the follow starts.
     match tail {
         Some(n) => engine.tail(past, n, &mut live.sink)?,
         None => engine.print(past, &mut live.sink)?,
     }
-    if live.sink.output().closed() {
+    if live.sink.closed() {
         return Ok(0);
     }
 
@@ -181,8 +170,8 @@ pub fn run(
         for f in &mut followed {
             live.poll(f, now)?;
         }
-        live.sink.output().flush()?;
-        if live.sink.output().closed() {
+        live.sink.flush()?;
+        if live.sink.closed() {
             return Ok(0);
         }
         if followed.is_empty() && streamed.iter().all(|s| s.ended) {
@@ -203,7 +192,7 @@ pub fn run(
                 Wake::Changed => {}
                 Wake::Interrupted => {
                     live.finish(&mut followed, &mut streamed)?;
-                    live.sink.output().flush()?;
+                    live.sink.flush()?;
                     return Ok(0);
                 }
                 Wake::OutputClosed => return Ok(0),
@@ -299,54 +288,26 @@ fn process_paths(home: &Path, name: &str) -> Vec<PathBuf> {
     crate::home::process_log_files(&home.join("logs"), name).into()
 }
 
-/// The rotated copies of `path`, oldest first, without the file being
-/// followed (a rotation between looking at both would list it twice).
-/// Compressed copies are decoded when the backlog reaches them.
-fn rotated_files(path: &Path, followed: Option<(u64, u64)>, zone: &Zone) -> Vec<LanePart> {
-    use std::os::unix::fs::MetadataExt;
-    let Some(base) = path.file_name().and_then(|n| n.to_str()) else {
-        return Vec::new();
-    };
-    let mut files = Vec::new();
-    for older in source::rotated_parts(&wake::dir_of(path), base) {
-        if older.file_name() == path.file_name() {
-            continue;
+/// Hands new records to the sink: through the engine's live entry point,
+/// so the run's query applies as to the backlog.
+struct Live<'e, S: RecordSink> {
+    engine: &'e Engine,
+    sink: S,
+    /// Whether a record's level shows (colour, JSON) or chooses it
+    /// (`--level`): then a record is shown early only when it states it.
+    level_matters: bool,
+}
+
+impl<'e, S: RecordSink> Live<'e, S> {
+    fn new(engine: &'e Engine, sink: S) -> Live<'e, S> {
+        let level_matters = engine.query().levels.is_some() || sink.batch().needs_level();
+        Live {
+            engine,
+            sink,
+            level_matters,
         }
-        let id = std::fs::metadata(&older).ok().map(|m| (m.dev(), m.ino()));
-        if id.is_some() && id == followed {
-            continue;
-        }
-        if source::compression_of(&older).is_some() {
-            files.push(LanePart::Input(Part::File(older)));
-            continue;
-        }
-        // A rotated file that vanished meanwhile is simply not shown.
-        let Ok((file, ctx)) = crate::engine::open_with_context(&older, zone) else {
-            continue;
-        };
-        let data = file.data.bytes();
-        let layout = Layout::sniff(&data[..data.len().min(SNIFF_BYTES)], &ctx);
-        files.push(LanePart::Opened(Opened {
-            file,
-            ctx,
-            layout,
-            name: older.display().to_string(),
-        }));
     }
-    files
-}
 
-/// Prints new records: the run's query and printer, and the output.
-struct Live<'p, W: Write> {
-    engine: &'p Engine,
-    printer: &'p Printer,
-    /// Renders the later lines of a record shown early (no file prefix).
-    cont: &'p Printer,
-    out: Rendered<'p>,
-    sink: PrintSink<'p, W>,
-}
-
-impl<W: Write> Live<'_, W> {
     /// Polls one followed file and prints what it hands out.
     fn poll(&mut self, f: &mut Followed, now: Instant) -> Result<(), EngineError> {
         let mut failed = None;
@@ -425,8 +386,8 @@ impl<W: Write> Live<'_, W> {
         Ok(())
     }
 
-    /// Runs a batch of whole records through the query and prints the kept
-    /// ones; the rest of a record shown early is printed as it is.
+    /// Runs a batch of whole records through the query into the sink; the
+    /// rest of a record shown early goes to the sink as it is.
     fn emit(&mut self, view: &mut View, batch: &Batch<'_>) -> Result<(), EngineError> {
         let engine = self.engine;
         if engine.query().has_time() && !batch.layout.timed && !view.warned_untimed {
@@ -438,89 +399,71 @@ impl<W: Write> Live<'_, W> {
         }
         let data = batch.data;
         let mut from = 0;
-        self.out.clear();
         if batch.shown > 0 {
             from = batch.layout.record_end(data, 0, data.len());
-            self.continuation(view, &data[batch.shown.min(from)..from]);
+            let rest = &data[batch.shown.min(from)..from];
+            self.sink
+                .rest_of_shown(&view.name, rest, view.shown_level)?;
         }
-        let scanner = engine
-            .scanner(batch.layout.clone(), batch.ctx, &view.name)
-            .with_time_floor(batch.time_floor);
         let first_line = self
-            .printer
+            .sink
             .needs_line_numbers()
             .then(|| batch.first_line + bytecount::count(&data[..from], b'\n') as u64);
-        scanner.visit_range(data, from, data.len(), first_line, &mut self.out);
-        self.sink.output().write(&self.out.buf)
+        let live = engine::Live {
+            name: &view.name,
+            data,
+            from,
+            layout: batch.layout,
+            ctx: batch.ctx,
+            time_floor: batch.time_floor,
+            first_line,
+        };
+        engine.live(live, &mut self.sink)?;
+        Ok(())
     }
 
     /// Shows a held record before it is known to be whole, when that cannot
-    /// change the output: text output, the record passes the query, and
-    /// its level (for `--level` or colour) is stated by the record itself,
-    /// so lines joining it later cannot change it. Returns how many of its
-    /// bytes are shown by now.
+    /// change the output: the sink shows records early, the record passes
+    /// the query, it is no JSON object still open, and its level (for
+    /// `--level` or colour) is stated by the record itself, so lines joining
+    /// it later cannot change it. Returns how many of its bytes are shown
+    /// by now.
     fn show_held(
         &mut self,
         view: &mut View,
         held: &Batch<'_>,
     ) -> Result<Option<usize>, EngineError> {
         let engine = self.engine;
-        if self.printer.format != Format::Text {
+        if !self.sink.shows_early() {
             return Ok(None);
         }
         let data = held.data;
-        self.out.clear();
         if held.shown > 0 {
             if held.shown < data.len() {
-                self.continuation(view, &data[held.shown..]);
-                self.sink.output().write(&self.out.buf)?;
+                let rest = &data[held.shown..];
+                self.sink
+                    .rest_of_shown(&view.name, rest, view.shown_level)?;
             }
             return Ok(Some(data.len()));
         }
         let rec = held.layout.read(data, 0, data.len(), held.ctx);
-        let level_matters = engine.query().levels.is_some() || self.printer.color;
-        if level_matters && rec.explicit.is_none() {
+        if self.level_matters && rec.explicit.is_none() || crate::follow::is_open_object(data) {
             return Ok(None);
         }
-        let scanner = engine
-            .scanner(held.layout.clone(), held.ctx, &view.name)
-            .with_time_floor(held.time_floor);
-        if !scanner.visit(data, 0, data.len(), None, false, &mut self.out) {
+        let live = engine::Live {
+            name: &view.name,
+            data,
+            from: 0,
+            layout: held.layout,
+            ctx: held.ctx,
+            time_floor: held.time_floor,
+            first_line: None,
+        };
+        if engine.live(live, &mut self.sink)? == 0 {
             return Ok(None);
         }
         view.shown_level = engine.classifier().classify(rec.explicit, rec.text);
-        self.sink.output().write(&self.out.buf)?;
         Ok(Some(data.len()))
-    }
-
-    /// Renders lines that continue a record shown early.
-    fn continuation(&mut self, view: &View, lines: &[u8]) {
-        if lines.is_empty() {
-            return;
-        }
-        let text = crate::frame::trim_newline(lines);
-        let record = Record {
-            offset: 0,
-            len: lines.len(),
-            text,
-            ts: None,
-            explicit: None,
-            json: None,
-            head_end: 0,
-            first_len: text.iter().position(|&b| b == b'\n').unwrap_or(text.len()),
-            message_start: 0,
-        };
-        self.cont.write(
-            &Kept {
-                record: &record,
-                level: view.shown_level,
-                file: &view.name,
-                line: None,
-                message: text,
-                pattern: None,
-            },
-            &mut self.out.buf,
-        );
     }
 
     /// Prints every whole line still held back, when leaving.

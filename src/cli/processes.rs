@@ -548,10 +548,9 @@ fn info(home: &Home, target: &str, json: bool) -> Result<i32> {
                 || "-".into(),
                 |e| match (e.code, e.signal) {
                     (Some(code), _) => format!("code {code}"),
-                    (None, Some(signal)) => format!(
-                        "signal {signal} ({})",
-                        crate::daemon::supervisor::signal_name(signal)
-                    ),
+                    (None, Some(signal)) => {
+                        format!("signal {signal} ({})", crate::ipc::signal_name(signal))
+                    }
                     _ => "unknown".into(),
                 },
             ),
@@ -638,7 +637,7 @@ fn stop_leftovers(home: &Home) -> Result<i32> {
         }
     };
     let (state, _) = state.sanitize();
-    let stopped = crate::daemon::supervisor::stop_leftovers(&state.processes);
+    let stopped = crate::leftovers::stop(&state.processes);
     println!("no daemon running for {}", home.root().display());
     for (name, pid) in stopped {
         println!("stopped {name} (pid {pid}), left running by a daemon that did not exit cleanly");

@@ -166,7 +166,7 @@ impl SizeValue {
 #[serde(deny_unknown_fields)]
 pub struct MetricsSection {
     /// Where `GET /metrics` is served.
-    pub listen: Option<String>,
+    pub listen: Option<Spanned<String>>,
     /// Allow an address reachable from other hosts.
     #[serde(default)]
     pub allow_remote: bool,
@@ -185,18 +185,17 @@ pub struct ExportSection {
 #[serde(deny_unknown_fields)]
 pub struct OtlpSection {
     /// Base URL of the receiver.
-    pub endpoint: Option<String>,
+    pub endpoint: Option<Spanned<String>>,
     /// `http/protobuf` or `http/json`.
-    pub protocol: Option<String>,
+    pub protocol: Option<Spanned<String>>,
     /// Extra request headers.
-    #[serde(default)]
-    pub headers: std::collections::BTreeMap<String, String>,
+    pub headers: Option<Spanned<std::collections::BTreeMap<String, String>>>,
     /// `gzip` or `none`.
-    pub compression: Option<String>,
+    pub compression: Option<Spanned<String>>,
     /// Bytes held while the receiver is slow or away.
-    pub queue_size: Option<SizeValue>,
+    pub queue_size: Option<Spanned<SizeValue>>,
     /// Time one request may take.
-    pub timeout: Option<String>,
+    pub timeout: Option<Spanned<String>>,
 }
 
 /// `[classify]`.

@@ -297,7 +297,7 @@ fn wait_signals(shared: &Arc<Shared>, set: libc::sigset_t) {
         shutting_down = true;
         shared.daemon_log().info(&format!(
             "received {}; stopping the processes and the daemon",
-            supervisor::signal_name(signal)
+            crate::ipc::signal_name(signal)
         ));
         let stopper = shared.clone();
         let spawned = thread::Builder::new()

@@ -6,7 +6,9 @@
 //! - [`Engine::tail`]: the last N kept records (`--lines N`), read from the
 //!   end of the input;
 //! - [`Engine::analyze`]: the analysis stages over the kept records, into a
-//!   [`Report`] (`--summary`, `--dedupe`, monit's health scores).
+//!   [`Report`] (`--summary`, `--dedupe`, monit's health scores);
+//! - [`Engine::live`]: whole records of an input read as it is written
+//!   (`--follow`), handed to the sink as they come.
 //!
 //! When the sink wants pattern ids (JSON output) or `--pattern` keeps only
 //! some patterns, a first pass groups the templates of the whole input
@@ -19,14 +21,15 @@ use std::collections::HashSet;
 use super::analyze::{Analyzer, read_samples};
 use super::input::{self, Input, OpenedUnit, Single, Unit};
 use super::merge::{self, InOrder, Opened};
-use super::sink::{RecordSink, TailBuffer};
+use super::sink::{Batch as _, RecordSink, TailBuffer};
 use super::{EngineError, PatternFilter, Run, Scanner, Settings, stream, stream_visit};
 use crate::analyze::report::Report;
 use crate::analyze::{Pipeline, PipelineConfig};
 use crate::classify::Classifier;
+use crate::frame::Layout;
 use crate::query::Query;
 use crate::source::Part;
-use crate::timestamp::Zone;
+use crate::timestamp::{TimeContext, Zone};
 
 /// Inputs at least this large get a progress bar (when asked for).
 const PROGRESS_BYTES: u64 = 256 << 20;
@@ -53,48 +56,37 @@ pub struct EngineBuilder {
     engine: Engine,
 }
 
+/// The builder's setters: `fn name(Type) => field` sets one part of the
+/// engine and returns the builder; `as Some` stores an optional part.
+macro_rules! setters {
+    ($($(#[$doc:meta])* fn $name:ident($ty:ty) => $field:ident $(as $wrap:ident)?;)*) => {
+        $(
+            $(#[$doc])*
+            pub fn $name(mut self, value: $ty) -> Self {
+                self.engine.$field = $($wrap)?(value);
+                self
+            }
+        )*
+    };
+}
+
 impl EngineBuilder {
-    /// Level rules (default: the built-in keyword rules).
-    pub fn classifier(mut self, classifier: Classifier) -> Self {
-        self.engine.classifier = classifier;
-        self
-    }
-
-    /// Filters (default: keep everything).
-    pub fn query(mut self, query: Query) -> Self {
-        self.engine.query = query;
-        self
-    }
-
-    /// The analysis stages and their settings.
-    pub fn pipeline(mut self, pipeline: PipelineConfig) -> Self {
-        self.engine.pipeline = pipeline;
-        self
-    }
-
-    /// Tuning knobs (results never depend on them).
-    pub fn settings(mut self, settings: Settings) -> Self {
-        self.engine.settings = settings;
-        self
-    }
-
-    /// Zone of times written without an offset (default: local time).
-    pub fn zone(mut self, zone: Zone) -> Self {
-        self.engine.zone = zone;
-        self
-    }
-
-    /// Keep only records of these patterns (`--pattern`).
-    pub fn keep_patterns(mut self, keep: HashSet<u64>) -> Self {
-        self.engine.keep = Some(keep);
-        self
-    }
-
-    /// The reference time of streams and in-memory input, Unix ms:
-    /// yearless dates are placed at or before it (default: now).
-    pub fn reference_ms(mut self, now_ms: i64) -> Self {
-        self.engine.now_ms = Some(now_ms);
-        self
+    setters! {
+        /// Level rules (default: the built-in keyword rules).
+        fn classifier(Classifier) => classifier;
+        /// Filters (default: keep everything).
+        fn query(Query) => query;
+        /// The analysis stages and their settings.
+        fn pipeline(PipelineConfig) => pipeline;
+        /// Tuning knobs (results never depend on them).
+        fn settings(Settings) => settings;
+        /// Zone of times written without an offset (default: local time).
+        fn zone(Zone) => zone;
+        /// Keep only records of these patterns (`--pattern`).
+        fn keep_patterns(HashSet<u64>) => keep as Some;
+        /// The reference time of streams and in-memory input, Unix ms:
+        /// yearless dates are placed at or before it (default: now).
+        fn reference_ms(i64) => now_ms as Some;
     }
 
     /// The engine, its knobs brought into range.
@@ -163,15 +155,29 @@ impl Engine {
         }
     }
 
-    /// A scanner for a buffer of `layout` under this configuration (no
-    /// patterns known in advance).
-    pub fn scanner<'a>(
-        &'a self,
-        layout: crate::frame::Layout,
-        ctx: &'a crate::timestamp::TimeContext,
-        name: &'a str,
-    ) -> Scanner<'a> {
-        Scanner::new(layout, ctx, &self.classifier, &self.query, name)
+    /// Hands the kept records of `live`, whole records of an input read as
+    /// it is written (`velos logs --follow`), to `sink`, in order. Returns
+    /// how many were kept.
+    pub fn live<S: RecordSink>(&self, live: Live<'_>, sink: &mut S) -> Result<usize, EngineError> {
+        let scanner = Scanner::new(
+            live.layout.clone(),
+            live.ctx,
+            &self.classifier,
+            &self.query,
+            live.name,
+        )
+        .with_time_floor(live.time_floor);
+        let mut batch = sink.batch();
+        scanner.visit_range(
+            live.data,
+            live.from,
+            live.data.len(),
+            live.first_line,
+            &mut batch,
+        );
+        let kept = batch.len();
+        sink.take(&mut batch)?;
+        Ok(kept)
     }
 
     /// Writes every kept record of `input` to `sink`, in input order.
@@ -495,6 +501,26 @@ impl Engine {
     }
 }
 
+/// Whole records of an input read as it is written, for [`Engine::live`].
+#[derive(Debug, Clone, Copy)]
+pub struct Live<'a> {
+    /// The input's name, for display.
+    pub name: &'a str,
+    /// The bytes: whole records from `from` to the end.
+    pub data: &'a [u8],
+    /// Where the records start in `data`.
+    pub from: usize,
+    /// The input's layout.
+    pub layout: &'a Layout,
+    /// Time zone and reference date of the records' times.
+    pub ctx: &'a TimeContext,
+    /// Time of the last timed record before them, for records at the start
+    /// that have none of their own.
+    pub time_floor: Option<i64>,
+    /// 1-based line number at `from`, when the sink wants line numbers.
+    pub first_line: Option<u64>,
+}
+
 /// What an analysis keeps for reading dedup samples afterwards.
 struct Kept {
     /// Files still mapped, by unit index.
@@ -539,7 +565,7 @@ impl Unit {
 /// Folds a stream's kept records into `total`.
 fn analyze_stream(
     run: &Run<'_>,
-    ctx: &crate::timestamp::TimeContext,
+    ctx: &TimeContext,
     name: &str,
     input: impl std::io::Read,
     base: u64,

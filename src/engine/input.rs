@@ -30,8 +30,6 @@ pub struct Input {
 }
 
 /// One thing read in order: one input, or several merged by time.
-// One per input: boxing the mapped file would buy nothing.
-#[allow(clippy::large_enum_variant)]
 pub(super) enum Unit {
     /// One input.
     One(Single),
@@ -239,6 +237,50 @@ fn units_of(mut lanes: Vec<Vec<Part>>) -> Vec<Unit> {
                 .collect(),
         )],
     }
+}
+
+/// The backlog lane of a followed file: the rotated copies of `path`
+/// (`<file>.1`, `<file>.2.gz`…, as [`Input::process`] lists a process's),
+/// oldest first, without `path` itself nor the file `followed` (device and
+/// inode: the followed file, should it have been rotated since). Plain
+/// copies are mapped now, so a rotation while the backlog is read cannot
+/// shift them, and one that vanished is left out; compressed copies are
+/// decoded when the backlog reaches them. The caller ends the lane with
+/// the followed file's own bytes.
+pub fn rotated_copies(path: &Path, followed: Option<(u64, u64)>, zone: &Zone) -> Vec<LanePart> {
+    use std::os::unix::fs::MetadataExt;
+    let Some(base) = path.file_name().and_then(|n| n.to_str()) else {
+        return Vec::new();
+    };
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let mut lane = Vec::new();
+    for older in source::rotated_parts(dir, base) {
+        if older.file_name() == path.file_name() {
+            continue;
+        }
+        let id = std::fs::metadata(&older).ok().map(|m| (m.dev(), m.ino()));
+        if id.is_some() && id == followed {
+            continue;
+        }
+        if source::compression_of(&older).is_some() {
+            lane.push(LanePart::Input(Part::File(older)));
+            continue;
+        }
+        let Ok((file, ctx)) = super::open_with_context(&older, zone) else {
+            continue;
+        };
+        let layout = Layout::sniff(file.data.bytes(), &ctx);
+        lane.push(LanePart::Opened(Opened {
+            file,
+            ctx,
+            layout,
+            name: older.display().to_string(),
+        }));
+    }
+    lane
 }
 
 /// An opened unit of one lane.

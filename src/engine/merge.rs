@@ -38,8 +38,6 @@ pub struct Opened {
 
 /// One part of a lane: a file already opened, or an input opened when the
 /// lane reaches it.
-// A handful per run: boxing the mapped file would buy nothing.
-#[allow(clippy::large_enum_variant)]
 pub enum LanePart {
     /// A mapped file opened by the caller.
     Opened(Opened),

@@ -40,8 +40,8 @@ use crate::query::Query;
 use crate::source::{self, FileBytes, OpenFile, SourceError};
 use crate::timestamp::TimeContext;
 
-pub use front::{Engine, EngineBuilder};
-pub use input::Input;
+pub use front::{Engine, EngineBuilder, Live};
+pub use input::{Input, rotated_copies};
 pub use merge::{LanePart, Opened};
 pub use scan::{PatternFilter, Scanner, Visit, Visitor, template_of};
 pub use sink::{Batch, RecordSink, TailBuffer};

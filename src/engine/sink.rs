@@ -9,13 +9,15 @@
 //! writes them to stdout; a sink that keeps records in memory (the TUI's
 //! pane, an exporter) collects them into batches of its own. The engine is
 //! generic over the sink, so the per-record call is inlined: no dynamic
-//! dispatch on the hot path.
+//! dispatch on the hot path. A followed input hands its new records to the
+//! same sink ([`crate::engine::Engine::live`]).
 
 use std::collections::VecDeque;
 
 use super::EngineError;
 use super::scan::Visitor;
 use crate::analyze::report::Report;
+use crate::level::Level;
 
 /// The kept records of one chunk, collected on a worker thread.
 pub trait Batch: Visitor + Send {
@@ -55,6 +57,20 @@ pub trait RecordSink {
     /// Takes the report of an analysis run.
     fn report(&mut self, report: &Report) -> Result<(), EngineError> {
         let _ = report;
+        Ok(())
+    }
+    /// Whether a record of a followed input may be shown before it is
+    /// known to be whole (lines may still join it), when that cannot change
+    /// what is shown: its later lines then come through
+    /// [`RecordSink::rest_of_shown`]. A printer of text does; a sink that
+    /// keeps whole records does not.
+    fn shows_early(&self) -> bool {
+        false
+    }
+    /// The later lines of a record shown early, `level` being the level it
+    /// was shown at (see [`RecordSink::shows_early`]).
+    fn rest_of_shown(&mut self, name: &str, lines: &[u8], level: Level) -> Result<(), EngineError> {
+        let _ = (name, lines, level);
         Ok(())
     }
     /// Hands on whatever is buffered.

@@ -8,9 +8,10 @@
 //!   can continue it, or after [`SETTLE`] of silence);
 //! - [`Follower`] reads one path as it grows, across rotation, truncation
 //!   and a file that does not exist yet, and hands out [`Batch`]es of whole
-//!   records. `--follow` runs each batch through the same
-//!   [`Scanner`](crate::engine::Scanner) and [`Printer`](crate::output::Printer)
-//!   as the rest of `velos logs`, so every filter applies unchanged;
+//!   records. `--follow` hands each batch to the engine's live entry point
+//!   ([`Engine::live`](crate::engine::Engine::live)) and the same
+//!   [`RecordSink`](crate::engine::RecordSink) as the rest of `velos logs`,
+//!   so every filter applies unchanged;
 //! - [`Tail`] wraps followers for programs and hands out [`Line`]s;
 //! - [`Waker`] is where a follow loop sleeps: file notifications with a
 //!   polling fallback, signals, streamed input.
@@ -21,7 +22,7 @@ mod tail;
 pub mod wake;
 
 pub use file::{Change, Event, Follower, Snapshot};
-pub use pending::{Batch, MAX_PARTIAL, Pending, Release, SETTLE};
+pub use pending::{Batch, MAX_OPEN_OBJECT, MAX_PARTIAL, Pending, Release, SETTLE, is_open_object};
 pub use tail::{Line, Tail};
 pub use wake::{Wake, Waker};
 

@@ -4,13 +4,15 @@
 //! A line is whole once its line end is written. A record is whole once the
 //! next record begins, or when no line can continue it (untimed layouts,
 //! JSON lines), or after [`SETTLE`] without new bytes — a stack trace is
-//! written in pieces, and its lines belong to the record above them.
+//! written in pieces, and its lines belong to the record above them. A JSON
+//! object written over several lines is not whole before it closes (or
+//! [`SETTLE`] passes), whatever layout its first lines suggested.
 
 use std::time::{Duration, Instant};
 
 use memchr::memrchr;
 
-use crate::frame::{Layout, SNIFF_BYTES};
+use crate::frame::{self, Layout, SNIFF_BYTES};
 use crate::timestamp::{self, TimeContext, Zone};
 
 /// A record that later lines could still continue is taken as complete
@@ -20,6 +22,10 @@ pub const SETTLE: Duration = Duration::from_secs(1);
 /// Bytes without any line end are handed out as one record past this size,
 /// so a writer that never ends its line cannot grow memory without bound.
 pub const MAX_PARTIAL: usize = 1 << 20;
+
+/// Longest JSON object written over several lines that is waited for: an
+/// object still open after this many bytes is taken as lines of text.
+pub const MAX_OPEN_OBJECT: usize = 64 << 10;
 
 /// Lines of the file's head after which the layout is no longer re-learned.
 const SNIFF_LINES: usize = 1000;
@@ -77,6 +83,9 @@ pub struct Pending {
     held: bool,
     shown: usize,
     time_floor: Option<i64>,
+    /// Whether a JSON object was held until it closed: the layout is then
+    /// learned again, so the object is read as one record.
+    open_object_seen: bool,
 }
 
 impl Pending {
@@ -99,6 +108,7 @@ impl Pending {
             held: false,
             shown: 0,
             time_floor: None,
+            open_object_seen: false,
         }
     }
 
@@ -200,10 +210,17 @@ impl Pending {
             Release::Records => {
                 let layout = self.layout.get_or_insert_with(Layout::default);
                 let settled = now.saturating_duration_since(self.last_bytes) >= SETTLE;
-                if settled || !layout.may_continue(&self.buf, complete) {
+                let end = if settled || !layout.may_continue(&self.buf, complete) {
                     complete
                 } else {
                     layout.record_start(&self.buf, complete - 1, 0)
+                };
+                match open_object(&self.buf[..complete], end) {
+                    Some(start) if !settled => {
+                        self.open_object_seen = true;
+                        start
+                    }
+                    _ => end,
                 }
             }
         };
@@ -251,6 +268,11 @@ impl Pending {
             return;
         }
         let enough = self.head_lines >= SNIFF_LINES || self.head.len() >= SNIFF_BYTES;
+        let unlearned_object =
+            self.open_object_seen && self.layout.as_ref().is_some_and(|l| !l.pretty_json);
+        if unlearned_object && self.head_lines > self.sniffed_lines {
+            self.sniffed_lines = 0;
+        }
         if enough {
             self.layout = Some(Layout::sniff(&self.head, &self.ctx));
         } else if self.head_lines > 0 && self.head_lines >= 2 * self.sniffed_lines {
@@ -263,6 +285,43 @@ impl Pending {
             self.head = Vec::new();
         }
     }
+}
+
+/// The start of the first JSON object in `data` (whole lines) that begins
+/// on a line before `end` and is still open at the end of `data`; objects
+/// that close, or are open past [`MAX_OPEN_OBJECT`], are passed over.
+fn open_object(data: &[u8], end: usize) -> Option<usize> {
+    let mut at = 0;
+    while at < end {
+        let next = frame::next_line(data, at);
+        let line = frame::trim_newline(&data[at..next]);
+        let opens = line.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{')
+            && line.trim_ascii_end().last() != Some(&b'}');
+        if !opens {
+            at = next;
+            continue;
+        }
+        let window = &data[at..data.len().min(at + MAX_OPEN_OBJECT)];
+        match frame::json::parse_prefix(window) {
+            Some((_, len)) => at = frame::next_line(data, at + len).max(next),
+            None if data.len() - at < MAX_OPEN_OBJECT && is_open_object(window) => {
+                return Some(at);
+            }
+            None => at = next,
+        }
+    }
+    None
+}
+
+/// Whether `text` starts with a JSON object that is not closed yet: it is
+/// valid JSON as far as it goes, and ends before its closing brace.
+pub fn is_open_object(text: &[u8]) -> bool {
+    if text.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return false;
+    }
+    let mut values =
+        serde_json::Deserializer::from_slice(text).into_iter::<serde::de::IgnoredAny>();
+    matches!(values.next(), Some(Err(e)) if e.is_eof())
 }
 
 #[cfg(test)]

@@ -4,7 +4,6 @@
 //! ones included) is read by the engine's tail entry point into a
 //! [`RecordSink`] of lines.
 
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -17,7 +16,6 @@ use crate::frame::json::Scalar;
 use crate::frame::{self, Layout};
 use crate::level::Level;
 use crate::schema::Src;
-use crate::source;
 use crate::timestamp::{TimeContext, Zone};
 
 /// One record, ready to show.
@@ -145,21 +143,8 @@ impl Tail {
                 );
             }
             if stream.rotated && lines.len() < self.backlog {
-                let path = stream.follower.path();
-                let dir = super::wake::dir_of(path);
-                let base = path.file_name().map(|n| n.to_string_lossy().into_owned());
-                let rotated = base
-                    .map(|b| source::rotated_parts(&dir, &b))
-                    .unwrap_or_default();
                 let current = snapshot.as_ref().map(|s| s.id);
-                // Not the followed file itself, even if it was rotated since.
-                let other = |p: &&PathBuf| {
-                    p.file_name() != path.file_name()
-                        && std::fs::metadata(p)
-                            .map(|m| Some((m.dev(), m.ino())) != current)
-                            .unwrap_or(false)
-                };
-                let older: Vec<PathBuf> = rotated.iter().filter(other).cloned().collect();
+                let older = engine::rotated_copies(stream.follower.path(), current, &self.zone);
                 let engine = Engine::builder()
                     .classifier(self.classifier.clone())
                     .zone(self.zone.clone())
@@ -168,9 +153,11 @@ impl Tail {
                     src: stream.src,
                     lines: Vec::new(),
                 };
-                // Rotated files that vanish meanwhile are simply not shown.
                 let want = self.backlog - lines.len();
-                if engine.tail(Input::files(&older), want, &mut pane).is_ok() {
+                if engine
+                    .tail(Input::lanes(vec![older]), want, &mut pane)
+                    .is_ok()
+                {
                     pane.lines.append(&mut lines);
                     lines = pane.lines;
                 }

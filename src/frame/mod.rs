@@ -70,8 +70,9 @@ pub struct Layout {
     pub logfmt: bool,
     /// The header an application writes inside the message field of
     /// structured records (captured output: its own time, level, logger),
-    /// learned like a plain file's header columns.
-    pub msg_header: HeaderLayout,
+    /// learned like a plain file's header columns. Boxed, so that a layout
+    /// and the opened inputs that carry one stay small.
+    pub msg_header: Box<HeaderLayout>,
 }
 
 impl Layout {
@@ -159,7 +160,7 @@ impl Layout {
             ts_shape,
             pretty_json: json && multi_line_json > 0,
             logfmt: !json && logfmt_lines * 2 > records,
-            msg_header: HeaderLayout::learn(messages),
+            msg_header: Box::new(HeaderLayout::learn(messages)),
         }
     }
 
@@ -527,6 +528,25 @@ impl Record<'_> {
             return 1;
         }
         1 + bytecount::count(self.text, b'\n')
+    }
+}
+
+impl<'a> Record<'a> {
+    /// A record of bare text, `raw` with its line end: no time, level,
+    /// header or fields; its message is all of it.
+    pub fn bare(raw: &'a [u8]) -> Record<'a> {
+        let text = trim_newline(raw);
+        Record {
+            offset: 0,
+            len: raw.len(),
+            text,
+            ts: None,
+            explicit: None,
+            json: None,
+            head_end: 0,
+            first_len: first_line(text).len(),
+            message_start: 0,
+        }
     }
 }
 

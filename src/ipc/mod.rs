@@ -12,5 +12,5 @@ pub use client::{Client, ClientError, Launch, NOTICE_PREFIX, launch_daemon};
 pub use proto::{
     AppAction, AppChange, AppOptions, ErrorCode, ExitInfo, MAX_REPLY_BYTES, MAX_REQUEST_BYTES,
     METRICS_HISTORY, PROTOCOL_VERSION, ProcessInfo, Reply, ReplyFrame, Request, RequestFrame,
-    Sample, StartSpec, Status,
+    Sample, StartSpec, Status, signal_name,
 };

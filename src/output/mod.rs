@@ -386,7 +386,7 @@ pub fn write_lossy(bytes: &[u8], out: &mut Vec<u8>) {
                 if b == b'\r' && valid.get(i + 1) == Some(&b'\n') {
                     // CRLF: drop the CR.
                 } else {
-                    let _ = write!(out, "\\x{b:02x}");
+                    let _ = write!(out, "{}", crate::text::Escape(char::from(b)));
                 }
                 start = i + 1;
             }

@@ -9,6 +9,8 @@ use super::summary::{SummaryContext, dedup_json, dedup_line, summary_json, summa
 use super::{Format, Kept, Printer, color_of};
 use crate::analyze::report::Report;
 use crate::engine::{Batch, EngineError, RecordSink, Visit, Visitor};
+use crate::frame::Record;
+use crate::level::Level;
 
 /// The kept records of one chunk, rendered by a printer.
 #[derive(Debug)]
@@ -244,6 +246,36 @@ impl<'p, W: Write> RecordSink for PrintSink<'p, W> {
 
     fn flush(&mut self) -> Result<(), EngineError> {
         self.out.flush()
+    }
+
+    fn shows_early(&self) -> bool {
+        self.printer.format == Format::Text
+    }
+
+    fn rest_of_shown(&mut self, name: &str, lines: &[u8], level: Level) -> Result<(), EngineError> {
+        if lines.is_empty() {
+            return Ok(());
+        }
+        // The later lines as they are, with the colour of the record and
+        // without a file name.
+        let printer = Printer {
+            show_file: false,
+            ..self.printer.clone()
+        };
+        let record = Record::bare(lines);
+        let mut buf = Vec::new();
+        printer.write(
+            &Kept {
+                record: &record,
+                level,
+                file: name,
+                line: None,
+                message: record.text,
+                pattern: None,
+            },
+            &mut buf,
+        );
+        self.out.write(&buf)
     }
 }
 

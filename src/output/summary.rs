@@ -8,6 +8,7 @@
 //! group when every record is its own template.
 
 use std::fmt::Write as _;
+use std::time::Duration;
 
 use serde_json::{Value, json};
 
@@ -16,6 +17,7 @@ use crate::analyze::anomaly::{self, Anomaly, Timeline};
 use crate::analyze::dedup::Group;
 use crate::analyze::report::Report;
 use crate::level::Level;
+use crate::text;
 use crate::timestamp::Zone;
 
 /// What the summary says besides the report: where it came from.
@@ -63,18 +65,6 @@ fn time(zone: &Zone, ms: i64) -> String {
     write_local_time(zone, ms, &mut out);
     out.truncate(19);
     String::from_utf8_lossy(&out).into_owned()
-}
-
-/// `3h 12m`, `45s`, `2d 4h`.
-pub fn human_duration(ms: i64) -> String {
-    let s = ms.max(0) / 1000;
-    let (d, h, m) = (s / 86_400, s / 3600 % 24, s / 60 % 60);
-    match (d, h, m) {
-        (0, 0, 0) => format!("{s}s"),
-        (0, 0, m) => format!("{m}m {}s", s % 60),
-        (0, h, m) => format!("{h}h {m}m"),
-        (d, h, _) => format!("{d}d {h}h"),
-    }
 }
 
 fn cut(s: &str, width: usize) -> String {
@@ -142,7 +132,7 @@ fn timeline_text(s: &mut String, t: &Timeline, anomalies: &[Anomaly], ctx: &Summ
     let unit = match per {
         1 => "1 minute".to_string(),
         m if m < 60 => format!("{m} minutes"),
-        m => human_duration(m as i64 * 60_000),
+        m => text::coarse_duration(Duration::from_secs(m as u64 * 60)),
     };
     let _ = writeln!(
         s,
@@ -198,7 +188,7 @@ pub fn summary_text(report: &Report, ctx: &SummaryContext<'_>) -> String {
                 "Period    {} → {} ({})",
                 time(ctx.zone, a),
                 time(ctx.zone, b),
-                human_duration(b - a)
+                text::coarse_duration(Duration::from_millis((b - a).max(0) as u64))
             );
         }
         None => {
@@ -379,7 +369,7 @@ pub fn summary_text(report: &Report, ctx: &SummaryContext<'_>) -> String {
                     s,
                     "  {} ({} ago)",
                     time(ctx.zone, ts),
-                    human_duration(ctx.now_ms - ts)
+                    text::coarse_duration(Duration::from_millis((ctx.now_ms - ts).max(0) as u64))
                 );
             }
             let text = String::from_utf8_lossy(&e.text);

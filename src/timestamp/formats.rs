@@ -678,7 +678,8 @@ fn epoch(s: &[u8]) -> Option<(i64, usize)> {
     let mut n: i64 = 0;
     let mut len = 0;
     while let Some(d) = digit(s, len) {
-        n = n * 10 + i64::from(d);
+        // Twenty digits overflow; nineteen may too, and are no epoch then.
+        n = n.checked_mul(10)?.checked_add(i64::from(d))?;
         len += 1;
         if len > 19 {
             return None;
@@ -852,5 +853,23 @@ mod iso_tests {
             s.extend_from_slice(b" message");
             prop_assert_eq!(iso(&s, &ctx), iso_general(&s, &ctx));
         }
+    }
+}
+
+#[cfg(test)]
+mod epoch_tests {
+    use super::*;
+
+    #[test]
+    fn nineteen_digits_past_the_range_are_no_epoch_and_no_overflow() {
+        assert_eq!(epoch(b"7777777777777777777=x"), None);
+        assert_eq!(epoch(b"9999999999999999999"), None);
+        assert_eq!(epoch(b"99999999999999999999"), None);
+    }
+
+    #[test]
+    fn nanoseconds_in_range_are_read() {
+        let (ms, used) = epoch(b"1700000000123456789 rest").expect("ns epoch");
+        assert_eq!((ms, used), (1_700_000_000_123, 19));
     }
 }

@@ -421,15 +421,10 @@ fn clock(app: &App, ms: i64) -> String {
 }
 
 /// Text safe to put on the screen: tabs become spaces, other control
-/// characters (which could drive the terminal) become U+FFFD.
+/// characters (which could drive the terminal) are shown as escapes
+/// ([`crate::text::visible`]).
 fn printable(text: &str) -> String {
-    text.chars()
-        .map(|c| match c {
-            '\t' => ' ',
-            c if c.is_control() => '\u{fffd}',
-            c => c,
-        })
-        .collect()
+    crate::text::visible(&text.replace('\t', " "))
 }
 
 /// Width of the time and level columns, with their spaces.
@@ -981,7 +976,7 @@ mod tests {
         let (x2, _) = find(buffer, " at main.go:12").unwrap();
         assert_eq!(x2, x);
         assert_eq!(fg("at main.go"), Color::Red);
-        assert!(find(buffer, "\u{fffd}[2Jcleared?").is_some());
+        assert!(find(buffer, "\\x1b[2Jcleared?").is_some());
     }
 
     #[test]

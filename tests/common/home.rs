@@ -24,6 +24,46 @@ pub struct Run {
     pub stderr: String,
 }
 
+impl Run {
+    /// Asserts that the command exited with `code` and said one line on
+    /// stderr, holding each of `words`.
+    pub fn assert_one_line(&self, code: i32, words: &[&str]) {
+        assert_eq!(
+            self.code, code,
+            "stdout: {}\nstderr: {}",
+            self.stdout, self.stderr
+        );
+        assert_eq!(self.stderr.lines().count(), 1, "{}", self.stderr);
+        for word in words {
+            assert!(self.stderr.contains(word), "{word:?} in {}", self.stderr);
+        }
+    }
+}
+
+/// The arguments of `velos start --name <name> <flags>… -- sh -c <script>`.
+pub fn start_sh<'a>(name: &'a str, flags: &[&'a str], script: &'a str) -> Vec<&'a str> {
+    let mut args = vec!["start", "--name", name];
+    args.extend_from_slice(flags);
+    args.extend(["--", "sh", "-c", script]);
+    args
+}
+
+/// Runs `velos <args>` with the home `home` (at most 60 s).
+pub fn run_in(home: &Path, args: &[&str]) -> Run {
+    run(Command::new(VELOS)
+        .env("VELOS_HOME", home)
+        .args(args)
+        .stdin(Stdio::null()))
+}
+
+/// Sends `signal` to `pid`.
+pub fn signal(pid: i32, signal: i32) {
+    // SAFETY: plain kill(2); the tests signal only processes they started.
+    unsafe {
+        libc::kill(pid, signal);
+    }
+}
+
 impl TestHome {
     pub fn new() -> TestHome {
         TestHome {
@@ -108,6 +148,13 @@ impl TestHome {
 
     pub fn wait_status(&self, name: &str, status: &str, timeout: Duration) -> Value {
         self.wait_process(name, timeout, |p| p["status"] == status)
+    }
+
+    /// The pid of `name` once it is online (waited for at most 5 s).
+    pub fn online_pid(&self, name: &str) -> i32 {
+        self.wait_status(name, "online", Duration::from_secs(5))["pid"]
+            .as_i64()
+            .expect("a pid") as i32
     }
 
     /// Records of `logs/<file>`, parsed.

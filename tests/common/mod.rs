@@ -96,6 +96,15 @@ pub fn grouping_accuracy(predicted: &[String], truth: &[String]) -> f64 {
     correct as f64 / predicted.len() as f64
 }
 
+/// Asserts the grouping accuracy of generated logs, one score per style:
+/// a mean of at least 0.95 (printed), none below 0.9.
+pub fn assert_grouping_scores(scores: &[(&str, f64)]) {
+    let mean = scores.iter().map(|s| s.1).sum::<f64>() / scores.len() as f64;
+    eprintln!("mean GA {mean:.3}");
+    assert!(mean >= 0.95, "mean GA {mean:.3}: {scores:?}");
+    assert!(scores.iter().all(|s| s.1 >= 0.9), "{scores:?}");
+}
+
 /// Deterministic pseudo-random picks (xorshift) for generated test logs.
 pub struct Picker(pub u64);
 

@@ -23,6 +23,8 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
 
+use toml::Spanned;
+
 use crate::config::{Config, ConfigError, MetricsSection, OtlpSection, SettingError};
 
 /// Default `[export.otlp] queue_size`.
@@ -38,10 +40,28 @@ pub const MIN_QUEUE_SIZE: u64 = 64 << 10;
 /// What is wrong with a fleet setting: the message names the key and the
 /// fix; [`FleetConfig::from_file`] adds the file and the line.
 #[derive(Debug)]
-struct Problem(String);
+struct Problem {
+    message: String,
+    /// The key in its section and where its value is written, when the
+    /// problem is a value of the file (not of the environment).
+    key: Option<(&'static str, usize)>,
+}
 
 fn bad(message: impl Into<String>) -> Problem {
-    Problem(message.into())
+    Problem {
+        message: message.into(),
+        key: None,
+    }
+}
+
+impl Problem {
+    /// The problem of `key`'s value, written at `value`.
+    fn of<T>(self, key: &'static str, value: &Spanned<T>) -> Problem {
+        Problem {
+            key: Some((key, value.span().start)),
+            ..self
+        }
+    }
 }
 
 /// The daemon's fleet settings: both parts are off unless configured.
@@ -118,8 +138,13 @@ impl FleetConfig {
         path: &Path,
         env: &OtelEnv,
     ) -> Result<FleetConfig, ConfigError> {
-        let invalid = |key: &str, at: usize, problem: Problem| {
-            config.invalid(path, SettingError::new(key.into(), at, problem.0))
+        // The line of the key at fault, else of the section.
+        let invalid = |section: &str, at: usize, problem: Problem| {
+            let (key, at) = match problem.key {
+                Some((key, at)) => (format!("{section}.{key}"), at),
+                None => (section.to_string(), at),
+            };
+            config.invalid(path, SettingError::new(key, at, problem.message))
         };
         let metrics = match &config.metrics {
             Some(section) => Some(
@@ -156,16 +181,19 @@ fn metrics_config(section: &MetricsSection) -> Result<MetricsConfig, Problem> {
             "[metrics] needs listen = \"host:port\", e.g. listen = \"127.0.0.1:9615\"",
         ));
     };
-    let addr = parse_listen(listen).ok_or_else(|| {
+    let text = listen.get_ref();
+    let addr = parse_listen(text).ok_or_else(|| {
         bad(format!(
-            "[metrics] listen = {listen:?} is not an address; use ip:port, e.g. \"127.0.0.1:9615\""
+            "[metrics] listen = {text:?} is not an address; use ip:port, e.g. \"127.0.0.1:9615\""
         ))
+        .of("listen", listen)
     })?;
     if !addr.ip().is_loopback() && !section.allow_remote {
         return Err(bad(format!(
-            "[metrics] listen = {listen:?} is reachable from other hosts and the metrics name every process; \
+            "[metrics] listen = {text:?} is reachable from other hosts and the metrics name every process; \
              listen on 127.0.0.1, or set allow_remote = true in [metrics] to serve them on the network"
-        )));
+        ))
+        .of("listen", listen));
     }
     Ok(MetricsConfig { listen: addr })
 }
@@ -183,56 +211,74 @@ fn parse_listen(text: &str) -> Option<SocketAddr> {
 fn otlp_config(section: &OtlpSection, env: &OtelEnv) -> Result<OtlpConfig, Problem> {
     // The file wins; the environment fills what it leaves out.
     let url = match (&section.endpoint, &env.logs_endpoint, &env.endpoint) {
-        (Some(endpoint), _, _) => logs_url(endpoint, "[export.otlp] endpoint", true)?,
+        (Some(endpoint), _, _) => logs_url(endpoint.get_ref(), "[export.otlp] endpoint", true)
+            .map_err(|p| p.of("endpoint", endpoint))?,
         (None, Some(full), _) => logs_url(full, "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", false)?,
         (None, None, Some(base)) => logs_url(base, "OTEL_EXPORTER_OTLP_ENDPOINT", true)?,
         (None, None, None) => logs_url(DEFAULT_ENDPOINT, "[export.otlp] endpoint", true)?,
     };
-    let protocol = match section.protocol.as_deref() {
-        None | Some("http/protobuf") => Protocol::Protobuf,
-        Some("http/json") => Protocol::Json,
-        Some(other) => {
+    let protocol = match section.protocol.as_ref().map(|p| (p.get_ref().as_str(), p)) {
+        None | Some(("http/protobuf", _)) => Protocol::Protobuf,
+        Some(("http/json", _)) => Protocol::Json,
+        Some((other, value)) => {
             return Err(bad(format!(
                 "[export.otlp] protocol = {other:?} is not supported; use \"http/protobuf\" or \"http/json\""
-            )));
+            ))
+            .of("protocol", value));
         }
     };
     let mut headers: Vec<(String, String)> = Vec::new();
     if let Some(text) = &env.headers {
         headers = parse_env_headers(text)?;
     }
-    for (key, value) in &section.headers {
-        check_header(key, value, "[export.otlp] headers")?;
-        headers.retain(|(k, _)| !k.eq_ignore_ascii_case(key));
-        headers.push((key.clone(), value.clone()));
+    if let Some(table) = &section.headers {
+        for (key, value) in table.get_ref() {
+            check_header(key, value, "[export.otlp] headers")
+                .map_err(|p| p.of("headers", table))?;
+            headers.retain(|(k, _)| !k.eq_ignore_ascii_case(key));
+            headers.push((key.clone(), value.clone()));
+        }
     }
-    let gzip = match section.compression.as_deref() {
-        None | Some("gzip") => true,
-        Some("none") => false,
-        Some(other) => {
+    let gzip = match section
+        .compression
+        .as_ref()
+        .map(|c| (c.get_ref().as_str(), c))
+    {
+        None | Some(("gzip", _)) => true,
+        Some(("none", _)) => false,
+        Some((other, value)) => {
             return Err(bad(format!(
                 "[export.otlp] compression = {other:?} is not supported; use \"gzip\" or \"none\""
-            )));
+            ))
+            .of("compression", value));
         }
     };
     let queue_size = match &section.queue_size {
         None => DEFAULT_QUEUE_SIZE,
-        Some(size) => size
-            .bytes()
-            .map_err(|err| bad(format!("[export.otlp] queue_size: {err}")))?,
+        Some(size) => {
+            let bytes = size.get_ref().bytes().map_err(|err| {
+                bad(format!("[export.otlp] queue_size: {err}")).of("queue_size", size)
+            })?;
+            if bytes < MIN_QUEUE_SIZE {
+                return Err(bad(format!(
+                    "[export.otlp] queue_size must be at least 64KiB, not {bytes} bytes; e.g. queue_size = \"4MiB\""
+                ))
+                .of("queue_size", size));
+            }
+            bytes
+        }
     };
-    if queue_size < MIN_QUEUE_SIZE {
-        return Err(bad(format!(
-            "[export.otlp] queue_size must be at least 64KiB, not {queue_size} bytes; e.g. queue_size = \"4MiB\""
-        )));
-    }
     let timeout = match &section.timeout {
         None => DEFAULT_TIMEOUT,
-        Some(text) => parse_seconds(text).ok_or_else(|| {
-            bad(format!(
-                "[export.otlp] timeout = {text:?} is not a duration; use e.g. \"10s\" or \"500ms\""
-            ))
-        })?,
+        Some(value) => {
+            let text = value.get_ref();
+            parse_seconds(text).ok_or_else(|| {
+                bad(format!(
+                    "[export.otlp] timeout = {text:?} is not a duration; use e.g. \"10s\" or \"500ms\""
+                ))
+                .of("timeout", value)
+            })?
+        }
     };
     Ok(OtlpConfig {
         url,
@@ -417,6 +463,35 @@ mod tests {
     }
 
     #[test]
+    fn a_bad_value_names_the_line_of_its_key() {
+        for (text, want) in [
+            (
+                "[export.otlp]\nendpoint = \"http://a:1\"\n\ntimeout = \"soon\"\n",
+                "config.toml: line 4: export.otlp.timeout: ",
+            ),
+            (
+                "[export.otlp]\nprotocol = \"http/json\"\ncompression = \"zstd\"\n",
+                "config.toml: line 3: export.otlp.compression: ",
+            ),
+            (
+                "[export.otlp]\nqueue_size = \"1KiB\"\n",
+                "config.toml: line 2: export.otlp.queue_size: ",
+            ),
+            (
+                "[export.otlp]\nheaders = { \"a b\" = \"x\" }\n",
+                "config.toml: line 2: export.otlp.headers: ",
+            ),
+            (
+                "[logs]\nkeep = 2\n[metrics]\nallow_remote = false\nlisten = \"nowhere\"\n",
+                "config.toml: line 5: metrics.listen: ",
+            ),
+        ] {
+            let err = parse(text).unwrap_err();
+            assert!(err.starts_with(want), "{text}: {err}");
+        }
+    }
+
+    #[test]
     fn environment_fills_in() {
         let env = OtelEnv {
             endpoint: Some("http://otel:4318".into()),
@@ -451,10 +526,15 @@ mod tests {
             endpoint: Some("ftp://x".into()),
             ..OtelEnv::default()
         };
-        let err = FleetConfig::parse("[export.otlp]\n", &broken)
+        // A problem of the environment names the section's line.
+        let err = FleetConfig::parse("\n[export.otlp]\n", &broken)
             .unwrap_err()
             .to_string();
         assert!(err.contains("OTEL_EXPORTER_OTLP_ENDPOINT"), "{err}");
+        assert!(
+            err.starts_with("config.toml: line 2: export.otlp: "),
+            "{err}"
+        );
         let broken = OtelEnv {
             headers: Some("novalue".into()),
             ..OtelEnv::default()

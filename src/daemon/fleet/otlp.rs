@@ -79,7 +79,7 @@ fn resource(origin: &Origin, host: &str) -> Resource {
     }
 }
 
-fn log_record(entry: &Entry, scratch: &mut Vec<u8>) -> LogRecord {
+fn log_record(entry: &Entry) -> LogRecord {
     let (number, text) = severity(entry.level);
     LogRecord {
         time_unix_nano: entry.ts_ms.saturating_mul(1_000_000),
@@ -92,7 +92,7 @@ fn log_record(entry: &Entry, scratch: &mut Vec<u8>) -> LogRecord {
             )),
         }),
         attributes: vec![
-            string("velos.pattern", hex(pattern_id(&entry.body, scratch))),
+            string("velos.pattern", hex(pattern_id(&entry.body))),
             string("log.iostream", entry.src.as_str()),
             boolean("velos.continuation", entry.cont),
         ],
@@ -103,10 +103,9 @@ fn log_record(entry: &Entry, scratch: &mut Vec<u8>) -> LogRecord {
 /// The request for a batch: one resource per process run, in order of
 /// first appearance, records in batch order.
 pub fn request(batch: &[Entry], host: &str) -> ExportLogsServiceRequest {
-    let mut scratch = Vec::new();
     let mut groups: Vec<(Arc<Origin>, Vec<LogRecord>)> = Vec::new();
     for entry in batch {
-        let record = log_record(entry, &mut scratch);
+        let record = log_record(entry);
         match groups
             .iter_mut()
             .find(|(origin, _)| Arc::ptr_eq(origin, &entry.origin) || **origin == *entry.origin)

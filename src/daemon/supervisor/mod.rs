@@ -46,9 +46,7 @@ use crate::classify::Classifier;
 use crate::home::Home;
 use crate::ipc::{ErrorCode, ProcessInfo, Reply};
 
-pub use persist::stop_leftovers;
 use spawn::check_spec;
-pub use spawn::signal_name;
 use table::{Intent, Proc, Table, resolve};
 pub use table::{backoff, validate_name};
 

@@ -300,26 +300,10 @@ fn kill_group(pid: u32) {
 fn describe_exit(exit: &ExitInfo) -> String {
     match (exit.code, exit.signal) {
         (Some(code), _) => format!("exited with code {code}"),
-        (None, Some(signal)) => format!("killed by signal {signal} ({})", signal_name(signal)),
+        (None, Some(signal)) => format!(
+            "killed by signal {signal} ({})",
+            crate::ipc::signal_name(signal)
+        ),
         (None, None) => "exited (status unknown)".to_string(),
-    }
-}
-
-/// Conventional name of a signal number.
-pub fn signal_name(signal: i32) -> &'static str {
-    match signal {
-        1 => "SIGHUP",
-        2 => "SIGINT",
-        3 => "SIGQUIT",
-        4 => "SIGILL",
-        6 => "SIGABRT",
-        7 => "SIGBUS",
-        8 => "SIGFPE",
-        9 => "SIGKILL",
-        11 => "SIGSEGV",
-        13 => "SIGPIPE",
-        14 => "SIGALRM",
-        15 => "SIGTERM",
-        _ => "signal",
     }
 }
