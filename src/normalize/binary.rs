@@ -67,6 +67,20 @@ fn printable_ascii(bytes: &[u8]) -> bool {
     odd & HIGH == 0 && words.remainder().iter().all(|b| (0x20..0x7f).contains(b))
 }
 
+/// A fixed pseudo-random sequence (xorshift), as `/dev/urandom` gives.
+#[cfg(test)]
+pub(crate) fn random_bytes(n: usize) -> Vec<u8> {
+    let mut x = 0x9E37_79B9_7F4A_7C15u64;
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 24) as u8
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -89,16 +103,7 @@ mod tests {
 
     #[test]
     fn random_bytes_are_binary() {
-        // A fixed pseudo-random sequence (xorshift), as /dev/urandom gives.
-        let mut x = 0x9E37_79B9_7F4A_7C15u64;
-        let bytes: Vec<u8> = (0..4096)
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                x as u8
-            })
-            .collect();
+        let bytes = random_bytes(4096);
         let judged = bytes.chunks(100).filter(|c| looks_binary(c)).count();
         assert_eq!(judged, bytes.chunks(100).count());
         assert!(looks_binary(b"\x00\x01\x02\x03\xff\xfe\xfd\xfc"));

@@ -124,9 +124,9 @@ fn hexes(b: &[u8], i: usize) -> usize {
 }
 
 /// Normalizes `msg` into `out` (cleared first) and returns the template's
-/// 64-bit id, the xxh3 of the template bytes. A message that
+/// 64-bit id, the xxh3 of the template bytes. A message whose template
 /// [`looks_binary`](super::looks_binary) has the template
-/// [`BINARY`](super::BINARY), whatever its bytes.
+/// [`BINARY`](super::BINARY) instead.
 ///
 /// ```
 /// let mut out = Vec::new();
@@ -144,13 +144,15 @@ pub fn normalize(msg: &[u8], out: &mut Vec<u8>) -> u64 {
     } else {
         msg
     };
-    if !mask_into(msg, out) {
-        out.clear();
-        out.extend_from_slice(BINARY);
-        return xxh3_64(out);
-    }
+    mask_into(msg, out);
     while out.last().is_some_and(|c| c.is_ascii_whitespace()) {
         out.pop();
+    }
+    // Judged on the template, so that a template is its own template.
+    const _: () = assert!(super::binary::BINARY_WINDOW <= 64);
+    if odd_head(out) && looks_binary(out) {
+        out.clear();
+        out.extend_from_slice(BINARY);
     }
     xxh3_64(out)
 }
@@ -176,15 +178,7 @@ pub fn is_placeholder(token: &[u8]) -> bool {
 /// jumped over is copied unchanged, as the table says it must be: no row
 /// matches text without digits or starters, except a month name, which
 /// [`calendar_start`] finds by looking back from the day's digits.
-///
-/// Returns `false`, having written nothing, for a message that
-/// [`looks_binary`] (asked only when one of its first bytes is outside
-/// printable ASCII).
-fn mask_into(b: &[u8], out: &mut Vec<u8>) -> bool {
-    const _: () = assert!(super::binary::BINARY_WINDOW <= 64);
-    if odd_head(b) && looks_binary(b) {
-        return false;
-    }
+fn mask_into(b: &[u8], out: &mut Vec<u8>) {
     let mut storage = Storage::new();
     let map = storage.map(b);
     let n = b.len();
@@ -199,7 +193,6 @@ fn mask_into(b: &[u8], out: &mut Vec<u8>) -> bool {
         i = step(b, &map, i, &mut lit, out);
     }
     out.extend_from_slice(&b[lit..]);
-    true
 }
 
 /// Where the scan resumes for the special byte at `p`, given that nothing
@@ -749,18 +742,10 @@ mod tests {
 
     #[test]
     fn binary_records_share_one_template_and_text_keeps_its_own() {
-        // Random bytes (a fixed xorshift sequence) cut into lines as a
+        // Random bytes cut into lines as a
         // reader would: every line of 8 bytes or more is one template,
         // however many lines there are, so grouping them costs nothing.
-        let mut x = 0x2545_F491_4F6C_DD1Du64;
-        let bytes: Vec<u8> = (0..200_000)
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                (x >> 24) as u8
-            })
-            .collect();
+        let bytes = super::super::binary::random_bytes(200_000);
         let mut out = Vec::new();
         let mut templates = std::collections::HashSet::new();
         let lines = bytes.split(|&b| b == b'\n').filter(|l| l.len() >= 16);
