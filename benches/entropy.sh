@@ -6,7 +6,9 @@
 #   generated - the realistic log of examples/genlog.
 # Each at SIZE MB, plus random bytes at 4 × SIZE, which should take about
 # four times as long (the analysis stays close to linear), and each with
-# its peak resident memory.
+# its peak resident memory. The goal: every file within 2× the generated
+# log's CPU time per MiB, and 4 × SIZE of random bytes within 6× the time
+# of SIZE.
 #
 # Usage: benches/entropy.sh [SIZE_MB] [DIR]    (defaults: 10, target/bench-data)
 set -euo pipefail
@@ -63,3 +65,7 @@ for row in "${rows[@]}"; do
   printf '%-28s %6d %8.2f %8.2f %12.4f %8.1fx %7d MB\n' "$name" "$size" "$wall" "$cpu" "$per" \
     "$(echo "$per / $gen_per_mib" | bc -l)" "$rss"
 done
+cpu1=$(echo "${rows[0]}" | awk '{print $4}')
+cpu4=$(echo "${rows[1]}" | awk '{print $4}')
+printf 'random %d MB / %d MB CPU time: %.1fx (goal: at most 6x)\n' "$((mb * 4))" "$mb" \
+  "$(echo "$cpu4 / $cpu1" | bc -l)"

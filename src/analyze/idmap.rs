@@ -3,11 +3,14 @@
 //! instead of running SipHash over it, which the per-record stages would
 //! otherwise pay on every record.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 
 /// A map from a 64-bit id to `V`.
 pub type IdMap<K, V> = HashMap<K, V, BuildHasherDefault<IdHasher>>;
+
+/// A set of 64-bit ids.
+pub type IdSet<K> = HashSet<K, BuildHasherDefault<IdHasher>>;
 
 /// Hashes one integer key with a Fibonacci multiplication.
 #[derive(Debug, Default, Clone, Copy)]
@@ -30,6 +33,11 @@ impl Hasher for IdHasher {
     #[inline]
     fn write_u64(&mut self, n: u64) {
         self.0 = (self.0 ^ n).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+
+    #[inline]
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
     }
 
     #[inline]

@@ -42,7 +42,7 @@
 
 use std::collections::HashMap;
 
-use super::idmap::IdMap;
+use super::idmap::{IdMap, IdSet};
 use super::series::Series;
 use std::fmt;
 
@@ -362,34 +362,51 @@ impl TemplateCounts {
             self.stats.iter().map(|(&id, s)| (id, s)).collect();
         order.sort_unstable_by_key(|&(id, s)| (s.first_offset, id));
         let keys = variable_keys(order.iter().map(|(_, s)| &s.template[..]));
-        let mut tokens: Vec<Vec<Tok>> = order
-            .iter()
-            .map(|(_, s)| tokens_of(&s.template, &keys))
-            .collect();
+        let mut tokens = TokenTable::new(order.iter().map(|(_, s)| &s.template[..]), &keys);
         mark_variable_positions(&mut tokens);
 
         let mut building: Vec<Building> = Vec::new();
         // Candidates share the token count and have an alike first token:
-        // the same canonical token, or any placeholder-holding one.
-        let mut buckets: HashMap<(usize, Option<u64>), Vec<usize>> = HashMap::new();
-        for (&(id, stat), toks) in order.iter().zip(&tokens) {
+        // the same canonical token, or any placeholder-holding one. Each
+        // bucket is a list through `next` (oldest first), so a bucket of
+        // one pattern, the common case on high-entropy input, costs no
+        // allocation of its own.
+        let mut buckets: HashMap<(usize, Option<u64>), (usize, usize), IdBuild> =
+            HashMap::default();
+        let mut next: Vec<usize> = Vec::new();
+        for (t, &(id, stat)) in order.iter().enumerate() {
+            let toks = tokens.row(t);
             let first = toks.first().and_then(|t| (!t.var).then_some(t.canon));
-            let candidates = buckets.entry((toks.len(), first)).or_default();
             let mut best: Option<(usize, f64)> = None;
+            let bucket = buckets.get(&(toks.len(), first)).copied();
             // The oldest patterns of the bucket are its established ones; a
             // bucket holding more than this is high-entropy input, where
             // comparing with every pattern would make grouping quadratic.
-            for &p in candidates.iter().take(MAX_CANDIDATES) {
-                let sim = similarity(&building[p].tokens, toks);
+            let mut p = bucket.map_or(NONE, |(head, _)| head);
+            let mut compared = 0;
+            while p != NONE && compared < MAX_CANDIDATES {
+                let sim = building[p].similarity(&tokens, toks);
                 if sim >= cfg.similarity && best.is_none_or(|(_, b)| sim > b) {
                     best = Some((p, sim));
                 }
+                p = next[p];
+                compared += 1;
             }
             match best {
-                Some((p, _)) => building[p].absorb(id, stat, toks),
+                Some((p, _)) => building[p].absorb(id, stat, toks, &order, &tokens),
                 None => {
-                    candidates.push(building.len());
-                    building.push(Building::found(id, stat, toks));
+                    let index = building.len();
+                    building.push(Building::found(t, stat));
+                    next.push(NONE);
+                    match bucket {
+                        Some((head, tail)) => {
+                            next[tail] = index;
+                            buckets.insert((toks.len(), first), (head, index));
+                        }
+                        None => {
+                            buckets.insert((toks.len(), first), (index, index));
+                        }
+                    }
                 }
             }
         }
@@ -397,10 +414,17 @@ impl TemplateCounts {
         let mut patterns = Vec::with_capacity(building.len());
         let mut by_template = IdMap::with_capacity_and_hasher(self.stats.len(), Default::default());
         for (index, b) in building.into_iter().enumerate() {
-            for &(tid, _) in &b.members {
-                by_template.insert(tid, index);
+            match &b.merged {
+                Some(m) => {
+                    for &(tid, _) in &m.members {
+                        by_template.insert(tid, index);
+                    }
+                }
+                None => {
+                    by_template.insert(order[b.founder].0, index);
+                }
             }
-            patterns.push(b.finish());
+            patterns.push(b.finish(&order, &tokens));
         }
         Patterns {
             patterns,
@@ -421,12 +445,13 @@ const VARIABLE_WORDS: usize = 4;
 /// and becomes `<*>`. The decision depends only on the set of templates,
 /// not on their order. Repeated while it finds new variables, since one
 /// position turning variable can make the templates agree elsewhere.
-fn mark_variable_positions(tokens: &mut [Vec<Tok>]) {
+fn mark_variable_positions(tokens: &mut TokenTable) {
     let wild = Tok::wild();
     let mut by_len: HashMap<usize, Vec<usize>> = HashMap::new();
-    for (t, toks) in tokens.iter().enumerate() {
-        if toks.len() >= 2 {
-            by_len.entry(toks.len()).or_default().push(t);
+    for t in 0..tokens.len() {
+        let n = tokens.row(t).len();
+        if n >= 2 {
+            by_len.entry(n).or_default().push(t);
         }
     }
     for _ in 0..VARIABLE_PASSES {
@@ -448,40 +473,60 @@ fn mark_variable_positions(tokens: &mut [Vec<Tok>]) {
                 );
                 pre[0] = SEED;
                 for k in 0..len {
-                    pre[k + 1] = step(pre[k], tokens[t][k].canon);
+                    pre[k + 1] = step(pre[k], tokens.row(t)[k].canon);
                 }
                 suf[len] = SEED;
                 for k in (0..len).rev() {
-                    suf[k] = step(suf[k + 1], tokens[t][k].canon);
+                    suf[k] = step(suf[k + 1], tokens.row(t)[k].canon);
                 }
             }
             // (key, token at i, template) sorted: each run of one key is a
             // group of templates alike everywhere but at i.
+            let mut keys: Vec<u64> = Vec::with_capacity(members.len());
+            let mut sorted: Vec<u64> = Vec::with_capacity(members.len());
+            let mut shared: IdSet<u64> = IdSet::default();
             let mut entries: Vec<(u64, u64, usize)> = Vec::with_capacity(members.len());
             for i in 0..len {
-                entries.clear();
-                for (m, &t) in members.iter().enumerate() {
+                keys.clear();
+                keys.extend((0..members.len()).map(|m| {
                     let row = m * (len + 1);
-                    let key = step(prefix[row + i], suffix[row + i + 1] ^ 0x9E37_79B9);
-                    entries.push((key, tokens[t][i].canon, t));
+                    step(prefix[row + i], suffix[row + i + 1] ^ 0x9E37_79B9)
+                }));
+                // Only keys held by two templates or more make a group: find
+                // them on the bare keys, so that high-entropy input (every
+                // template alone) sorts plain integers and nothing else.
+                sorted.clone_from(&keys);
+                sorted.sort_unstable();
+                shared.clear();
+                shared.extend(sorted.windows(2).filter(|w| w[0] == w[1]).map(|w| w[0]));
+                if shared.is_empty() {
+                    continue;
                 }
+                entries.clear();
+                entries.extend(
+                    members
+                        .iter()
+                        .zip(&keys)
+                        .filter(|(_, key)| shared.contains(*key))
+                        .map(|(&t, &key)| (key, tokens.row(t)[i].canon, t)),
+                );
                 entries.sort_unstable();
                 for group in entries.chunk_by(|a, b| a.0 == b.0) {
                     if group.len() < 2 {
                         continue;
                     }
                     let distinct = 1 + group.windows(2).filter(|w| w[0].1 != w[1].1).count();
-                    let all_var = group.iter().all(|&(_, _, t)| tokens[t][i].var);
+                    let all_var = group.iter().all(|&(_, _, t)| tokens.row(t)[i].var);
                     let words = i > 0 && distinct >= VARIABLE_WORDS;
                     // Words where other templates alike hold a value of the
                     // same wrapping (`host 'web01'.` and `host 'edge-a'.`)
                     // are values too.
                     let beside_values = i > 0
                         && distinct >= 2
-                        && group.iter().any(|&(_, _, t)| tokens[t][i].var)
+                        && group.iter().any(|&(_, _, t)| tokens.row(t)[i].var)
                         && group
                             .windows(2)
-                            .all(|w| tokens[w[0].2][i].edges == tokens[w[1].2][i].edges);
+                            .all(|w| tokens.row(w[0].2)[i].edges == tokens.row(w[1].2)[i].edges);
                     if words || beside_values || (distinct >= 2 && all_var) {
                         marks.extend(
                             group
@@ -497,7 +542,7 @@ fn mark_variable_positions(tokens: &mut [Vec<Tok>]) {
             break;
         }
         for (t, i) in marks {
-            tokens[t][i] = wild;
+            tokens.set(t, i, wild);
         }
     }
 }
@@ -550,35 +595,81 @@ fn edges(tok: &[u8]) -> [u8; 2] {
 /// holds a placeholder, or `None` once members differ there.
 type PatTok = Option<(u64, bool)>;
 
-fn tokens_of(template: &[u8], variable_keys: &KeySet) -> Vec<Tok> {
-    let mut canon = Vec::with_capacity(32);
-    template
+/// The tokens of every template, in one buffer.
+struct TokenTable {
+    toks: Vec<Tok>,
+    /// Where each template's tokens start in `toks`, and the end.
+    starts: Vec<usize>,
+}
+
+impl TokenTable {
+    fn new<'a>(templates: impl Iterator<Item = &'a [u8]>, variable_keys: &KeySet) -> TokenTable {
+        let mut table = TokenTable {
+            toks: Vec::new(),
+            starts: vec![0],
+        };
+        let mut canon = Vec::new();
+        for template in templates {
+            tokens_of(template, variable_keys, &mut canon, &mut table.toks);
+            table.starts.push(table.toks.len());
+        }
+        table
+    }
+
+    /// Number of templates.
+    fn len(&self) -> usize {
+        self.starts.len() - 1
+    }
+
+    /// The tokens of template `t`.
+    #[inline]
+    fn row(&self, t: usize) -> &[Tok] {
+        &self.toks[self.starts[t]..self.starts[t + 1]]
+    }
+
+    fn set(&mut self, t: usize, i: usize, tok: Tok) {
+        self.toks[self.starts[t] + i] = tok;
+    }
+}
+
+/// Appends the tokens of `template` to `toks`.
+fn tokens_of(template: &[u8], variable_keys: &KeySet, canon: &mut Vec<u8>, toks: &mut Vec<Tok>) {
+    for (i, t) in template
         .split(u8::is_ascii_whitespace)
         .filter(|t| !t.is_empty())
         .enumerate()
-        .map(|(i, t)| {
-            let mut var = canonical(t, i == 0, &mut canon);
-            if !var
-                && let Some((key, _)) = key_value(t)
-                && variable_keys.contains(&xxh3_64(key))
-            {
-                var = true;
-                canon.clear();
-                canon.extend_from_slice(key);
-                canon.extend_from_slice(b"=<*>");
-            }
-            Tok {
-                canon: xxh3_64(&canon),
-                raw: xxh3_64(t),
-                var,
-                edges: edges(t),
-            }
-        })
-        .collect()
+    {
+        let raw = xxh3_64(t);
+        // A token without `<` holds no placeholder: it is its own
+        // canonical form, and hashing it once serves for both.
+        let (mut var, mut canon_hash) = if t.contains(&b'<') {
+            let var = canonical(t, i == 0, canon);
+            (var, xxh3_64(canon))
+        } else {
+            (value_shaped(t, i == 0), raw)
+        };
+        if !var
+            && !variable_keys.is_empty()
+            && let Some((key, _)) = key_value(t)
+            && variable_keys.contains(&xxh3_64(key))
+        {
+            var = true;
+            canon.clear();
+            canon.extend_from_slice(key);
+            canon.extend_from_slice(b"=<*>");
+            canon_hash = xxh3_64(canon);
+        }
+        toks.push(Tok {
+            canon: canon_hash,
+            raw,
+            var,
+            edges: edges(t),
+        });
+    }
 }
 
 /// Hashes of keys.
-type KeySet = std::collections::HashSet<u64>;
+type KeySet = IdSet<u64>;
 
 /// A `key=value` token split at its first `=` (trailing `,` `;` dropped):
 /// a key of letters, digits, `_`, `-` or `.` and a value that is not empty.
@@ -598,8 +689,8 @@ fn key_value(tok: &[u8]) -> Option<(&[u8], &[u8])> {
 /// (`user=alice|bob|carol|dave`). A key seen with fewer (`status=ok`,
 /// `status=failed`) may name distinct events.
 fn variable_keys<'a>(templates: impl Iterator<Item = &'a [u8]>) -> KeySet {
-    let mut values: HashMap<u64, Vec<u64>> = HashMap::new();
-    let mut keys = KeySet::new();
+    let mut values: IdMap<u64, Vec<u64>> = IdMap::default();
+    let mut keys = KeySet::default();
     for template in templates {
         for tok in template.split(u8::is_ascii_whitespace) {
             let Some((key, value)) = key_value(tok) else {
@@ -703,24 +794,26 @@ fn alike(p: (u64, bool), t: &Tok) -> bool {
     p.0 == t.canon || (p.1 && t.var)
 }
 
-/// Share of positions where the pattern's token is alike the template's.
-/// Zero unless the first tokens are alike and at least one token is equal
-/// outright (two templates made only of variables are not similar).
-fn similarity(pattern: &[PatTok], tokens: &[Tok]) -> f64 {
-    if pattern.is_empty() {
+/// Share of positions where the pattern's token (`pattern(i)` of `len`)
+/// is alike the template's. Zero unless the first tokens are alike and at
+/// least one token is equal outright (two templates made only of variables
+/// are not similar).
+#[inline]
+fn similarity(len: usize, pattern: impl Fn(usize) -> PatTok, tokens: &[Tok]) -> f64 {
+    if len == 0 {
         return 1.0;
     }
-    if !pattern[0].is_some_and(|p| alike(p, &tokens[0])) {
+    if !pattern(0).is_some_and(|p| alike(p, &tokens[0])) {
         return 0.0;
     }
     let mut alike_count = 0;
     let mut equal = 0;
-    for (p, t) in pattern.iter().zip(tokens) {
-        if let Some(p) = p {
+    for (i, t) in tokens.iter().enumerate().take(len) {
+        if let Some(p) = pattern(i) {
             if p.0 == t.canon {
                 equal += 1;
                 alike_count += 1;
-            } else if alike(*p, t) {
+            } else if alike(p, t) {
                 alike_count += 1;
             }
         }
@@ -728,81 +821,132 @@ fn similarity(pattern: &[PatTok], tokens: &[Tok]) -> f64 {
     if equal == 0 {
         return 0.0;
     }
-    alike_count as f64 / pattern.len() as f64
+    alike_count as f64 / len as f64
 }
 
-/// A pattern under construction.
-struct Building<'a> {
-    tokens: Vec<PatTok>,
-    /// The founding template's tokens, and whether members differ there.
-    text_tokens: Vec<&'a [u8]>,
-    raw: Vec<u64>,
-    raw_varies: Vec<bool>,
-    members: Vec<(u64, u64)>,
+/// No entry (end of a bucket's list).
+const NONE: usize = usize::MAX;
+
+/// Hasher of the bucket keys, which are lengths and token hashes.
+type IdBuild = std::hash::BuildHasherDefault<super::idmap::IdHasher>;
+
+/// A pattern under construction: its founding template (an index into the
+/// grouping's order and token table) and, once another template joined,
+/// what the members changed.
+struct Building {
+    founder: usize,
+    merged: Option<Merged>,
     count: u64,
     first_offset: u64,
 }
 
-impl<'a> Building<'a> {
-    fn found(id: u64, stat: &'a TemplateStat, tokens: &[Tok]) -> Building<'a> {
-        let wild = Tok::wild().raw;
+/// The state of a pattern with more than one member.
+struct Merged {
+    /// Each position's founding token, or `None` once members differ there.
+    tokens: Vec<PatTok>,
+    /// Whether members' raw tokens differ there.
+    raw_varies: Vec<bool>,
+    /// (template id, its records), founder first.
+    members: Vec<(u64, u64)>,
+}
+
+impl Building {
+    fn found(founder: usize, stat: &TemplateStat) -> Building {
         Building {
-            // Positions found variable show as `<*>`.
-            text_tokens: stat
-                .template
-                .split(u8::is_ascii_whitespace)
-                .filter(|t| !t.is_empty())
-                .zip(tokens)
-                .map(|(raw, t)| if t.raw == wild { &b"<*>"[..] } else { raw })
-                .collect(),
-            raw: tokens.iter().map(|t| t.raw).collect(),
-            raw_varies: vec![false; tokens.len()],
-            tokens: tokens.iter().map(|t| Some((t.canon, t.var))).collect(),
-            members: vec![(id, stat.count)],
+            founder,
+            merged: None,
             count: stat.count,
             first_offset: stat.first_offset,
         }
     }
 
-    fn absorb(&mut self, id: u64, stat: &TemplateStat, tokens: &[Tok]) {
-        for (i, t) in tokens.iter().enumerate() {
-            if let Some(p) = self.tokens[i]
-                && !alike(p, t)
-            {
-                self.tokens[i] = None;
-            }
-            if self.raw[i] != t.raw {
-                self.raw_varies[i] = true;
+    /// [`similarity`] of this pattern to a template's tokens.
+    #[inline]
+    fn similarity(&self, table: &TokenTable, tokens: &[Tok]) -> f64 {
+        match &self.merged {
+            Some(m) => similarity(m.tokens.len(), |i| m.tokens[i], tokens),
+            None => {
+                let own = table.row(self.founder);
+                similarity(own.len(), |i| Some((own[i].canon, own[i].var)), tokens)
             }
         }
-        self.members.push((id, stat.count));
+    }
+
+    fn absorb(
+        &mut self,
+        id: u64,
+        stat: &TemplateStat,
+        tokens: &[Tok],
+        order: &[(u64, &TemplateStat)],
+        table: &TokenTable,
+    ) {
+        let own = table.row(self.founder);
+        let merged = self.merged.get_or_insert_with(|| {
+            let (founder_id, founder) = order[self.founder];
+            Merged {
+                tokens: own.iter().map(|t| Some((t.canon, t.var))).collect(),
+                raw_varies: vec![false; own.len()],
+                members: vec![(founder_id, founder.count)],
+            }
+        });
+        for (i, t) in tokens.iter().enumerate() {
+            if let Some(p) = merged.tokens[i]
+                && !alike(p, t)
+            {
+                merged.tokens[i] = None;
+            }
+            if own[i].raw != t.raw {
+                merged.raw_varies[i] = true;
+            }
+        }
+        merged.members.push((id, stat.count));
         self.count += stat.count;
         self.first_offset = self.first_offset.min(stat.first_offset);
     }
 
-    fn finish(self) -> Pattern {
-        let mut text = Vec::new();
-        for (i, tok) in self.text_tokens.iter().enumerate() {
+    fn finish(self, order: &[(u64, &TemplateStat)], table: &TokenTable) -> Pattern {
+        let wild = Tok::wild().raw;
+        let (founder_id, founder) = order[self.founder];
+        let mut text = Vec::with_capacity(founder.template.len());
+        // The founding template's tokens joined by single spaces; positions
+        // found variable, or where members differ, show as `<*>`.
+        for (i, (raw, t)) in founder
+            .template
+            .split(u8::is_ascii_whitespace)
+            .filter(|t| !t.is_empty())
+            .zip(table.row(self.founder))
+            .enumerate()
+        {
             if i > 0 {
                 text.push(b' ');
             }
-            if self.tokens[i].is_none() || self.raw_varies[i] {
+            let differs = self
+                .merged
+                .as_ref()
+                .is_some_and(|m| m.tokens[i].is_none() || m.raw_varies[i]);
+            if t.raw == wild || differs {
                 text.extend_from_slice(b"<*>");
             } else {
-                text.extend_from_slice(tok);
+                text.extend_from_slice(raw);
             }
         }
-        let id = self
-            .members
-            .iter()
-            .max_by_key(|&&(tid, count)| (count, std::cmp::Reverse(tid)))
-            .map_or(0, |&(tid, _)| tid);
+        let (id, templates) = match self.merged {
+            Some(m) => {
+                let id = m
+                    .members
+                    .iter()
+                    .max_by_key(|&&(tid, count)| (count, std::cmp::Reverse(tid)))
+                    .map_or(0, |&(tid, _)| tid);
+                (id, m.members.into_iter().map(|(tid, _)| tid).collect())
+            }
+            None => (founder_id, vec![founder_id]),
+        };
         Pattern {
             id: PatternId(id),
             text,
             count: self.count,
             first_offset: self.first_offset,
-            templates: self.members.into_iter().map(|(tid, _)| tid).collect(),
+            templates,
         }
     }
 }

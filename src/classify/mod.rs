@@ -6,9 +6,10 @@
 //!    `<warn>`, `level=warn`, logcat's `E`), see [`explicit_level`];
 //! 2. custom rules from the TOML config, highest priority first;
 //! 3. the default keyword rules of the product spec, checked in order
-//!    (fatal, error, warn, debug) — one aho-corasick scan finds every keyword
-//!    candidate and an ASCII word-boundary check confirms it, so the result is
-//!    exactly that of the rules' regexes (property-tested against them);
+//!    (fatal, error, warn, debug) — at each start of a run of word bytes the
+//!    keywords beginning with that letter are compared and an ASCII
+//!    word-boundary check confirms them, so the result is exactly that of
+//!    the rules' regexes (property-tested against them);
 //! 4. otherwise [`Level::Info`].
 //!
 //! The module also owns the *level prefilter*: the literal words without
@@ -21,7 +22,6 @@ mod prefilter;
 pub use header::{HeaderStyle, explicit_level, http_request_len};
 pub use prefilter::LevelPrefilter;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use regex::bytes::Regex;
 
 use crate::level::Level;
@@ -61,10 +61,12 @@ pub struct CustomRule {
 /// threads (`Sync`); build once per run.
 #[derive(Debug, Clone)]
 pub struct Classifier {
-    keywords: AhoCorasick,
-    /// For each keyword pattern index, the index of its rule in
-    /// [`DEFAULT_KEYWORD_RULES`].
-    keyword_rule: Vec<u8>,
+    /// Every keyword (lower case) with the index of its rule in
+    /// [`DEFAULT_KEYWORD_RULES`], grouped by first letter.
+    keywords: Vec<(&'static [u8], u8)>,
+    /// For each byte, the range of `keywords` starting with it (either
+    /// case).
+    keywords_by_first: [(u8, u8); 256],
     default_rules: bool,
     custom: Vec<CustomRule>,
 }
@@ -80,22 +82,25 @@ impl Classifier {
     /// priority) and whether the default keyword rules apply after them.
     pub fn new(mut custom: Vec<CustomRule>, default_rules: bool) -> Self {
         custom.sort_by_key(|rule| std::cmp::Reverse(rule.priority));
-        let mut words = Vec::new();
-        let mut keyword_rule = Vec::new();
-        for (rule_index, (_, rule_words)) in DEFAULT_KEYWORD_RULES.iter().enumerate() {
-            for word in rule_words.iter() {
-                words.push(*word);
-                keyword_rule.push(rule_index as u8);
+        let mut keywords: Vec<(&'static [u8], u8)> = DEFAULT_KEYWORD_RULES
+            .iter()
+            .enumerate()
+            .flat_map(|(rule, (_, words))| words.iter().map(move |w| (w.as_bytes(), rule as u8)))
+            .collect();
+        keywords.sort_by_key(|(w, _)| w[0]);
+        let mut keywords_by_first = [(0u8, 0u8); 256];
+        for (i, (w, _)) in keywords.iter().enumerate() {
+            for b in [w[0], w[0].to_ascii_uppercase()] {
+                let range = &mut keywords_by_first[usize::from(b)];
+                if range.0 == range.1 {
+                    *range = (i as u8, i as u8);
+                }
+                range.1 = i as u8 + 1;
             }
         }
-        let keywords = AhoCorasickBuilder::new()
-            .ascii_case_insensitive(true)
-            .match_kind(MatchKind::Standard)
-            .build(&words)
-            .expect("the default keyword set is a valid automaton");
         Classifier {
             keywords,
-            keyword_rule,
+            keywords_by_first,
             default_rules,
             custom,
         }
@@ -122,7 +127,7 @@ impl Classifier {
     }
 
     /// Level of a message with no explicit level: custom rules, then the
-    /// default keyword rules, otherwise info. Terminal colour codes
+    /// default keyword rules (not on binary data, see [`crate::normalize::looks_binary`]), otherwise info. Terminal colour codes
     /// (`\x1b[31m`) are looked through.
     pub fn classify_text(&self, text: &[u8]) -> Level {
         if crate::sgr::has_escape(text) {
@@ -137,7 +142,9 @@ impl Classifier {
                 return rule.level;
             }
         }
+        // Binary data holds no words, whatever its bytes spell by chance.
         if self.default_rules
+            && !crate::normalize::looks_binary(text)
             && let Some(level) = self.keyword_level(text)
         {
             return level;
@@ -157,16 +164,38 @@ impl Classifier {
     /// in `text`, if any.
     pub fn keyword_level(&self, text: &[u8]) -> Option<Level> {
         let mut best: Option<u8> = None;
-        for m in self.keywords.find_overlapping_iter(text) {
-            let rule = self.keyword_rule[m.pattern().as_usize()];
-            if best.is_some_and(|b| b <= rule) {
-                continue;
+        // A whole word starts a run of word bytes (the byte before is no
+        // word byte), so only those starts are tried.
+        let n = text.len();
+        let mut i = 0;
+        loop {
+            while i < n && !is_word_byte(text[i]) {
+                i += 1;
             }
-            if is_whole_word(text, m.start(), m.end()) {
-                best = Some(rule);
-                if rule == 0 {
-                    break;
+            if i >= n {
+                break;
+            }
+            let start = i;
+            let (from, to) = self.keywords_by_first[usize::from(text[start])];
+            for &(keyword, rule) in &self.keywords[usize::from(from)..usize::from(to)] {
+                if best.is_some_and(|b| b <= rule) {
+                    continue;
                 }
+                let end = start + keyword.len();
+                if text
+                    .get(start..end)
+                    .is_some_and(|w| w.eq_ignore_ascii_case(keyword))
+                    && is_whole_word(text, start, end)
+                {
+                    best = Some(rule);
+                    if rule == 0 {
+                        return Some(DEFAULT_KEYWORD_RULES[0].0);
+                    }
+                }
+            }
+            i += 1;
+            while i < n && is_word_byte(text[i]) {
+                i += 1;
             }
         }
         best.map(|rule| DEFAULT_KEYWORD_RULES[rule as usize].0)
@@ -176,8 +205,19 @@ impl Classifier {
 /// ASCII word character, as regex's `\b` sees it with Unicode off.
 #[inline]
 pub(crate) fn is_word_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'_'
+    WORD_BYTES[usize::from(b)]
 }
+
+/// [`is_word_byte`] as a table.
+static WORD_BYTES: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        t[b] = (b as u8).is_ascii_alphanumeric() || b == b'_' as usize;
+        b += 1;
+    }
+    t
+};
 
 /// A byte that joins two words into one identifier or path:
 /// `libgpg-error-dev`, `error.log`, `/api/error`.

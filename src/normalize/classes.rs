@@ -8,6 +8,10 @@
 //! - `special`: a digit or one of `[`, `:`, `-`, `+` (the bytes at which a
 //!   placeholder can start or a preceding word can turn out to be one).
 //!
+//! [`odd_head`] tells whether the first 64 bytes hold one outside printable
+//! ASCII (a control byte, or part of a character beyond ASCII), which sends
+//! the message to the binary-data test ([`super::binary::looks_binary`]).
+//!
 //! Bytes past the end of the message read as zero, which is in no class.
 
 /// The classes of 64 consecutive bytes.
@@ -131,6 +135,21 @@ impl ClassMap<'_> {
     }
 }
 
+/// Whether one of the first 64 bytes of `msg` is below 0x20 or from 0x7f
+/// up.
+#[inline]
+pub(crate) fn odd_head(msg: &[u8]) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if msg.len() >= 16 {
+            // SAFETY: SSE2 is part of the x86_64 baseline, so every x86_64
+            // processor has it.
+            return unsafe { sse2::odd_head(msg) };
+        }
+    }
+    msg.iter().take(64).any(|c| !(0x20..0x7f).contains(c))
+}
+
 /// The classes of the (up to) 64 bytes of `msg` from `start`.
 #[inline]
 fn classify(msg: &[u8], start: usize) -> Block {
@@ -168,8 +187,8 @@ fn classify_by_table(msg: &[u8], start: usize) -> Block {
 #[cfg(target_arch = "x86_64")]
 mod sse2 {
     use std::arch::x86_64::{
-        __m128i, _mm_cmpeq_epi8, _mm_cmplt_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128,
-        _mm_set1_epi8, _mm_sub_epi8, _mm_xor_si128,
+        __m128i, _mm_add_epi8, _mm_cmpeq_epi8, _mm_cmplt_epi8, _mm_loadu_si128, _mm_movemask_epi8,
+        _mm_or_si128, _mm_set1_epi8, _mm_sub_epi8, _mm_xor_si128,
     };
 
     use super::Block;
@@ -217,6 +236,34 @@ mod sse2 {
         )
     }
 
+    /// [`super::odd_head`] for a message of at least 16 bytes: the lanes
+    /// of the first 64 bytes, the last one ending at the message's end if
+    /// shorter.
+    #[inline]
+    #[target_feature(enable = "sse2")]
+    pub(super) fn odd_head(msg: &[u8]) -> bool {
+        let n = msg.len().min(64);
+        let Some(last) = n.checked_sub(16) else {
+            return false;
+        };
+        // Lanes at 0, 16, 32 and 48, each moved back to end at `n` at most
+        // (overlapping lanes look at some bytes twice).
+        let lane = |at: usize| {
+            let from = at.min(last);
+            // SAFETY: `from + 16 <= n <= msg.len()`, and `loadu` has no
+            // alignment requirement.
+            let x = unsafe { _mm_loadu_si128(msg.as_ptr().add(from).cast()) };
+            // Adding one takes 0x7f and up to the negative bytes (0xff to
+            // zero), and below 0x20 stays below 0x21: one signed compare.
+            _mm_cmplt_epi8(_mm_add_epi8(x, _mm_set1_epi8(1)), _mm_set1_epi8(0x21))
+        };
+        let odd = _mm_or_si128(
+            _mm_or_si128(lane(0), lane(16)),
+            _mm_or_si128(lane(32), lane(48)),
+        );
+        _mm_movemask_epi8(odd) != 0
+    }
+
     /// [`super::classify`] for a message of at least 16 bytes: a lane that
     /// would run past the end is read as the last 16 bytes instead, and its
     /// masks shifted into place.
@@ -249,6 +296,20 @@ mod sse2 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn odd_head_sees_the_first_64_bytes() {
+        for len in 0..100 {
+            assert!(!odd_head(&vec![b'a'; len]));
+            for at in 0..len {
+                for odd in [0x00u8, 0x09, 0x1f, 0x7f, 0x80, 0xff] {
+                    let mut msg = vec![b' '; len];
+                    msg[at] = odd;
+                    assert_eq!(odd_head(&msg), at < 64, "{len} {at} {odd:#x}");
+                }
+            }
+        }
+    }
 
     #[test]
     fn every_byte_value_lands_in_its_classes() {

@@ -6,14 +6,18 @@
 //! - [`normalize`] / [`Normalizer`]: the masking scanner, one pass over the
 //!   message that jumps between digits and separators found in per-byte
 //!   class bitmaps (see [`mask`] for the exact grammar).
+//! - [`looks_binary`] ([`binary`]): whether a message is binary data,
+//!   which [`normalize`] gives the single template [`BINARY`].
 //! - [`HeaderLayout`] ([`header`]): the per-file header layout learner,
 //!   which tells where the message starts after the timestamp, level, pid,
 //!   host and component columns.
 
+pub mod binary;
 mod classes;
 pub mod header;
 pub mod mask;
 
+pub use binary::{BINARY, is_binary_byte, looks_binary};
 pub use header::{ColumnKind, HeaderLayout};
 pub use mask::{PLACEHOLDERS, is_placeholder, normalize, template_id};
 

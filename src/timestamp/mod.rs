@@ -215,15 +215,23 @@ pub fn detect(line: &[u8], ctx: &TimeContext) -> Option<Found> {
             })
             .find_map(|format| parse_at(line, start, format, anchor, ctx))
     };
+    // Every shape holds a digit: a line without one has no time, and
+    // nothing can start after the last one.
+    line.iter().position(u8::is_ascii_digit)?;
     if let Some(found) = try_at(0, Anchor::Start, 0, false) {
         return Some(found);
     }
-    let head = &line[..line.len().min(HEAD)];
+    let last_digit = line.iter().rposition(u8::is_ascii_digit)?;
+    let head = &line[..line.len().min(HEAD).min(last_digit + 1)];
     let mut seen = [0u8; OPENERS.len()];
     // Columns passed: runs of spaces, tabs and pipes (`INFO   | jvm 1 | …`
     // has three before the time).
     let mut columns = 0u8;
     for (i, &b) in head.iter().enumerate() {
+        if crate::normalize::is_binary_byte(b) {
+            // Text holds no such byte: the rest of the head is junk.
+            break;
+        }
         let separator = matches!(b, b' ' | b'\t' | b'|');
         let next = head.get(i + 1).copied();
         if separator && !next.is_some_and(|n| matches!(n, b' ' | b'\t' | b'|')) {
