@@ -358,11 +358,14 @@ mod tests {
     }
 
     /// Owns nothing but a count: the decoding thread holds it while alive.
-    struct Held(std::sync::Arc<()>, std::io::Cursor<Vec<u8>>);
+    struct Held {
+        _alive: std::sync::Arc<()>,
+        input: std::io::Cursor<Vec<u8>>,
+    }
 
     impl Read for Held {
         fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-            self.1.read(buf)
+            self.input.read(buf)
         }
     }
 
@@ -371,7 +374,10 @@ mod tests {
         let alive = std::sync::Arc::new(());
         for format in ALL {
             let packed = compress(format, &text());
-            let input = Held(std::sync::Arc::clone(&alive), std::io::Cursor::new(packed));
+            let input = Held {
+                _alive: std::sync::Arc::clone(&alive),
+                input: std::io::Cursor::new(packed),
+            };
             let mut decoded = Decoded::spawn(format, input).unwrap();
             std::io::copy(&mut decoded, &mut std::io::sink()).unwrap();
             drop(decoded);
