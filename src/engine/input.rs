@@ -252,10 +252,7 @@ pub fn rotated_copies(path: &Path, followed: Option<(u64, u64)>, zone: &Zone) ->
     let Some(base) = path.file_name().and_then(|n| n.to_str()) else {
         return Vec::new();
     };
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    };
+    let dir = source::dir_of(path);
     let mut lane = Vec::new();
     for older in source::rotated_parts(dir, base) {
         if older.file_name() == path.file_name() {

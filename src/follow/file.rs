@@ -309,9 +309,9 @@ impl Follower {
         let Some(base) = self.path.file_name().and_then(|n| n.to_str()) else {
             return Vec::new();
         };
-        let dir = super::wake::dir_of(&self.path);
+        let dir = crate::source::dir_of(&self.path);
         let list = || -> Vec<PathBuf> {
-            crate::source::rotated_set(&dir, base)
+            crate::source::rotated_set(dir, base)
                 .into_iter()
                 .filter(|p| p.file_name() != self.path.file_name())
                 .collect()

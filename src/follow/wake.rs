@@ -12,7 +12,7 @@ use std::ffi::OsString;
 use std::io::Read;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
 use std::sync::{Arc, Once};
@@ -67,10 +67,7 @@ impl Waker {
             if let Some(name) = file.file_name() {
                 names.push(name.to_os_string());
             }
-            let dir = match file.parent() {
-                Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-                _ => PathBuf::from("."),
-            };
+            let dir = crate::source::dir_of(file).to_path_buf();
             if !dirs.contains(&dir) {
                 dirs.push(dir);
             }
@@ -335,12 +332,4 @@ fn signal_pipe() -> std::io::Result<std::fs::File> {
         }
     });
     Ok(read_end)
-}
-
-/// The directory to watch for a file path.
-pub fn dir_of(path: &Path) -> PathBuf {
-    match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    }
 }

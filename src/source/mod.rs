@@ -140,6 +140,14 @@ pub fn resolve(arg: &str, home: &Path) -> Result<Input, SourceError> {
 /// listing goes by name; how a file is read is decided by its bytes.
 const COMPRESSED_SUFFIXES: [&str; 4] = ["gz", "zst", "xz", "bz2"];
 
+/// The directory a file path lies in: its parent, or `.` for a bare name.
+pub fn dir_of(path: &Path) -> &Path {
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    }
+}
+
 /// `base` and its plain rotations `base.1`, `base.2`… present in `dir`,
 /// oldest (highest number) first. For callers that map the files; a
 /// process's whole set, compressed copies included, is [`rotated_parts`].
